@@ -1,0 +1,78 @@
+"""onhand: a perpetual inventory system built on an exact, append-only, double-entry ledger.
+
+>>> import onhand
+>>> inv = onhand.open("sqlite:///shop.db")  # doctest: +SKIP
+>>> inv.add_location("WH1")  # doctest: +SKIP
+>>> inv.add_item(sku="MUG-1", name="Blue mug")  # doctest: +SKIP
+>>> inv.receive(sku="MUG-1", qty=10, location="WH1")  # doctest: +SKIP
+>>> inv.stock(sku="MUG-1").on_hand  # doctest: +SKIP
+10
+"""
+
+from onhand.config import Settings
+from onhand.domain.items import Item
+from onhand.domain.movements import Movement, MovementRequest
+from onhand.domain.stock import Problem, Stock, VerifyReport
+from onhand.errors import (
+    AccessDenied,
+    AlreadyReversed,
+    BatchTooLarge,
+    Conflict,
+    DuplicateItem,
+    DuplicateLocation,
+    DuplicateOwner,
+    Forbidden,
+    IdempotencyConflict,
+    InsufficientStock,
+    InvalidInput,
+    InvalidLocation,
+    InvalidQuantity,
+    InvalidTime,
+    NotAuthenticated,
+    NotFound,
+    OnhandError,
+    RequestInFlight,
+    StorageError,
+    UnknownItem,
+    UnknownLocation,
+    UnknownMovement,
+    UnknownOwner,
+)
+from onhand.inventory import Inventory, open
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessDenied",
+    "AlreadyReversed",
+    "BatchTooLarge",
+    "Conflict",
+    "DuplicateItem",
+    "DuplicateLocation",
+    "DuplicateOwner",
+    "Forbidden",
+    "IdempotencyConflict",
+    "InsufficientStock",
+    "InvalidInput",
+    "InvalidLocation",
+    "InvalidQuantity",
+    "InvalidTime",
+    "Inventory",
+    "Item",
+    "Movement",
+    "MovementRequest",
+    "NotAuthenticated",
+    "NotFound",
+    "OnhandError",
+    "Problem",
+    "RequestInFlight",
+    "Settings",
+    "Stock",
+    "StorageError",
+    "UnknownItem",
+    "UnknownLocation",
+    "UnknownMovement",
+    "UnknownOwner",
+    "VerifyReport",
+    "open",
+]

@@ -1,0 +1,40 @@
+"""Settings: built once in a composition root from arguments, then ONHAND_* variables, then defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from onhand.errors import InvalidInput
+
+DEFAULT_DATABASE_URL = "sqlite:///onhand.db"
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How onhand connects and how durable its commits are."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    sqlite_synchronous: str = "FULL"  # durable commits; NORMAL trades the last commits for speed
+    busy_timeout_ms: int = 30_000  # how long a SQLite writer waits for another one
+    max_batch_lines: int = 100_000
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **arguments: Any) -> Settings:
+        """Return settings from ``arguments`` (None = unset), then ``ONHAND_*`` in ``env``."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            given = arguments.get(spec.name)
+            if given is None:
+                given = env.get(f"ONHAND_{spec.name.upper()}")
+            if given is not None:
+                values[spec.name] = int(given) if spec.type == "int" else str(given)
+        settings = cls(**values)
+        if settings.sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise InvalidInput(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}",
+                               field="sqlite_synchronous")
+        return settings

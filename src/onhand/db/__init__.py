@@ -1,0 +1,1 @@
+"""Storage: the only package that imports SQLAlchemy (tables, engine, unit of work, queries)."""

@@ -1,0 +1,218 @@
+"""The read side: stock levels, history and the catalog, answered without scanning the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Row
+
+from onhand.db.catalog import Catalog
+from onhand.db.tables import balances, item_barcodes, items, locations, movements
+from onhand.domain.items import Item
+from onhand.domain.movements import Movement
+from onhand.domain.quantities import from_units
+
+Level = tuple[int, int, str, int]  # item_id, location_id, lot, scaled qty
+
+
+class Queries:
+    """Reads inside the unit of work's transaction."""
+
+    def __init__(self, conn: Connection, catalog: Catalog) -> None:
+        self.conn = conn
+        self.catalog = catalog
+
+    # --- movements ---------------------------------------------------------------------------
+
+    def movements(self, ids: Sequence[int]) -> list[Movement]:
+        """Return the movements with ``ids``, in the order of ``ids``."""
+        rows = {r.id: r for r in self.conn.execute(select(movements).where(movements.c.id.in_(ids)))}
+        return [self.to_movement(rows[i]) for i in ids if i in rows]
+
+    def movement_row(self, movement_id: int) -> Row[Any] | None:
+        """Return the stored row of one movement."""
+        return self.conn.execute(select(movements).where(movements.c.id == movement_id)).first()
+
+    def returned_units(self, shipment_id: int) -> int:
+        """Return how many units (scaled) have been returned against a shipment, net of reversals."""
+        undo = movements.alias("undo")
+        total = self.conn.execute(
+            select(func.coalesce(func.sum(movements.c.qty), 0))
+            .where(movements.c.shipment_id == shipment_id,
+                   ~select(undo.c.id).where(undo.c.reverses == movements.c.id).exists())
+        ).scalar_one()
+        return int(total)
+
+    def history(
+        self, *, item_id: int | None, owner_id: int | None, location_ids: set[int] | None,
+        since: datetime | None, until: datetime | None, limit: int, after_id: int | None = None,
+    ) -> list[Movement]:
+        """Return movements in business-time order, filtered, at most ``limit``."""
+        query = select(movements)
+        if item_id is not None:
+            query = query.where(movements.c.item_id == item_id)
+        if owner_id is not None:
+            query = query.where(movements.c.owner_id == owner_id)
+        if location_ids is not None:
+            ids = sorted(location_ids)
+            query = query.where(movements.c.source_id.in_(ids) | movements.c.target_id.in_(ids))
+        if since is not None:
+            query = query.where(movements.c.occurred_at >= since)
+        if until is not None:
+            query = query.where(movements.c.occurred_at <= until)
+        if after_id is not None:
+            query = query.where(movements.c.id > after_id)
+        query = query.order_by(movements.c.occurred_at, movements.c.id).limit(limit)
+        return [self.to_movement(r) for r in self.conn.execute(query)]
+
+    def to_movement(self, row: Row[Any]) -> Movement:
+        """Return the domain value of a stored movement row."""
+        item = self.catalog.item_by_id(self.conn, row.item_id)
+        return Movement(
+            id=int(row.id), kind=row.kind, sku=item.sku,
+            owner=self.catalog.owner_code(self.conn, row.owner_id),
+            qty=from_units(int(row.qty), item.decimals),
+            source=self.catalog.location_by_id(self.conn, row.source_id).path,
+            target=self.catalog.location_by_id(self.conn, row.target_id).path,
+            lot=row.lot or None, reference=row.reference, reason=row.reason,
+            unit_cost=row.unit_cost, occurred_at=row.occurred_at, recorded_at=row.recorded_at,
+            reverses=row.reverses, seq=int(row.seq), shipment_id=row.shipment_id,
+        )
+
+    # --- stock -------------------------------------------------------------------------------
+
+    def item_levels(self, item_id: int, lot: str | None = None) -> list[Level]:
+        """Return every current balance row of one item (one indexed range, no ledger scan)."""
+        query = select(balances.c.location_id, balances.c.lot, balances.c.qty).where(
+            balances.c.item_id == item_id
+        )
+        if lot is not None:
+            query = query.where(balances.c.lot == lot)
+        return [(item_id, r.location_id, r.lot, int(r.qty)) for r in self.conn.execute(query)]
+
+    def flows_after(self, item_id: int | None, after: datetime,
+                    owner_id: int | None = None) -> list[tuple[int, int, int, str, int]]:
+        """Return net quantities moved after ``after``: (item, source, target, lot, qty) sums.
+
+        Subtracting them from the current balances gives the balances as of ``after``; the
+        ``(item_id, occurred_at)`` index bounds the work by the item's later movements.
+        """
+        query = (
+            select(movements.c.item_id, movements.c.source_id, movements.c.target_id,
+                   movements.c.lot, func.sum(movements.c.qty).label("qty"))
+            .where(movements.c.occurred_at > after)
+            .group_by(movements.c.item_id, movements.c.source_id, movements.c.target_id,
+                      movements.c.lot)
+        )
+        if item_id is not None:
+            query = query.where(movements.c.item_id == item_id)
+        if owner_id is not None:
+            query = query.where(movements.c.owner_id == owner_id)
+        return [(r.item_id, r.source_id, r.target_id, r.lot, int(r.qty))
+                for r in self.conn.execute(query)]
+
+    def levels(self, *, owner_id: int | None, location_ids: set[int] | None) -> list[Level]:
+        """Return the non-zero balances at internal locations (of an owner, within locations)."""
+        query = (
+            select(balances.c.item_id, balances.c.location_id, balances.c.lot, balances.c.qty)
+            .join(locations, locations.c.id == balances.c.location_id)
+            .where(locations.c.kind == "internal", balances.c.qty != 0)
+        )
+        if owner_id is not None:
+            query = query.where(balances.c.owner_id == owner_id)
+        if location_ids is not None:
+            query = query.where(balances.c.location_id.in_(sorted(location_ids)))
+        return [(r.item_id, r.location_id, r.lot, int(r.qty)) for r in self.conn.execute(query)]
+
+    # --- catalog -----------------------------------------------------------------------------
+
+    def items(self, owner_id: int | None = None, after_sku: str | None = None,
+              limit: int | None = None) -> list[Item]:
+        """Return items ordered by owner and SKU, with their barcodes."""
+        query = select(items).order_by(items.c.owner_id, items.c.sku)
+        if owner_id is not None:
+            query = query.where(items.c.owner_id == owner_id)
+        if after_sku is not None:
+            query = query.where(items.c.sku > after_sku)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(self.conn.execute(query))
+        codes = self._barcodes([r.id for r in rows])
+        return [self._to_item(r, codes.get(r.id, ())) for r in rows]
+
+    def item(self, item_id: int) -> Item:
+        """Return one item with its barcodes."""
+        row = self.conn.execute(select(items).where(items.c.id == item_id)).one()
+        return self._to_item(row, self._barcodes([item_id]).get(item_id, ()))
+
+    def item_by_barcode(self, owner_id: int, barcode: str) -> int | None:
+        """Return the id of the owner's item that carries ``barcode``."""
+        row = self.conn.execute(select(item_barcodes.c.item_id).where(
+            item_barcodes.c.owner_id == owner_id, item_barcodes.c.barcode == barcode)).first()
+        return None if row is None else int(row.item_id)
+
+    def locations(self) -> list[tuple[str, str, str]]:
+        """Return every location as (path, kind, name), ordered by path."""
+        rows = self.conn.execute(
+            select(locations.c.path, locations.c.kind, locations.c.name).order_by(locations.c.path)
+        )
+        return [(r.path, r.kind, r.name) for r in rows]
+
+    def _barcodes(self, item_ids: list[int]) -> dict[int, tuple[str, ...]]:
+        found: dict[int, list[str]] = {}
+        if item_ids:
+            rows = self.conn.execute(
+                select(item_barcodes.c.item_id, item_barcodes.c.barcode)
+                .where(item_barcodes.c.item_id.in_(item_ids)).order_by(item_barcodes.c.barcode)
+            )
+            for r in rows:
+                found.setdefault(r.item_id, []).append(r.barcode)
+        return {k: tuple(v) for k, v in found.items()}
+
+    def _to_item(self, row: Row[Any], codes: tuple[str, ...]) -> Item:
+        return Item(
+            sku=row.sku, name=row.name, owner=self.catalog.owner_code(self.conn, row.owner_id),
+            unit=row.unit, decimals=row.decimals, barcodes=codes,
+            allow_negative=bool(row.allow_negative), tracking=row.tracking,
+            cost_method=row.cost_method,
+        )
+
+    # --- verification ------------------------------------------------------------------------
+
+    def ledger_fold(self) -> dict[tuple[int, int, str], int]:
+        """Return every balance recomputed from the whole ledger (for ``verify`` only)."""
+        fold: dict[tuple[int, int, str], int] = {}
+        for side, sign in ((movements.c.target_id, 1), (movements.c.source_id, -1)):
+            rows = self.conn.execute(
+                select(movements.c.item_id, side.label("loc"), movements.c.lot,
+                       func.sum(movements.c.qty).label("qty"))
+                .group_by(movements.c.item_id, side, movements.c.lot)
+            )
+            for r in rows:
+                key = (r.item_id, r.loc, r.lot)
+                fold[key] = fold.get(key, 0) + sign * int(r.qty)
+        return fold
+
+    def all_balances(self) -> dict[tuple[int, int, str], int]:
+        """Return every stored balance row."""
+        rows = self.conn.execute(
+            select(balances.c.item_id, balances.c.location_id, balances.c.lot, balances.c.qty)
+        )
+        return {(r.item_id, r.location_id, r.lot): int(r.qty) for r in rows}
+
+    def chain_heads(self) -> dict[int, tuple[int, str, bool]]:
+        """Return each item's recorded chain head: (last seq, hash, allow_negative)."""
+        rows = self.conn.execute(
+            select(items.c.id, items.c.ledger_seq, items.c.ledger_head, items.c.allow_negative)
+        )
+        return {r.id: (int(r.ledger_seq), r.ledger_head, bool(r.allow_negative)) for r in rows}
+
+    def ledger_in_chain_order(self) -> Iterator[Row[Any]]:
+        """Yield every movement row ordered by item and sequence number, streaming."""
+        result = self.conn.execution_options(yield_per=5000).execute(
+            select(movements).order_by(movements.c.item_id, movements.c.seq)
+        )
+        yield from result

@@ -1,0 +1,219 @@
+"""The write side: every INSERT and UPDATE the services make goes through here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from onhand.db.catalog import Catalog
+from onhand.db.tables import (
+    balances,
+    idempotency_keys,
+    item_barcodes,
+    items,
+    locations,
+    movements,
+    owners,
+)
+from onhand.domain.items import Item
+from onhand.domain.stock import Step
+from onhand.errors import DuplicateItem, DuplicateLocation, DuplicateOwner
+
+BalanceKey = tuple[int, int, str]  # item_id, location_id, lot ('' = none)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemState:
+    """What a posting needs of an item it has locked: its rules and the head of its chain."""
+
+    id: int
+    allow_negative: bool
+    seq: int
+    head: str
+
+
+@dataclass(slots=True)
+class BalanceDelta:
+    """The net change a transaction makes to one balance row."""
+
+    owner_id: int
+    delta: int
+    last_occurred_at: datetime
+
+
+class Repository:
+    """Writes rows inside the unit of work's transaction."""
+
+    def __init__(self, conn: Connection, catalog: Catalog) -> None:
+        self.conn = conn
+        self.catalog = catalog
+        self.created_catalog = False
+
+    # --- catalog -----------------------------------------------------------------------------
+
+    def add_owner(self, code: str, name: str, now: datetime) -> int:
+        """Insert an owner, or raise ``DuplicateOwner``."""
+        if self.conn.execute(select(owners.c.id).where(owners.c.code == code)).first():
+            raise DuplicateOwner(code)
+        self.created_catalog = True
+        row = self.conn.execute(
+            insert(owners).values(code=code, name=name, created_at=now).returning(owners.c.id)
+        ).one()
+        return int(row.id)
+
+    def add_location(self, path: str, parent_id: int | None, name: str, now: datetime) -> int:
+        """Insert an internal location, or raise ``DuplicateLocation``."""
+        if self.conn.execute(select(locations.c.id).where(locations.c.path == path)).first():
+            raise DuplicateLocation(path)
+        self.created_catalog = True
+        row = self.conn.execute(
+            insert(locations)
+            .values(path=path, parent_id=parent_id, kind="internal", name=name, created_at=now)
+            .returning(locations.c.id)
+        ).one()
+        return int(row.id)
+
+    def add_item(self, owner_id: int, item: Item, now: datetime) -> int:
+        """Insert an item and its barcodes, or raise ``DuplicateItem``."""
+        taken = self.conn.execute(
+            select(items.c.id).where(items.c.owner_id == owner_id, items.c.sku == item.sku)
+        ).first()
+        if taken:
+            raise DuplicateItem(item.sku)
+        if item.barcodes:
+            used = self.conn.execute(
+                select(item_barcodes.c.barcode).where(
+                    item_barcodes.c.owner_id == owner_id,
+                    item_barcodes.c.barcode.in_(item.barcodes),
+                )
+            ).first()
+            if used:
+                raise DuplicateItem(item.sku, field="barcodes", barcode=used.barcode)
+        self.created_catalog = True
+        row = self.conn.execute(
+            insert(items).values(
+                owner_id=owner_id, sku=item.sku, name=item.name, unit=item.unit,
+                decimals=item.decimals, allow_negative=item.allow_negative,
+                tracking=item.tracking, cost_method=item.cost_method, created_at=now,
+            ).returning(items.c.id)
+        ).one()
+        if item.barcodes:
+            self.conn.execute(insert(item_barcodes), [
+                {"owner_id": owner_id, "barcode": code, "item_id": row.id} for code in item.barcodes
+            ])
+        return int(row.id)
+
+    # --- idempotency -------------------------------------------------------------------------
+
+    def find_key(self, owner_id: int, key: str) -> tuple[str, list[int]] | None:
+        """Return the fingerprint and movement ids stored under ``key``, if it was used."""
+        row = self.conn.execute(
+            select(idempotency_keys.c.fingerprint, idempotency_keys.c.movement_ids).where(
+                idempotency_keys.c.owner_id == owner_id, idempotency_keys.c.key == key
+            )
+        ).first()
+        return None if row is None else (row.fingerprint, json.loads(row.movement_ids))
+
+    def save_key(self, owner_id: int, key: str, fingerprint: str, ids: Sequence[int],
+                 now: datetime) -> None:
+        """Store the first result of ``key`` (a concurrent twin fails on the primary key)."""
+        self.conn.execute(insert(idempotency_keys).values(
+            owner_id=owner_id, key=key, fingerprint=fingerprint,
+            movement_ids=json.dumps(list(ids)), created_at=now,
+        ))
+
+    # --- postings ----------------------------------------------------------------------------
+
+    def lock_items(self, item_ids: Iterable[int]) -> dict[int, ItemState]:
+        """Lock the items in id order (PostgreSQL row locks) and return their state."""
+        rows = self.conn.execute(
+            select(items.c.id, items.c.allow_negative, items.c.ledger_seq, items.c.ledger_head)
+            .where(items.c.id.in_(sorted(set(item_ids))))
+            .order_by(items.c.id)
+            .with_for_update()
+        )
+        return {r.id: ItemState(r.id, bool(r.allow_negative), int(r.ledger_seq), r.ledger_head)
+                for r in rows}
+
+    def balances(self, keys: Iterable[BalanceKey]) -> dict[BalanceKey, tuple[int, datetime]]:
+        """Return the quantity and latest business time of each existing balance row."""
+        wanted = sorted(set(keys))
+        found: dict[BalanceKey, tuple[int, datetime]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            rows = self.conn.execute(
+                select(balances.c.item_id, balances.c.location_id, balances.c.lot,
+                       balances.c.qty, balances.c.last_occurred_at)
+                .where(tuple_(balances.c.item_id, balances.c.location_id, balances.c.lot)
+                       .in_(chunk))
+            )
+            for r in rows:
+                found[(r.item_id, r.location_id, r.lot)] = (int(r.qty), r.last_occurred_at)
+        return found
+
+    def steps_since(self, key: BalanceKey, since: datetime) -> list[Step]:
+        """Return the stored changes of one balance at or after ``since``, in time order."""
+        item_id, location_id, lot = key
+        rows = self.conn.execute(
+            select(movements.c.id, movements.c.occurred_at, movements.c.qty,
+                   movements.c.source_id, movements.c.target_id)
+            .where(movements.c.item_id == item_id, movements.c.lot == lot,
+                   movements.c.occurred_at >= since,
+                   or_(movements.c.source_id == location_id, movements.c.target_id == location_id))
+            .order_by(movements.c.occurred_at, movements.c.id)
+        )
+        return [Step(r.occurred_at, int(r.id),
+                     int(r.qty) if r.target_id == location_id else -int(r.qty))
+                for r in rows]
+
+    def insert_movements(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Append movements to the ledger and return their ids, in the order given."""
+        result = self.conn.execute(
+            insert(movements).returning(movements.c.id, sort_by_parameter_order=True), rows
+        )
+        return [int(r.id) for r in result]
+
+    def apply_deltas(self, deltas: dict[BalanceKey, BalanceDelta]) -> None:
+        """Upsert balance rows in one sorted order (so concurrent writers cannot deadlock)."""
+        rows = [
+            {"item_id": k[0], "location_id": k[1], "lot": k[2], "owner_id": d.owner_id,
+             "qty": d.delta, "last_occurred_at": d.last_occurred_at}
+            for k, d in sorted(deltas.items())
+        ]
+        if not rows:
+            return
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(balances)
+        latest = func.max if self.conn.dialect.name == "sqlite" else func.greatest
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[balances.c.item_id, balances.c.location_id, balances.c.lot],
+            set_={
+                "qty": balances.c.qty + stmt.excluded.qty,
+                "last_occurred_at": latest(balances.c.last_occurred_at,
+                                           stmt.excluded.last_occurred_at),
+            },
+        )
+        self.conn.execute(stmt, rows)
+
+    def set_heads(self, heads: dict[int, tuple[int, str]]) -> None:
+        """Record the new head (last seq and hash) of each item's chain."""
+        self.conn.execute(
+            update(items).where(items.c.id == bindparam("item_id"))
+            .values(ledger_seq=bindparam("seq"), ledger_head=bindparam("head")),
+            [{"item_id": i, "seq": s, "head": h} for i, (s, h) in sorted(heads.items())],
+        )
+
+    def reversed_by(self, movement_id: int) -> int | None:
+        """Return the id of the movement that reverses ``movement_id``, if any."""
+        row = self.conn.execute(
+            select(movements.c.id).where(movements.c.reverses == movement_id)
+        ).first()
+        return None if row is None else int(row.id)
+

@@ -1,0 +1,73 @@
+"""The unit of work: one connection, one transaction, one commit — or a rollback."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection, RootTransaction
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from onhand.db.catalog import Catalog
+from onhand.db.engine import WRITE
+from onhand.db.queries import Queries
+from onhand.db.repository import Repository
+from onhand.errors import StorageError
+
+
+class UnitOfWork:
+    """Opens a transaction on ``with``; ``commit()`` ends it, leaving without one rolls back.
+
+    A write unit takes SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``), so concurrent
+    writers queue on the busy timeout instead of failing halfway.
+    """
+
+    def __init__(self, engine: Engine, catalog: Catalog, *, write: bool = True) -> None:
+        self.engine = engine
+        self.catalog = catalog
+        self.write = write
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        try:
+            conn = self.engine.connect().execution_options(**{WRITE: self.write})
+            self._conn = conn
+            self._tx = conn.begin()
+        except OperationalError as exc:
+            self._close()
+            raise StorageError(f"cannot open the database: {_reason(exc)}") from exc
+        self.repo = Repository(conn, self.catalog)
+        self.queries = Queries(conn, self.catalog)
+        return self
+
+    def commit(self) -> None:
+        """Make the work durable; a failed commit is reported, never retried."""
+        assert self._tx is not None, "commit() outside 'with uow:'"
+        try:
+            self._tx.commit()
+        except DBAPIError as exc:
+            self.catalog.forget()
+            raise StorageError(f"the commit failed and nothing was written: {_reason(exc)}") from exc
+        finally:
+            self._tx = None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+                if self.repo.created_catalog:
+                    self.catalog.forget()  # ids handed out in the rolled-back work are void
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        self._tx = None
+
+
+def _reason(exc: DBAPIError) -> str:
+    return str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)

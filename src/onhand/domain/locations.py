@@ -1,0 +1,52 @@
+"""Locations: internal ones form a tree by path (``WH1/A-01``); four virtual ones stand outside.
+
+Design decision: stock may sit at any internal location, a parent as well as a leaf (a
+warehouse's own location is its dock or unsorted area); reading a location includes its
+sub-locations. Virtual locations hold the other side of every movement and take no children.
+"""
+
+from __future__ import annotations
+
+import re
+
+from onhand.errors import InvalidLocation
+
+SUPPLIER, CUSTOMER, LOSS, TRANSIT = "supplier", "customer", "loss", "transit"
+VIRTUAL = (SUPPLIER, CUSTOMER, LOSS, TRANSIT)
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]{0,63}$")
+MAX_DEPTH = 8
+
+
+def normalize_path(path: object, *, field: str = "location") -> str:
+    """Return a location path with its segments checked, or raise ``InvalidLocation``."""
+    if not isinstance(path, str) or not path.strip():
+        raise InvalidLocation("must be a non-empty path like 'WH1/A-01'", location=str(path),
+                              field=field)
+    segments = [segment.strip() for segment in path.strip().strip("/").split("/")]
+    if len(segments) > MAX_DEPTH:
+        raise InvalidLocation(f"is deeper than {MAX_DEPTH} levels", location=path, field=field)
+    for segment in segments:
+        if not _SEGMENT.match(segment):
+            raise InvalidLocation(
+                "has a malformed segment (letters, digits, '.', '_', '-' and spaces; "
+                "at most 64 characters, starting with a letter or digit)",
+                location=path,
+                field=field,
+            )
+    return "/".join(segments)
+
+
+def parent_of(path: str) -> str | None:
+    """Return the parent path of ``path`` (``None`` for a top-level location)."""
+    head, _, _ = path.rpartition("/")
+    return head or None
+
+
+def warehouse_of(path: str) -> str:
+    """Return the top-level location (the warehouse) that ``path`` lies in."""
+    return path.split("/", 1)[0]
+
+
+def is_virtual(path: str) -> bool:
+    """Tell whether ``path`` names one of the virtual locations."""
+    return path in VIRTUAL

@@ -1,0 +1,197 @@
+"""Movements: the immutable ledger entries, how each kind routes stock, and their fingerprints.
+
+Every kind moves a positive quantity from one location to another (double entry); the
+sign of an adjustment only chooses the direction: ``adjust(qty=-2)`` is 2 units from the
+location to ``loss``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from onhand.domain.locations import CUSTOMER, LOSS, SUPPLIER, TRANSIT, is_virtual
+from onhand.domain.quantities import Quantity
+from onhand.errors import InvalidInput, InvalidLocation
+
+KINDS = ("receipt", "shipment", "return", "adjustment", "scrap", "transfer", "count")
+NEEDS_REASON = ("adjustment", "scrap", "count")
+TAKES_COST = ("receipt", "return", "adjustment", "count")
+MAX_TEXT = 200
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One ledger entry: ``qty`` of an item (and lot) moved from ``source`` to ``target``."""
+
+    id: int
+    kind: str
+    sku: str
+    owner: str
+    qty: Quantity
+    source: str
+    target: str
+    lot: str | None
+    reference: str | None
+    reason: str | None
+    unit_cost: Decimal | None
+    occurred_at: datetime
+    recorded_at: datetime
+    reverses: int | None
+    seq: int
+    shipment_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the movement as JSON-ready values (Decimals and times as strings)."""
+        return {
+            "id": self.id, "kind": self.kind, "sku": self.sku, "owner": self.owner,
+            "qty": str(self.qty), "source": self.source, "target": self.target, "lot": self.lot,
+            "reference": self.reference, "reason": self.reason,
+            "unit_cost": None if self.unit_cost is None else str(self.unit_cost),
+            "occurred_at": self.occurred_at.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(), "reverses": self.reverses,
+            "shipment_id": self.shipment_id, "seq": self.seq,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRequest:
+    """What a caller asks to post: the keywords of ``receive``, ``ship``… plus ``kind``."""
+
+    kind: str
+    sku: str
+    qty: object
+    owner: str = "default"
+    location: str | None = None
+    source: str | None = None
+    target: str | None = None
+    lot: str | None = None
+    reference: str | None = None
+    reason: str | None = None
+    unit_cost: object = None
+    occurred_at: datetime | None = None
+    shipment_id: int | None = None
+
+    def identity(self) -> dict[str, Any]:
+        """Return what makes two requests the same, for idempotency keys.
+
+        A defaulted ``occurred_at`` is left out: a retry that leaves it to "now" is the same
+        request although "now" has moved on.
+        """
+        return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__
+                if getattr(self, name) is not None}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return ["decimal", str(value.normalize())]
+    return value if isinstance(value, (int, str)) else repr(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a movement takes stock from and to, and how much (always positive)."""
+
+    source: str
+    target: str
+    qty: Quantity
+
+
+def route(kind: str, qty: Quantity, *, location: str | None, source: str | None,
+          target: str | None) -> Route:
+    """Return the source and target a movement of ``kind`` uses, or raise ``InvalidLocation``."""
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", field="kind", value=kind)
+    if kind == "transfer":
+        return _transfer_route(qty, source, target)
+    where = _internal(location, "location")
+    if kind == "receipt":
+        return Route(SUPPLIER, where, qty)
+    if kind == "shipment":
+        return Route(where, CUSTOMER, qty)
+    if kind == "return":
+        return Route(CUSTOMER, where, qty)
+    if kind == "scrap":
+        return Route(where, LOSS, qty)
+    # adjustment and count are signed: a gain comes from loss, a loss goes to it
+    return Route(LOSS, where, qty) if qty > 0 else Route(where, LOSS, -qty)
+
+
+def _transfer_route(qty: Quantity, source: str | None, target: str | None) -> Route:
+    if source is None:
+        raise InvalidInput("source is required for a transfer", field="source")
+    if target is None:
+        raise InvalidInput("target is required for a transfer", field="target")
+    for field, path in (("source", source), ("target", target)):
+        if is_virtual(path) and path != TRANSIT:
+            raise InvalidLocation("is virtual; a transfer moves stock between internal "
+                                  "locations (or via 'transit')", location=path, field=field)
+    if source == target:
+        raise InvalidLocation("is both source and target of the transfer", location=source,
+                              field="target")
+    return Route(source, target, qty)
+
+
+def _internal(location: str | None, field: str) -> str:
+    if location is None:
+        raise InvalidInput(f"{field} is required", field=field)
+    if is_virtual(location):
+        raise InvalidLocation("is virtual; this movement needs an internal location",
+                              location=location, field=field)
+    return location
+
+
+def check_text(value: object, field: str, *, required: bool = False) -> str | None:
+    """Return an optional free-text field (reference, reason, lot) stripped, or raise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(f"{field} is required", field=field)
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise InvalidInput(f"{field} must be text of at most {MAX_TEXT} characters", field=field)
+    return value.strip()
+
+
+def check_unit_cost(value: object, kind: str) -> Decimal | None:
+    """Return a unit cost as a non-negative Decimal, or raise; only inbound kinds take one."""
+    if value is None:
+        return None
+    if kind not in TAKES_COST:
+        raise InvalidInput(f"unit_cost is not accepted on a {kind}; its cost comes from stock",
+                           field="unit_cost")
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise InvalidInput(f"unit_cost must be a Decimal or int, not {type(value).__name__}",
+                           field="unit_cost", value=repr(value))
+    cost = Decimal(value)
+    if not cost.is_finite() or cost < 0:
+        raise InvalidInput("unit_cost must be a finite amount of zero or more", field="unit_cost",
+                           value=str(cost))
+    if cost.as_tuple().exponent < -10 or cost.adjusted() > 15:  # type: ignore[operator]
+        raise InvalidInput("unit_cost has more than 10 decimal places or 16 digits",
+                           field="unit_cost", value=str(cost))
+    return cost
+
+
+def fingerprint(request: dict[str, Any] | list[dict[str, Any]]) -> str:
+    """Return a stable digest of a request, to tell a retry from a different request."""
+    text = json.dumps(request, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def chain_hash(previous: str, movement: Movement) -> str:
+    """Return the hash that links a movement to the one before it in its item's chain.
+
+    It covers every field but the database id, so changing, removing or inserting a row
+    breaks the chain from there on; ``verify`` recomputes it.
+    """
+    entry = movement.to_dict()
+    del entry["id"]
+    text = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{previous}|{text}".encode()).hexdigest()

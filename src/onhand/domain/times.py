@@ -1,0 +1,42 @@
+"""Business time: aware UTC datetimes, and how far into the future one may post."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from onhand.errors import InvalidTime
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def check_occurred_at(value: object, now: datetime, *, field: str = "occurred_at") -> datetime:
+    """Return ``value`` in UTC if it is an aware datetime no more than 5 minutes ahead of ``now``."""
+    if not isinstance(value, datetime):
+        raise InvalidTime("must be a datetime", field=field, value=value)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidTime("must be timezone-aware (naive datetimes are ambiguous)", field=field,
+                          value=value)
+    value = value.astimezone(UTC)
+    if value > now + FUTURE_TOLERANCE:
+        raise InvalidTime("is more than 5 minutes in the future", field=field, value=value.isoformat())
+    return value
+
+
+def parse_time(text: str, *, field: str = "occurred_at") -> datetime:
+    """Return the aware datetime an ISO 8601 string names; a date alone means its end, UTC."""
+    cleaned = text.strip()
+    try:
+        if len(cleaned) == 10:
+            day = datetime.fromisoformat(cleaned).replace(tzinfo=UTC)
+            return day + timedelta(days=1) - timedelta(microseconds=1)
+        value = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidTime("is not an ISO 8601 time", field=field, value=text) from None
+    if value.tzinfo is None:
+        raise InvalidTime("must carry a UTC offset (e.g. 2026-01-31T12:00Z)", field=field, value=text)
+    return value.astimezone(UTC)

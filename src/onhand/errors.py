@@ -1,0 +1,255 @@
+"""The one exception tree of onhand; every failure a user can cause is a leaf of it.
+
+::
+
+    OnhandError
+    ├── NotFound                UnknownOwner, UnknownItem, UnknownLocation, UnknownMovement
+    ├── InvalidInput            InvalidQuantity, InvalidTime, InvalidLocation, BatchTooLarge,
+    │                           IdempotencyConflict
+    ├── Conflict                InsufficientStock, DuplicateItem, DuplicateLocation,
+    │                           DuplicateOwner, AlreadyReversed, RequestInFlight
+    ├── AccessDenied            NotAuthenticated, Forbidden
+    └── StorageError            the database failed (I/O, disk full); never retried blindly
+
+Every error carries its fields as attributes (``sku``, ``location``, ``field``, ``line``…),
+listed by :meth:`OnhandError.fields`, so adapters render them without parsing messages.
+Nothing here imports a web or database library.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+
+class OnhandError(Exception):
+    """The root of every error onhand raises on purpose."""
+
+    title = "Inventory error"
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self._fields = {name: value for name, value in fields.items() if value is not None}
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def fields(self) -> dict[str, Any]:
+        """Return the structured fields of this error (those that are set)."""
+        return dict(self._fields)
+
+    def at_line(self, line: int) -> OnhandError:
+        """Return this error with the 1-based batch ``line`` it came from in its message."""
+        self.line = line
+        self._fields["line"] = line
+        self.message = f"line {line}: {self.message}"
+        self.args = (self.message,)
+        return self
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- not found -------------------------------------------------------------------------------
+
+
+class NotFound(OnhandError):
+    """An object named in the request does not exist (or is not visible to the caller)."""
+
+    title = "Not found"
+
+
+class UnknownOwner(NotFound):
+    """No owner has this code."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(f"unknown owner {owner!r}", field="owner", owner=owner)
+
+
+class UnknownItem(NotFound):
+    """No item of the owner has this SKU (or barcode)."""
+
+    def __init__(self, sku: str, owner: str | None = None) -> None:
+        where = f" for owner {owner!r}" if owner and owner != "default" else ""
+        super().__init__(f"unknown sku {sku!r}{where}", field="sku", sku=sku, owner=owner)
+
+
+class UnknownLocation(NotFound):
+    """No location has this path."""
+
+    def __init__(self, location: str, field: str = "location") -> None:
+        super().__init__(f"unknown location {location!r}", field=field, location=location)
+
+
+class UnknownMovement(NotFound):
+    """No movement has this id."""
+
+    def __init__(self, movement_id: object) -> None:
+        super().__init__(
+            f"unknown movement {movement_id!r}", field="movement_id", movement_id=movement_id
+        )
+
+
+# --- invalid input ---------------------------------------------------------------------------
+
+
+class InvalidInput(OnhandError):
+    """The request is malformed: a field has a value it may not have."""
+
+    title = "Invalid input"
+
+    def __init__(self, message: str, *, field: str | None = None, **fields: Any) -> None:
+        super().__init__(message, field=field, **fields)
+
+
+class InvalidQuantity(InvalidInput):
+    """A quantity is not a positive exact number with the item's decimals."""
+
+    def __init__(self, reason: str, *, value: object = None, field: str = "qty", **extra: Any) -> None:
+        super().__init__(f"{field} {reason}", field=field, value=_show(value), **extra)
+
+
+class InvalidTime(InvalidInput):
+    """A time is naive, unparseable, or too far in the future."""
+
+    def __init__(self, reason: str, *, field: str = "occurred_at", value: object = None) -> None:
+        super().__init__(f"{field} {reason}", field=field, value=_show(value))
+
+
+class InvalidLocation(InvalidInput):
+    """A location cannot take part in this kind of movement, or its path is malformed."""
+
+    def __init__(self, reason: str, *, location: str, field: str = "location") -> None:
+        super().__init__(f"{field} {location!r} {reason}", field=field, location=location)
+
+
+class BatchTooLarge(InvalidInput):
+    """A batch has more lines than one transaction may carry."""
+
+    def __init__(self, lines: int, limit: int) -> None:
+        super().__init__(
+            f"batch has {lines} lines; at most {limit} are allowed in one batch",
+            field="lines",
+            lines=lines,
+            limit=limit,
+        )
+
+
+class IdempotencyConflict(InvalidInput):
+    """The idempotency key was already used for a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different request",
+            field="key",
+            key=key,
+        )
+
+
+# --- conflicts with the current state ---------------------------------------------------------
+
+
+class Conflict(OnhandError):
+    """The request is well formed but conflicts with the current state."""
+
+    title = "Conflict"
+
+
+class InsufficientStock(Conflict):
+    """An outbound movement would take a balance below zero."""
+
+    def __init__(
+        self,
+        *,
+        sku: str,
+        location: str,
+        requested: int | Decimal,
+        available: int | Decimal,
+        lot: str | None = None,
+        at: str | None = None,
+    ) -> None:
+        when = f" at {at}" if at else ""
+        lot_part = f" lot {lot!r}" if lot else ""
+        super().__init__(
+            f"insufficient stock of {sku!r}{lot_part} at {location!r}{when}: "
+            f"requested {requested}, available {available}",
+            sku=sku,
+            location=location,
+            requested=requested,
+            available=available,
+            lot=lot,
+        )
+
+
+class DuplicateItem(Conflict):
+    """The owner already has an item with this SKU (or the barcode is taken)."""
+
+    def __init__(self, sku: str, *, field: str = "sku", barcode: str | None = None) -> None:
+        what = f"barcode {barcode!r} is already used" if barcode else f"sku {sku!r} already exists"
+        super().__init__(what, field=field, sku=sku, barcode=barcode)
+
+
+class DuplicateLocation(Conflict):
+    """A location with this path already exists."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"location {location!r} already exists", field="path", location=location)
+
+
+class DuplicateOwner(Conflict):
+    """An owner with this code already exists."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(f"owner {owner!r} already exists", field="owner", owner=owner)
+
+
+class AlreadyReversed(Conflict):
+    """The movement was already reversed (or is itself a reversal of a reversal's target)."""
+
+    def __init__(self, movement_id: int, reversed_by: int | None = None) -> None:
+        by = f" by movement {reversed_by}" if reversed_by else ""
+        super().__init__(
+            f"movement {movement_id} was already reversed{by}",
+            movement_id=movement_id,
+            reversed_by=reversed_by,
+        )
+
+
+class RequestInFlight(Conflict):
+    """A request with the same idempotency key is still being processed."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"a request with key {key!r} is still in flight", field="key", key=key)
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+class AccessDenied(OnhandError):
+    """The caller may not do this."""
+
+    title = "Access denied"
+
+
+class NotAuthenticated(AccessDenied):
+    """The caller did not prove who it is."""
+
+
+class Forbidden(AccessDenied):
+    """The caller is known but its role does not allow this."""
+
+
+# --- storage ----------------------------------------------------------------------------------
+
+
+class StorageError(OnhandError):
+    """The database failed to read or commit; a failed commit is reported, not retried."""
+
+    title = "Storage error"
+
+
+def _show(value: object) -> object:
+    """Return a value fit for an error field: plain types as they are, others as repr."""
+    if value is None or isinstance(value, (int, str, Decimal)):
+        return value
+    return repr(value)

@@ -1,0 +1,193 @@
+"""The library's entry point: ``onhand.open(url)`` returns an :class:`Inventory`.
+
+Each method is one use case in one transaction; the write methods take the keywords
+``owner``, ``lot``, ``reference``, ``key`` (idempotency) and ``occurred_at`` (business time)
+and return the movement(s) they wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from onhand.config import Settings
+from onhand.db import migrate
+from onhand.db.catalog import Catalog
+from onhand.db.engine import make_engine
+from onhand.db.uow import UnitOfWork
+from onhand.domain.items import Item
+from onhand.domain.movements import Movement, MovementRequest
+from onhand.domain.quantities import Quantity
+from onhand.domain.stock import Stock, VerifyReport
+from onhand.errors import InvalidInput
+from onhand.services import catalog, movements, stock, verify
+
+_REQUEST_FIELDS = frozenset(MovementRequest.__dataclass_fields__)
+
+
+class Inventory:
+    """A stock ledger in one database: the catalog, postings, stock levels and history.
+
+    >>> inv = onhand.open("sqlite:///shop.db")  # doctest: +SKIP
+    >>> inv.receive(sku="MUG-1", qty=10, location="WH1/A-01")  # doctest: +SKIP
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings)
+        self._catalog = Catalog()
+
+    def _uow(self, *, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.engine, self._catalog, write=write)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Inventory:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- catalog -----------------------------------------------------------------------------
+
+    def add_owner(self, code: str, name: str | None = None) -> str:
+        """Create an owner (a 3PL's client); the owner ``default`` always exists."""
+        return catalog.add_owner(self._uow(), code=code, name=name)
+
+    def add_location(self, path: str, name: str | None = None) -> str:
+        """Create an internal location by path; the parent must exist first."""
+        return catalog.add_location(self._uow(), path=path, name=name)
+
+    def add_item(self, *, sku: str, name: str, owner: str = "default", unit: str = "each",
+                 decimals: int = 0, barcodes: Iterable[str] = (), allow_negative: bool = False,
+                 tracking: str = "none", cost_method: str = "fifo") -> Item:
+        """Create an item; its SKU is unique per owner, its decimals fixed for life."""
+        if isinstance(barcodes, str):
+            raise InvalidInput("barcodes must be a list of codes, not one string",
+                               field="barcodes")
+        item = Item(sku=sku, name=name, owner=owner, unit=unit, decimals=decimals,
+                    barcodes=tuple(barcodes), allow_negative=allow_negative,
+                    tracking=tracking, cost_method=cost_method)
+        return catalog.add_item(self._uow(), item)
+
+    def item(self, sku: str, *, owner: str = "default") -> Item:
+        """Return the item with this SKU (or barcode)."""
+        return catalog.get_item(self._uow(write=False), sku=sku, owner=owner)
+
+    def items(self, *, owner: str | None = None) -> list[Item]:
+        """Return the items of one owner (or all), ordered by SKU."""
+        return catalog.list_items(self._uow(write=False), owner=owner)
+
+    def locations(self) -> list[tuple[str, str, str]]:
+        """Return every location as (path, kind, name)."""
+        return catalog.list_locations(self._uow(write=False))
+
+    # --- postings ----------------------------------------------------------------------------
+
+    def receive(self, *, sku: str, qty: Quantity, location: str,
+                unit_cost: Decimal | None = None, **common: Any) -> Movement:
+        """Receive stock from a supplier into ``location``."""
+        return self._post("receipt", sku=sku, qty=qty, location=location,
+                          unit_cost=unit_cost, **common)
+
+    def ship(self, *, sku: str, qty: Quantity, location: str, **common: Any) -> Movement:
+        """Ship stock from ``location`` to a customer."""
+        return self._post("shipment", sku=sku, qty=qty, location=location, **common)
+
+    def return_(self, *, sku: str, qty: Quantity, location: str, shipment_id: int | None = None,
+                unit_cost: Decimal | None = None, **common: Any) -> Movement:
+        """Take back stock a customer returns (of shipment ``shipment_id`` when given)."""
+        return self._post("return", sku=sku, qty=qty, location=location,
+                          shipment_id=shipment_id, unit_cost=unit_cost, **common)
+
+    def adjust(self, *, sku: str, qty: Quantity, location: str, reason: str,
+               unit_cost: Decimal | None = None, **common: Any) -> Movement:
+        """Correct a balance by a signed ``qty`` against ``loss``; a reason is required."""
+        return self._post("adjustment", sku=sku, qty=qty, location=location, reason=reason,
+                          unit_cost=unit_cost, **common)
+
+    def scrap(self, *, sku: str, qty: Quantity, location: str, reason: str,
+              **common: Any) -> Movement:
+        """Write off damaged or broken stock to ``loss``; a reason is required."""
+        return self._post("scrap", sku=sku, qty=qty, location=location, reason=reason, **common)
+
+    def transfer(self, *, sku: str, qty: Quantity, source: str, target: str,
+                 **common: Any) -> Movement:
+        """Move stock between internal locations (or to and from ``transit``)."""
+        return self._post("transfer", sku=sku, qty=qty, source=source, target=target, **common)
+
+    def post_batch(self, lines: Iterable[Mapping[str, Any]], *, key: str | None = None,
+                   owner: str = "default") -> list[Movement]:
+        """Post many movements at once, all or nothing; an error names its 1-based ``line``."""
+        requests = [_request(line, owner, n) for n, line in enumerate(lines, start=1)]
+        return movements.post(self._uow(), requests, owner=owner, key=key,
+                              max_lines=self.settings.max_batch_lines)
+
+    def reverse(self, movement_id: int, *, reason: str, owner: str = "default",
+                key: str | None = None) -> Movement:
+        """Post a movement, dated now, that undoes ``movement_id`` (once)."""
+        return movements.reverse(self._uow(), movement_id=movement_id, reason=reason,
+                                 owner=owner, key=key)
+
+    def _post(self, kind: str, *, key: str | None = None, owner: str = "default",
+              **fields: Any) -> Movement:
+        request = _request({"kind": kind, **fields}, owner, None)
+        return movements.post(self._uow(), [request], owner=owner, key=key)[0]
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def stock(self, *, sku: str, owner: str = "default", location: str | None = None,
+              lot: str | None = None, as_of: datetime | None = None) -> Stock:
+        """Return the stock of ``sku`` at ``location`` and below (None: all internal ones)."""
+        return stock.stock(self._uow(write=False), sku=sku, owner=owner, location=location,
+                           lot=lot, as_of=as_of)
+
+    def levels(self, *, owner: str | None = None, location: str | None = None,
+               as_of: datetime | None = None) -> list[Stock]:
+        """Return the stock of every item that has some, within ``location``."""
+        return stock.levels(self._uow(write=False), owner=owner, location=location, as_of=as_of)
+
+    def history(self, *, sku: str | None = None, owner: str = "default",
+                location: str | None = None, since: datetime | None = None,
+                until: datetime | None = None, limit: int = 100,
+                after_id: int | None = None) -> list[Movement]:
+        """Return movements oldest first, filtered by item, location and business time."""
+        return stock.history(self._uow(write=False), sku=sku, owner=owner, location=location,
+                             since=since, until=until, limit=limit, after_id=after_id)
+
+    def verify(self) -> VerifyReport:
+        """Check balances, double entry and the tamper-evident chain against the ledger."""
+        return verify.verify(self._uow(write=False))
+
+
+def _request(line: Mapping[str, Any], owner: str, number: int | None) -> MovementRequest:
+    """Return a batch line (or a single call's keywords) as a request, rejecting strange keys."""
+    try:
+        if not isinstance(line, Mapping):
+            raise InvalidInput("each batch line must be a mapping of keywords", field="lines")
+        unknown = sorted(set(line) - _REQUEST_FIELDS)
+        if unknown:
+            raise InvalidInput(f"unknown field {unknown[0]!r}", field=unknown[0])
+        for needed in ("kind", "sku", "qty"):
+            if needed not in line:
+                raise InvalidInput(f"{needed} is required", field=needed)
+        return MovementRequest(**{"owner": owner, **line})
+    except InvalidInput as error:
+        raise error.at_line(number) if number is not None else error
+
+
+def open(url: str | None = None, **settings: Any) -> Inventory:  # noqa: A001 - the promised name
+    """Open (creating or migrating) the inventory database at ``url``.
+
+    ``url`` is a SQLAlchemy URL: ``sqlite:///shop.db`` (the default, from
+    ``ONHAND_DATABASE_URL`` when set) or ``postgresql+psycopg://user@host/db``.
+
+    >>> inv = onhand.open("sqlite:///shop.db")  # doctest: +SKIP
+    """
+    inventory = Inventory(Settings.load(database_url=url, **settings))
+    migrate.upgrade(inventory.engine)
+    return inventory

@@ -1,0 +1,296 @@
+"""Posting to the ledger: single movements, all-or-nothing batches and reversals.
+
+Every posting, whatever its size, takes the same path (:func:`post`): resolve and check
+each line, lock the items (in id order), check that no balance goes below zero at any
+time from the line's ``occurred_at`` on, append the movements with their hash-chain
+links, upsert the balances in sorted order, record the idempotency key, commit once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from onhand.db.catalog import ItemRef, LocationRef
+from onhand.db.repository import BalanceDelta, BalanceKey, ItemState
+from onhand.db.uow import UnitOfWork
+from onhand.domain.movements import (
+    GENESIS,
+    NEEDS_REASON,
+    Movement,
+    MovementRequest,
+    chain_hash,
+    check_text,
+    check_unit_cost,
+    fingerprint,
+    route,
+)
+from onhand.domain.quantities import from_units, parse_qty, to_units
+from onhand.domain.stock import Step, first_dip
+from onhand.domain.times import check_occurred_at, utcnow
+from onhand.errors import (
+    AlreadyReversed,
+    BatchTooLarge,
+    IdempotencyConflict,
+    InsufficientStock,
+    InvalidInput,
+    InvalidQuantity,
+    OnhandError,
+    UnknownMovement,
+)
+
+LATER = 1 << 62  # orders a new line after every stored movement of the same instant
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A checked line, ready to write: ids resolved, quantity scaled."""
+
+    item: ItemRef
+    owner: str
+    kind: str
+    units: int
+    source: LocationRef
+    target: LocationRef
+    lot: str
+    reference: str | None
+    reason: str | None
+    unit_cost: Decimal | None
+    occurred_at: datetime
+    reverses: int | None = None
+    shipment_id: int | None = None
+
+
+def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "default",
+         key: str | None = None, max_lines: int = 100_000) -> list[Movement]:
+    """Post ``requests`` as one all-or-nothing transaction and return the movements written.
+
+    A batch error names its 1-based ``line``. With ``key``, a retry of the same request
+    returns the first result and writes nothing.
+    """
+    if not requests:
+        raise InvalidInput("a batch needs at least one line", field="lines")
+    if len(requests) > max_lines:
+        raise BatchTooLarge(len(requests), max_lines)
+    batch = len(requests) > 1
+    identity = [r.identity() for r in requests]
+
+    def prepare(uow: UnitOfWork, now: datetime) -> list[Line]:
+        return [_checked(uow, r, now, n, batch) for n, r in enumerate(requests, start=1)]
+
+    return _idempotent(uow, owner, key, identity, prepare)
+
+
+def reverse(uow: UnitOfWork, *, movement_id: int, reason: str, owner: str = "default",
+            key: str | None = None) -> Movement:
+    """Post a movement, dated now, that undoes ``movement_id``; each movement reverses once."""
+    why = check_text(reason, "reason", required=True)
+    if isinstance(movement_id, bool) or not isinstance(movement_id, int):
+        raise InvalidInput("movement_id must be an integer", field="movement_id")
+
+    def prepare(uow: UnitOfWork, now: datetime) -> list[Line]:
+        row = uow.queries.movement_row(movement_id)
+        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        if row is None or row.owner_id != owner_id:
+            raise UnknownMovement(movement_id)
+        done = uow.repo.reversed_by(movement_id)
+        if done is not None:
+            raise AlreadyReversed(movement_id, done)
+        conn, catalog = uow.repo.conn, uow.catalog
+        return [Line(
+            item=catalog.item_by_id(conn, row.item_id), owner=owner, kind=row.kind,
+            units=int(row.qty), source=catalog.location_by_id(conn, row.target_id),
+            target=catalog.location_by_id(conn, row.source_id), lot=row.lot,
+            reference=row.reference, reason=why, unit_cost=row.unit_cost, occurred_at=now,
+            reverses=movement_id,
+        )]
+
+    identity = {"reverse": movement_id, "reason": why}
+    return _idempotent(uow, owner, key, identity, prepare)[0]
+
+
+def _idempotent(uow: UnitOfWork, owner: str, key: str | None, identity: Any,
+                prepare: Callable[[UnitOfWork, datetime], list[Line]]) -> list[Movement]:
+    """Run one posting transaction, answering a retried ``key`` with its first result."""
+    key = check_text(key, "key")
+    digest = fingerprint(identity) if key else ""
+    for attempt in (1, 2):
+        with uow:
+            owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+            if key:
+                first = uow.repo.find_key(owner_id, key)
+                if first is not None:
+                    if first[0] != digest:
+                        raise IdempotencyConflict(key)
+                    return uow.queries.movements(first[1])
+            now = utcnow()
+            written = _write(uow, prepare(uow, now), now)
+            if key:
+                try:
+                    uow.repo.save_key(owner_id, key, digest, [m.id for m in written], now)
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+                    continue  # a concurrent twin committed first: answer with its result
+            uow.commit()
+            return written
+    raise AssertionError("unreachable")
+
+
+def _checked(uow: UnitOfWork, request: MovementRequest, now: datetime, line: int,
+             batch: bool) -> Line:
+    """Resolve and check one request; in a batch, an error names its line."""
+    try:
+        return _resolve(uow, request, now)
+    except OnhandError as error:
+        raise error.at_line(line) if batch else error
+
+
+def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
+    conn, catalog = uow.repo.conn, uow.catalog
+    owner_id = catalog.owner_id(conn, request.owner)
+    if not isinstance(request.sku, str):
+        raise InvalidInput("sku must be text", field="sku")
+    item = catalog.item(conn, owner_id, request.sku, request.owner)
+    signed = request.kind in ("adjustment", "count")
+    qty = parse_qty(request.qty, item.decimals, signed=signed)
+    path = route(request.kind, qty, location=request.location, source=request.source,
+                 target=request.target)
+    source, target = _location(uow, path.source, request), _location(uow, path.target, request)
+    occurred_at = now if request.occurred_at is None else check_occurred_at(request.occurred_at, now)
+    shipment_id = _check_return(uow, request, item, to_units(path.qty, item.decimals))
+    return Line(
+        item=item, owner=request.owner, kind=request.kind,
+        units=to_units(path.qty, item.decimals), source=source, target=target,
+        lot=check_text(request.lot, "lot") or "",
+        reference=check_text(request.reference, "reference"),
+        reason=check_text(request.reason, "reason", required=request.kind in NEEDS_REASON),
+        unit_cost=check_unit_cost(request.unit_cost, request.kind),
+        occurred_at=occurred_at, shipment_id=shipment_id,
+    )
+
+
+def _location(uow: UnitOfWork, path: str, request: MovementRequest) -> LocationRef:
+    """Return the location at ``path``, naming the request field it came from when unknown."""
+    field = "location"
+    if request.kind == "transfer":
+        field = "source" if path == request.source else "target"
+    return uow.catalog.location(uow.repo.conn, path, field=field)
+
+
+def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef,
+                  units: int) -> int | None:
+    """Check that a return names a shipment of the same item and returns no more than it shipped."""
+    if request.shipment_id is None:
+        return None
+    if request.kind != "return":
+        raise InvalidInput("shipment_id is only for a return", field="shipment_id")
+    shipment = uow.queries.movement_row(request.shipment_id)
+    if shipment is None or shipment.item_id != item.id or shipment.kind != "shipment":
+        raise UnknownMovement(request.shipment_id)
+    returned = uow.queries.returned_units(request.shipment_id)
+    if returned + units > int(shipment.qty):
+        left = from_units(int(shipment.qty) - returned, item.decimals)
+        raise InvalidQuantity(f"exceeds what shipment {request.shipment_id} shipped and has "
+                              f"not been returned ({left})", value=request.qty)
+    return request.shipment_id
+
+
+def _write(uow: UnitOfWork, lines: list[Line], now: datetime) -> list[Movement]:
+    """Check balances over time, then append movements, links, balances and heads."""
+    states = uow.repo.lock_items(line.item.id for line in lines)
+    _check_no_dip(uow, lines, states)
+    drafts, hashes, heads = _chain(lines, states, now)
+    rows = [_row(line, m, h) for line, m, h in zip(lines, drafts, hashes, strict=True)]
+    try:
+        ids = uow.repo.insert_movements(rows)
+    except IntegrityError:
+        reversing = [line.reverses for line in lines if line.reverses is not None]
+        if reversing:  # a concurrent reversal of the same movement committed first
+            raise AlreadyReversed(reversing[0]) from None
+        raise
+    uow.repo.apply_deltas(_deltas(lines))
+    uow.repo.set_heads(heads)
+    return [replace(m, id=i) for m, i in zip(drafts, ids, strict=True)]
+
+
+def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemState]) -> None:
+    """Raise ``InsufficientStock`` if any internal balance would go below zero at any time."""
+    steps: dict[BalanceKey, list[Step]] = defaultdict(list)
+    outbound: set[BalanceKey] = set()
+    for n, line in enumerate(lines):
+        source = (line.item.id, line.source.id, line.lot)
+        target = (line.item.id, line.target.id, line.lot)
+        steps[source].append(Step(line.occurred_at, LATER + n, -line.units, n))
+        steps[target].append(Step(line.occurred_at, LATER + n, line.units, n))
+        if not line.source.virtual and not states[line.item.id].allow_negative:
+            outbound.add(source)
+    current = uow.repo.balances(outbound)
+    for key in sorted(outbound):
+        qty, last = current.get(key, (0, None))
+        since = min(s.at for s in steps[key] if s.delta < 0)
+        stored = [] if last is None or since >= last else uow.repo.steps_since(key, since)
+        start = qty - sum(s.delta for s in stored)
+        dip = first_dip(start, stored + steps[key])
+        if dip is not None:
+            line = lines[dip.line]
+            backdated = stored and dip.at > line.occurred_at
+            error = InsufficientStock(
+                sku=line.item.sku, location=line.source.path, lot=line.lot or None,
+                requested=from_units(dip.requested, line.item.decimals),
+                available=from_units(dip.available, line.item.decimals),
+                at=dip.at.isoformat() if backdated else None,
+            )
+            raise error.at_line(dip.line + 1) if len(lines) > 1 else error
+
+
+def _chain(lines: list[Line], states: dict[int, ItemState], now: datetime
+           ) -> tuple[list[Movement], list[str], dict[int, tuple[int, str]]]:
+    """Return each line as a movement (id still 0), its chain hash, and the new chain heads."""
+    heads = {item_id: (state.seq, state.head or GENESIS) for item_id, state in states.items()}
+    drafts, hashes = [], []
+    for line in lines:
+        seq, head = heads[line.item.id]
+        draft = Movement(
+            id=0, kind=line.kind, sku=line.item.sku, owner=line.owner,
+            qty=from_units(line.units, line.item.decimals), source=line.source.path,
+            target=line.target.path, lot=line.lot or None, reference=line.reference,
+            reason=line.reason, unit_cost=line.unit_cost, occurred_at=line.occurred_at,
+            recorded_at=now, reverses=line.reverses, seq=seq + 1, shipment_id=line.shipment_id,
+        )
+        link = chain_hash(head, draft)
+        heads[line.item.id] = (seq + 1, link)
+        drafts.append(draft)
+        hashes.append(link)
+    return drafts, hashes, heads
+
+
+def _row(line: Line, draft: Movement, link: str) -> dict[str, Any]:
+    return {
+        "owner_id": line.item.owner_id, "item_id": line.item.id, "seq": draft.seq,
+        "kind": line.kind, "qty": line.units, "source_id": line.source.id,
+        "target_id": line.target.id, "lot": line.lot, "reference": line.reference,
+        "reason": line.reason, "unit_cost": line.unit_cost, "occurred_at": line.occurred_at,
+        "recorded_at": draft.recorded_at, "reverses": line.reverses,
+        "shipment_id": line.shipment_id, "hash": link,
+    }
+
+
+def _deltas(lines: list[Line]) -> dict[BalanceKey, BalanceDelta]:
+    deltas: dict[BalanceKey, BalanceDelta] = {}
+    for line in lines:
+        for location, sign in ((line.source, -1), (line.target, 1)):
+            key = (line.item.id, location.id, line.lot)
+            delta = deltas.get(key)
+            if delta is None:
+                deltas[key] = BalanceDelta(line.item.owner_id, sign * line.units, line.occurred_at)
+            else:
+                delta.delta += sign * line.units
+                delta.last_occurred_at = max(delta.last_occurred_at, line.occurred_at)
+    return deltas

@@ -1,0 +1,117 @@
+"""Reading stock: levels now or at any past moment, and the history of movements."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from onhand.db.queries import Level
+from onhand.db.uow import UnitOfWork
+from onhand.domain.movements import Movement, check_text
+from onhand.domain.quantities import from_units
+from onhand.domain.stock import Stock
+from onhand.domain.times import check_occurred_at
+from onhand.errors import InvalidInput
+
+MAX_HISTORY = 100_000
+
+
+def stock(uow: UnitOfWork, *, sku: str, owner: str = "default", location: str | None = None,
+          lot: str | None = None, as_of: datetime | None = None) -> Stock:
+    """Return the stock of one item at ``location`` and below (None: every internal location).
+
+    Current levels come from the balance rows; ``as_of`` subtracts the item's movements
+    after that time, found through the ``(item_id, occurred_at)`` index.
+    """
+    when = _as_of(as_of)
+    lot = check_text(lot, "lot")
+    with uow:
+        conn = uow.queries.conn
+        owner_id = uow.catalog.owner_id(conn, owner)
+        item = uow.catalog.item(conn, owner_id, sku, owner)
+        within = None if location is None else uow.catalog.subtree(conn, location)
+        levels = uow.queries.item_levels(item.id, lot)
+        if when is not None:
+            levels = _rewind(levels, uow.queries.flows_after(item.id, when), lot)
+        by_location: dict[str, int] = defaultdict(int)
+        for _, location_id, _, qty in levels:
+            ref = uow.catalog.location_by_id(conn, location_id)
+            if (within is None and not ref.virtual) or (within and location_id in within):
+                by_location[ref.path] += qty
+    on_hand = sum(by_location.values())
+    return Stock(
+        sku=sku, owner=owner, location=location, lot=lot,
+        on_hand=from_units(on_hand, item.decimals), reserved=from_units(0, item.decimals),
+        available=from_units(on_hand, item.decimals), as_of=when,
+        by_location={p: from_units(q, item.decimals) for p, q in sorted(by_location.items()) if q},
+    )
+
+
+def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = None,
+           as_of: datetime | None = None) -> list[Stock]:
+    """Return the stock of every item with stock at internal locations (within ``location``)."""
+    when = _as_of(as_of)
+    with uow:
+        conn = uow.queries.conn
+        owner_id = None if owner is None else uow.catalog.owner_id(conn, owner)
+        within = None if location is None else uow.catalog.subtree(conn, location)
+        rows = uow.queries.levels(owner_id=owner_id, location_ids=within)
+        if when is not None:
+            rows = _rewind(rows, uow.queries.flows_after(None, when, owner_id), None)
+        totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for item_id, location_id, _, qty in rows:
+            ref = uow.catalog.location_by_id(conn, location_id)
+            if not ref.virtual and (within is None or location_id in within):
+                totals[item_id][ref.path] += qty
+        result = []
+        for item_id, places in totals.items():
+            item = uow.catalog.item_by_id(conn, item_id)
+            on_hand = sum(places.values())
+            if on_hand == 0 and not any(places.values()):
+                continue
+            result.append(Stock(
+                sku=item.sku, owner=uow.catalog.owner_code(conn, item.owner_id),
+                location=location, lot=None, on_hand=from_units(on_hand, item.decimals),
+                reserved=from_units(0, item.decimals),
+                available=from_units(on_hand, item.decimals), as_of=when,
+                by_location={p: from_units(q, item.decimals)
+                             for p, q in sorted(places.items()) if q},
+            ))
+    return sorted(result, key=lambda s: (s.owner, s.sku))
+
+
+def history(uow: UnitOfWork, *, sku: str | None = None, owner: str = "default",
+            location: str | None = None, since: datetime | None = None,
+            until: datetime | None = None, limit: int = 100,
+            after_id: int | None = None) -> list[Movement]:
+    """Return movements oldest first (by ``occurred_at``), filtered, at most ``limit``."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY:
+        raise InvalidInput(f"limit must be an integer from 1 to {MAX_HISTORY}", field="limit")
+    since = _as_of(since, "since")
+    until = _as_of(until, "until")
+    with uow:
+        conn = uow.queries.conn
+        owner_id = uow.catalog.owner_id(conn, owner)
+        item_id = None if sku is None else uow.catalog.item(conn, owner_id, sku, owner).id
+        within = None if location is None else uow.catalog.subtree(conn, location)
+        return uow.queries.history(item_id=item_id, owner_id=owner_id, location_ids=within,
+                                   since=since, until=until, limit=limit, after_id=after_id)
+
+
+def _as_of(value: datetime | None, field: str = "as_of") -> datetime | None:
+    """Return a read time in UTC; any aware time may be read, the future included."""
+    return None if value is None else check_occurred_at(value, value, field=field)
+
+
+def _rewind(rows: list[Level], flows: list[tuple[int, int, int, str, int]],
+            lot: str | None) -> list[Level]:
+    """Return balance rows as they were before the given later flows."""
+    totals: dict[tuple[int, int, str], int] = defaultdict(int)
+    for item_id, location_id, row_lot, qty in rows:
+        totals[(item_id, location_id, row_lot)] += qty
+    for item_id, source_id, target_id, flow_lot, qty in flows:
+        if lot is not None and flow_lot != lot:
+            continue
+        totals[(item_id, target_id, flow_lot)] -= qty
+        totals[(item_id, source_id, flow_lot)] += qty
+    return [(k[0], k[1], k[2], v) for k, v in totals.items()]
