@@ -21,7 +21,7 @@ from onhand.domain.items import Item
 from onhand.domain.movements import Movement, MovementRequest
 from onhand.domain.quantities import Quantity
 from onhand.domain.stock import Stock, VerifyReport
-from onhand.errors import InvalidInput
+from onhand.errors import InvalidInput, OnhandError
 from onhand.services import catalog, movements, stock, verify
 
 _REQUEST_FIELDS = frozenset(MovementRequest.__dataclass_fields__)
@@ -126,6 +126,17 @@ class Inventory:
         requests = [_request(line, owner, n) for n, line in enumerate(lines, start=1)]
         return movements.post(self._uow(), requests, owner=owner, key=key,
                               max_lines=self.settings.max_batch_lines)
+
+    def check_batch(self, lines: Iterable[Mapping[str, Any]], *,
+                    owner: str = "default") -> list[OnhandError]:
+        """Return every error ``post_batch(lines)`` would raise (all bad lines), writing nothing."""
+        requests, errors = [], []
+        for n, line in enumerate(lines, start=1):
+            try:
+                requests.append(_request(line, owner, n))
+            except OnhandError as error:
+                errors.append(error)
+        return errors or movements.check(self._uow(), requests)
 
     def reverse(self, movement_id: int, *, reason: str, owner: str = "default",
                 key: str | None = None) -> Movement:

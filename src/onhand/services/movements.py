@@ -87,6 +87,30 @@ def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "
     return _idempotent(uow, owner, key, identity, prepare)
 
 
+def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandError]:
+    """Return every error that posting ``requests`` as one batch would raise; write nothing.
+
+    Each line is resolved on its own, so all bad lines are reported (with their ``line``);
+    when all are good, the batch is written inside the transaction and rolled back, which
+    reports a shortage of stock too. An empty list means ``post`` would succeed now.
+    """
+    errors: list[OnhandError] = []
+    with uow:
+        now = utcnow()
+        lines = []
+        for n, request in enumerate(requests, start=1):
+            try:
+                lines.append(_checked(uow, request, now, n, batch=True))
+            except OnhandError as error:
+                errors.append(error)
+        if not errors and lines:
+            try:
+                _write(uow, lines, now)
+            except OnhandError as error:
+                errors.append(error)
+    return errors
+
+
 def reverse(uow: UnitOfWork, *, movement_id: int, reason: str, owner: str = "default",
             key: str | None = None) -> Movement:
     """Post a movement, dated now, that undoes ``movement_id``; each movement reverses once."""
