@@ -188,7 +188,9 @@ def _request(line: Mapping[str, Any], owner: str, number: int | None) -> Movemen
                 raise InvalidInput(f"{needed} is required", field=needed)
         return MovementRequest(**{"owner": owner, **line})
     except InvalidInput as error:
-        raise error.at_line(number) if number is not None else error
+        if number is not None:
+            error.at_line(number)
+        raise
 
 
 def open(url: str | None = None, **settings: Any) -> Inventory:  # noqa: A001 - the promised name

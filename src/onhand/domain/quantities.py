@@ -9,6 +9,7 @@ from onhand.errors import InvalidQuantity
 Quantity = int | Decimal
 MAX_DECIMALS = 6
 MAX_UNITS = 10**15  # scaled magnitude; keeps every sum inside a signed 64-bit integer
+_SCALE: tuple[int, ...] = tuple(10**n for n in range(MAX_DECIMALS + 1))
 
 
 def parse_qty(
@@ -48,7 +49,7 @@ def parse_qty_text(text: str, decimals: int, *, field: str = "qty", signed: bool
 def to_units(value: Quantity, decimals: int, *, field: str = "qty") -> int:
     """Return ``value`` scaled to an integer count of ``10**-decimals`` units, exactly."""
     if isinstance(value, int):
-        return value * 10**decimals
+        return value * _SCALE[decimals]
     scaled = value.scaleb(decimals)
     if scaled != scaled.to_integral_value():
         raise InvalidQuantity(

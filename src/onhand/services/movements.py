@@ -173,7 +173,9 @@ def _checked(uow: UnitOfWork, request: MovementRequest, now: datetime, line: int
     try:
         return _resolve(uow, request, now)
     except OnhandError as error:
-        raise error.at_line(line) if batch else error
+        if batch:
+            error.at_line(line)
+        raise
 
 
 def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
