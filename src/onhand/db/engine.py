@@ -21,7 +21,7 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         _tune_sqlite(engine, settings)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
 
 
 def _tune_sqlite(engine: Engine, settings: Settings) -> None:

@@ -203,12 +203,10 @@ class Queries:
         )
         return {(r.item_id, r.location_id, r.lot): int(r.qty) for r in rows}
 
-    def chain_heads(self) -> dict[int, tuple[int, str, bool]]:
-        """Return each item's recorded chain head: (last seq, hash, allow_negative)."""
-        rows = self.conn.execute(
-            select(items.c.id, items.c.ledger_seq, items.c.ledger_head, items.c.allow_negative)
-        )
-        return {r.id: (int(r.ledger_seq), r.ledger_head, bool(r.allow_negative)) for r in rows}
+    def negative_allowed(self) -> dict[int, bool]:
+        """Return, for each item id, whether it may go below zero."""
+        rows = self.conn.execute(select(items.c.id, items.c.allow_negative))
+        return {r.id: bool(r.allow_negative) for r in rows}
 
     def ledger_in_chain_order(self) -> Iterator[Row[Any]]:
         """Yield every movement row ordered by item and sequence number, streaming."""

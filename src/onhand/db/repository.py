@@ -6,9 +6,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -31,7 +32,7 @@ BalanceKey = tuple[int, int, str]  # item_id, location_id, lot ('' = none)
 
 @dataclass(frozen=True, slots=True)
 class ItemState:
-    """What a posting needs of an item it has locked: its rules and the head of its chain."""
+    """What a posting needs of an item it has locked: its rules and the end of its chain."""
 
     id: int
     allow_negative: bool
@@ -131,16 +132,23 @@ class Repository:
 
     # --- postings ----------------------------------------------------------------------------
 
-    def lock_items(self, item_ids: Iterable[int]) -> dict[int, ItemState]:
-        """Lock the items in id order (PostgreSQL row locks) and return their state."""
-        rows = self.conn.execute(
-            select(items.c.id, items.c.allow_negative, items.c.ledger_seq, items.c.ledger_head)
-            .where(items.c.id.in_(sorted(set(item_ids))))
-            .order_by(items.c.id)
-            .with_for_update()
-        )
-        return {r.id: ItemState(r.id, bool(r.allow_negative), int(r.ledger_seq), r.ledger_head)
-                for r in rows}
+    def lock_items(self, item_ids: set[int], new_movements: int
+                   ) -> tuple[dict[int, ItemState], list[int]]:
+        """Lock the items in id order and allocate ids for the movements about to be written.
+
+        Returns each item's rules and chain end, and ``new_movements`` increasing ids, in one
+        round trip. Ids are unique among concurrent writers: PostgreSQL draws them from the
+        sequence; on SQLite the writer holds the write lock and movements are never deleted,
+        so the next ids follow the largest.
+        """
+        rows = self.conn.execute(_lock_items(self.conn.dialect.name),
+                                 {"ids": sorted(item_ids), "n": new_movements}).all()
+        states = {r.id: ItemState(r.id, bool(r.allow_negative), int(r.last_seq), r.last_hash or "")
+                  for r in rows}
+        if self.conn.dialect.name == "postgresql":
+            return states, sorted(int(i) for i in rows[0].new_ids)
+        last = int(rows[0].new_ids)
+        return states, list(range(last + 1, last + 1 + new_movements))
 
     def balances(self, keys: Iterable[BalanceKey]) -> dict[BalanceKey, tuple[int, datetime]]:
         """Return the quantity and latest business time of each existing balance row."""
@@ -173,12 +181,9 @@ class Repository:
                      int(r.qty) if r.target_id == location_id else -int(r.qty))
                 for r in rows]
 
-    def insert_movements(self, rows: list[dict[str, Any]]) -> list[int]:
-        """Append movements to the ledger and return their ids, in the order given."""
-        result = self.conn.execute(
-            insert(movements).returning(movements.c.id, sort_by_parameter_order=True), rows
-        )
-        return [int(r.id) for r in result]
+    def insert_movements(self, rows: list[dict[str, Any]]) -> None:
+        """Append movements (with their allocated ids) to the ledger."""
+        self.conn.execute(_INSERT_MOVEMENT, rows)
 
     def apply_deltas(self, deltas: dict[BalanceKey, BalanceDelta]) -> None:
         """Upsert balance rows in one sorted order (so concurrent writers cannot deadlock)."""
@@ -187,28 +192,8 @@ class Repository:
              "qty": d.delta, "last_occurred_at": d.last_occurred_at}
             for k, d in sorted(deltas.items())
         ]
-        if not rows:
-            return
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(balances)
-        latest = func.max if self.conn.dialect.name == "sqlite" else func.greatest
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[balances.c.item_id, balances.c.location_id, balances.c.lot],
-            set_={
-                "qty": balances.c.qty + stmt.excluded.qty,
-                "last_occurred_at": latest(balances.c.last_occurred_at,
-                                           stmt.excluded.last_occurred_at),
-            },
-        )
-        self.conn.execute(stmt, rows)
-
-    def set_heads(self, heads: dict[int, tuple[int, str]]) -> None:
-        """Record the new head (last seq and hash) of each item's chain."""
-        self.conn.execute(
-            update(items).where(items.c.id == bindparam("item_id"))
-            .values(ledger_seq=bindparam("seq"), ledger_head=bindparam("head")),
-            [{"item_id": i, "seq": s, "head": h} for i, (s, h) in sorted(heads.items())],
-        )
+        if rows:
+            self.conn.execute(_upsert_balance(self.conn.dialect.name), rows)
 
     def reversed_by(self, movement_id: int) -> int | None:
         """Return the id of the movement that reverses ``movement_id``, if any."""
@@ -217,3 +202,46 @@ class Repository:
         ).first()
         return None if row is None else int(row.id)
 
+
+# Statements of the posting path, built once: building them costs more than running them.
+_INSERT_MOVEMENT = insert(movements)
+
+
+@cache
+def _lock_items(dialect_name: str) -> Any:
+    """Return the statement that locks items, reads their chain ends and allocates ids."""
+    end = movements.alias("chain_end")
+    if dialect_name == "postgresql":
+        new_ids = select(func.array_agg(func.nextval("movements_id_seq"))).select_from(
+            func.generate_series(1, bindparam("n"))).scalar_subquery()
+    else:  # the largest id so far; the writer holds SQLite's write lock
+        new_ids = select(func.coalesce(func.max(movements.c.id), 0)).scalar_subquery()
+    return (
+        select(
+            items.c.id, items.c.allow_negative,
+            select(func.coalesce(func.max(end.c.seq), 0))
+            .where(end.c.item_id == items.c.id).scalar_subquery().label("last_seq"),
+            select(end.c.hash).where(end.c.item_id == items.c.id)
+            .order_by(end.c.seq.desc()).limit(1).scalar_subquery().label("last_hash"),
+            new_ids.label("new_ids"),
+        )
+        .where(items.c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(items.c.id)
+        .with_for_update(of=items)
+    )
+
+
+@cache
+def _upsert_balance(dialect_name: str) -> Any:
+    """Return the balance upsert (add the delta; keep the latest business time) for a dialect."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(balances)
+    latest = func.greatest if dialect_name == "postgresql" else func.max
+    return stmt.on_conflict_do_update(
+        index_elements=[balances.c.item_id, balances.c.location_id, balances.c.lot],
+        set_={
+            "qty": balances.c.qty + stmt.excluded.qty,
+            "last_occurred_at": latest(balances.c.last_occurred_at,
+                                       stmt.excluded.last_occurred_at),
+        },
+    )

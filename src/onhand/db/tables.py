@@ -63,9 +63,6 @@ items = Table(
     Column("tracking", String(8), nullable=False),
     Column("cost_method", String(8), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    # head of the item's hash chain over its movements (tamper evidence)
-    Column("ledger_seq", BigInteger, nullable=False, server_default="0"),
-    Column("ledger_head", String(64), nullable=False, server_default="0" * 64),
     UniqueConstraint("owner_id", "sku", name="uq_items_owner_sku"),
 )
 
@@ -81,7 +78,8 @@ movements = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
-    Column("seq", BigInteger, nullable=False),  # gap-free per item, for the hash chain
+    # gap-free per item; ``hash`` links each row to the item's previous one (tamper evidence)
+    Column("seq", BigInteger, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("qty", BigInteger, nullable=False),
     Column("source_id", Integer, ForeignKey("locations.id"), nullable=False),

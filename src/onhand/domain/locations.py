@@ -19,8 +19,9 @@ MAX_DEPTH = 8
 
 def normalize_path(path: object, *, field: str = "location") -> str:
     """Return a location path with its segments checked, or raise ``InvalidLocation``."""
-    if not isinstance(path, str) or not path.strip():
-        raise InvalidLocation("must be a non-empty path like 'WH1/A-01'", location=str(path),
+    if not isinstance(path, str) or not path.strip() or not path.isprintable():
+        raise InvalidLocation("must be a non-empty path like 'WH1/A-01', without control "
+                              "characters", location=str(path),
                               field=field)
     segments = [segment.strip() for segment in path.strip().strip("/").split("/")]
     if len(segments) > MAX_DEPTH:

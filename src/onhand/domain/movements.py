@@ -188,10 +188,14 @@ def fingerprint(request: dict[str, Any] | list[dict[str, Any]]) -> str:
 def chain_hash(previous: str, movement: Movement) -> str:
     """Return the hash that links a movement to the one before it in its item's chain.
 
-    It covers every field but the database id, so changing, removing or inserting a row
-    breaks the chain from there on; ``verify`` recomputes it.
+    It covers every field of the movement and the previous link, so changing, removing or
+    inserting a row breaks the chain from there on; ``verify`` recomputes it.
     """
-    entry = movement.to_dict()
-    del entry["id"]
-    text = json.dumps(entry, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{previous}|{text}".encode()).hexdigest()
+    m = movement
+    fields = (
+        previous, m.id, m.kind, m.owner, m.sku, m.seq, m.qty, m.source, m.target, m.lot,
+        m.reference, m.reason, m.unit_cost, m.occurred_at.isoformat(),
+        m.recorded_at.isoformat(), m.reverses, m.shipment_id,
+    )
+    text = "\x1f".join("\x00" if v is None else str(v) for v in fields)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -79,7 +79,7 @@ def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "
     if len(requests) > max_lines:
         raise BatchTooLarge(len(requests), max_lines)
     batch = len(requests) > 1
-    identity = [r.identity() for r in requests]
+    identity = [r.identity() for r in requests] if key else None
 
     def prepare(uow: UnitOfWork, now: datetime) -> list[Line]:
         return [_checked(uow, r, now, n, batch) for n, r in enumerate(requests, start=1)]
@@ -230,20 +230,18 @@ def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef,
 
 def _write(uow: UnitOfWork, lines: list[Line], now: datetime) -> list[Movement]:
     """Check balances over time, then append movements, links, balances and heads."""
-    states = uow.repo.lock_items(line.item.id for line in lines)
+    states, ids = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
     _check_no_dip(uow, lines, states)
-    drafts, hashes, heads = _chain(lines, states, now)
-    rows = [_row(line, m, h) for line, m, h in zip(lines, drafts, hashes, strict=True)]
+    written, rows = _chain(lines, ids, states, now)
     try:
-        ids = uow.repo.insert_movements(rows)
+        uow.repo.insert_movements(rows)
     except IntegrityError:
         reversing = [line.reverses for line in lines if line.reverses is not None]
         if reversing:  # a concurrent reversal of the same movement committed first
             raise AlreadyReversed(reversing[0]) from None
         raise
     uow.repo.apply_deltas(_deltas(lines))
-    uow.repo.set_heads(heads)
-    return [replace(m, id=i) for m, i in zip(drafts, ids, strict=True)]
+    return written
 
 
 def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemState]) -> None:
@@ -276,36 +274,32 @@ def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemStat
             raise error.at_line(dip.line + 1) if len(lines) > 1 else error
 
 
-def _chain(lines: list[Line], states: dict[int, ItemState], now: datetime
-           ) -> tuple[list[Movement], list[str], dict[int, tuple[int, str]]]:
-    """Return each line as a movement (id still 0), its chain hash, and the new chain heads."""
+def _chain(lines: list[Line], ids: list[int], states: dict[int, ItemState], now: datetime
+           ) -> tuple[list[Movement], list[dict[str, Any]]]:
+    """Return the movements and their rows, each linked into its item's hash chain."""
     heads = {item_id: (state.seq, state.head or GENESIS) for item_id, state in states.items()}
-    drafts, hashes = [], []
-    for line in lines:
+    written, rows = [], []
+    for line, movement_id in zip(lines, ids, strict=True):
         seq, head = heads[line.item.id]
-        draft = Movement(
-            id=0, kind=line.kind, sku=line.item.sku, owner=line.owner,
+        movement = Movement(
+            id=movement_id, kind=line.kind, sku=line.item.sku, owner=line.owner,
             qty=from_units(line.units, line.item.decimals), source=line.source.path,
             target=line.target.path, lot=line.lot or None, reference=line.reference,
             reason=line.reason, unit_cost=line.unit_cost, occurred_at=line.occurred_at,
             recorded_at=now, reverses=line.reverses, seq=seq + 1, shipment_id=line.shipment_id,
         )
-        link = chain_hash(head, draft)
+        link = chain_hash(head, movement)
         heads[line.item.id] = (seq + 1, link)
-        drafts.append(draft)
-        hashes.append(link)
-    return drafts, hashes, heads
-
-
-def _row(line: Line, draft: Movement, link: str) -> dict[str, Any]:
-    return {
-        "owner_id": line.item.owner_id, "item_id": line.item.id, "seq": draft.seq,
-        "kind": line.kind, "qty": line.units, "source_id": line.source.id,
-        "target_id": line.target.id, "lot": line.lot, "reference": line.reference,
-        "reason": line.reason, "unit_cost": line.unit_cost, "occurred_at": line.occurred_at,
-        "recorded_at": draft.recorded_at, "reverses": line.reverses,
-        "shipment_id": line.shipment_id, "hash": link,
-    }
+        written.append(movement)
+        rows.append({
+            "id": movement_id, "owner_id": line.item.owner_id, "item_id": line.item.id,
+            "seq": seq + 1, "kind": line.kind, "qty": line.units, "source_id": line.source.id,
+            "target_id": line.target.id, "lot": line.lot, "reference": line.reference,
+            "reason": line.reason, "unit_cost": line.unit_cost, "occurred_at": line.occurred_at,
+            "recorded_at": now, "reverses": line.reverses, "shipment_id": line.shipment_id,
+            "hash": link,
+        })
+    return written, rows
 
 
 def _deltas(lines: list[Line]) -> dict[BalanceKey, BalanceDelta]:

@@ -8,42 +8,55 @@ from onhand.db.uow import UnitOfWork
 from onhand.domain.movements import GENESIS, chain_hash
 from onhand.domain.stock import Problem, VerifyReport
 
+Key = tuple[int, int, str]
+
 
 def verify(uow: UnitOfWork) -> VerifyReport:
     """Recompute every balance from the ledger and walk every item's hash chain.
 
     Detects balance rows that disagree with the ledger, items whose balances do not sum to
     zero, negative stock where it is not allowed, and movement rows changed, deleted or
-    inserted behind onhand's back (a broken link, a gap in an item's sequence numbers, or a
-    chain that does not end at the head recorded on the item).
+    inserted behind onhand's back: a changed row fails its hash, a deleted or inserted one
+    breaks the gap-free sequence, and rows deleted at the end of an item's chain leave its
+    balances disagreeing with the ledger.
     """
     problems: list[Problem] = []
     with uow:
-        conn = uow.queries.conn
         fold = uow.queries.ledger_fold()
         stored = uow.queries.all_balances()
-        heads = uow.queries.chain_heads()
-        for key in sorted(set(fold) | set(stored)):
-            if fold.get(key, 0) != stored.get(key, 0):
-                problems.append(Problem("balance", _describe(uow, key) + (
-                    f": balance row says {stored.get(key, 0)}, ledger says {fold.get(key, 0)}")))
-        sums: dict[tuple[int, str], int] = defaultdict(int)
-        for (item_id, location_id, lot), qty in stored.items():
-            sums[(item_id, lot)] += qty
-            ref = uow.catalog.location_by_id(conn, location_id)
-            if qty < 0 and not ref.virtual and not heads[item_id][2]:
-                problems.append(Problem("negative", _describe(uow, (item_id, location_id, lot))
-                                        + f" is {qty} but the item does not allow negative stock"))
-        for (item_id, lot), total in sorted(sums.items()):
-            if total != 0:
-                problems.append(Problem("double-entry", f"item {item_id} lot {lot!r}: balances "
-                                        f"over all locations sum to {total}, not 0"))
-        problems += _chain_problems(uow, heads)
-        count = sum(heads[i][0] for i in heads)
-    return VerifyReport(ok=not problems, problems=problems, movements=count, balances=len(stored))
+        chain, ends = _chain_problems(uow)
+        problems += _balance_problems(uow, fold, stored, ends)
+        problems += chain
+    return VerifyReport(ok=not problems, problems=problems, movements=sum(ends.values()),
+                        balances=len(stored))
 
 
-def _chain_problems(uow: UnitOfWork, heads: dict[int, tuple[int, str, bool]]) -> list[Problem]:
+def _balance_problems(uow: UnitOfWork, fold: dict[Key, int], stored: dict[Key, int],
+                      ends: dict[int, int]) -> list[Problem]:
+    conn = uow.queries.conn
+    problems = []
+    for key in sorted(set(fold) | set(stored)):
+        if fold.get(key, 0) != stored.get(key, 0):
+            problems.append(Problem("balance", _describe(uow, key) + (
+                f": balance row says {stored.get(key, 0)}, ledger says {fold.get(key, 0)} "
+                f"(the item's ledger ends at sequence {ends.get(key[0], 0)}; a balance changed, "
+                "or movements were deleted)")))
+    allowed = uow.queries.negative_allowed()
+    sums: dict[tuple[int, str], int] = defaultdict(int)
+    for (item_id, location_id, lot), qty in stored.items():
+        sums[(item_id, lot)] += qty
+        if qty < 0 and not allowed[item_id] and not uow.catalog.location_by_id(conn, location_id).virtual:
+            problems.append(Problem("negative", _describe(uow, (item_id, location_id, lot))
+                                    + f" is {qty} but the item does not allow negative stock"))
+    for (item_id, lot), total in sorted(sums.items()):
+        if total != 0:
+            problems.append(Problem("double-entry", f"{_describe_item(uow, item_id)} lot {lot!r}: "
+                                    f"balances over all locations sum to {total}, not 0"))
+    return problems
+
+
+def _chain_problems(uow: UnitOfWork) -> tuple[list[Problem], dict[int, int]]:
+    """Walk every item's chain; return the problems and each item's last sequence number."""
     problems: list[Problem] = []
     walked: dict[int, tuple[int, str]] = {}
     for row in uow.queries.ledger_in_chain_order():
@@ -53,22 +66,19 @@ def _chain_problems(uow: UnitOfWork, heads: dict[int, tuple[int, str, bool]]) ->
             problems.append(Problem("chain", f"item {movement.sku!r}: movement {row.id} has "
                                     f"sequence {row.seq} after {seq} (rows missing or inserted)",
                                     (int(row.id),)))
-        link = chain_hash(head, movement)
-        if link != row.hash:
+        if chain_hash(head, movement) != row.hash:
             problems.append(Problem("chain", f"item {movement.sku!r}: movement {row.id} does not "
-                                    "match its hash (changed behind onhand's back)", (int(row.id),)))
+                                    "match its hash (changed behind onhand's back)",
+                                    (int(row.id),)))
         walked[row.item_id] = (int(row.seq), row.hash)
-    for item_id, (seq, head, _) in heads.items():
-        if walked.get(item_id, (0, GENESIS)) != (seq, head):
-            problems.append(Problem("chain", f"item {item_id}: the ledger ends at sequence "
-                                    f"{walked.get(item_id, (0, ''))[0]} but the item's head says "
-                                    f"{seq} (rows deleted at the end, or the head was changed)"))
-    return problems
+    return problems, {item_id: seq for item_id, (seq, _) in walked.items()}
 
 
-def _describe(uow: UnitOfWork, key: tuple[int, int, str]) -> str:
-    conn = uow.queries.conn
-    item = uow.catalog.item_by_id(conn, key[0])
-    where = uow.catalog.location_by_id(conn, key[1]).path
+def _describe_item(uow: UnitOfWork, item_id: int) -> str:
+    return repr(uow.catalog.item_by_id(uow.queries.conn, item_id).sku)
+
+
+def _describe(uow: UnitOfWork, key: Key) -> str:
+    where = uow.catalog.location_by_id(uow.queries.conn, key[1]).path
     lot = f" lot {key[2]!r}" if key[2] else ""
-    return f"{item.sku!r}{lot} at {where!r}"
+    return f"{_describe_item(uow, key[0])}{lot} at {where!r}"

@@ -70,8 +70,6 @@ def upgrade() -> None:
         sa.Column("tracking", sa.String(8), nullable=False),
         sa.Column("cost_method", sa.String(8), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
-        sa.Column("ledger_seq", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column("ledger_head", sa.String(64), nullable=False, server_default="0" * 64),
         sa.UniqueConstraint("owner_id", "sku", name="uq_items_owner_sku"),
     )
     op.create_table(
