@@ -77,7 +77,7 @@ class Catalog:
         """Return the ids of ``path`` and every location below it."""
         self.location(conn, path)
         prefix = path + "/"
-        return {ref.id for ref in self.locations_by_path.values()
+        return {ref.id for ref in list(self.locations_by_path.values())
                 if ref.path == path or ref.path.startswith(prefix)}
 
     def item(self, conn: Connection, owner_id: int, sku: str, owner: str = "") -> ItemRef:

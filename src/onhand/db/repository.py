@@ -136,19 +136,21 @@ class Repository:
                    ) -> tuple[dict[int, ItemState], list[int]]:
         """Lock the items in id order and allocate ids for the movements about to be written.
 
-        Returns each item's rules and chain end, and ``new_movements`` increasing ids, in one
-        round trip. Ids are unique among concurrent writers: PostgreSQL draws them from the
-        sequence; on SQLite the writer holds the write lock and movements are never deleted,
-        so the next ids follow the largest.
+        Returns each item's rules and chain end, and ``new_movements`` increasing ids, unique
+        among concurrent writers. SQLite: the writer already holds the write lock, so one
+        statement reads it all (the next ids follow the largest; movements are never
+        deleted). PostgreSQL: the chain ends are read after the row locks are granted, in a
+        second statement, because a statement that waited for a lock still reads the
+        snapshot it started with; ids come from the sequence.
         """
-        rows = self.conn.execute(_lock_items(self.conn.dialect.name),
-                                 {"ids": sorted(item_ids), "n": new_movements}).all()
-        states = {r.id: ItemState(r.id, bool(r.allow_negative), int(r.last_seq), r.last_hash or "")
-                  for r in rows}
-        if self.conn.dialect.name == "postgresql":
-            return states, sorted(int(i) for i in rows[0].new_ids)
-        last = int(rows[0].new_ids)
-        return states, list(range(last + 1, last + 1 + new_movements))
+        params = {"ids": sorted(item_ids), "n": new_movements}
+        if self.conn.dialect.name != "postgresql":
+            rows = self.conn.execute(_LOCK_AND_READ_SQLITE, params).all()
+            last = int(rows[0].new_ids)
+            return _states(rows), list(range(last + 1, last + 1 + new_movements))
+        self.conn.execute(_LOCK_PG, params)
+        rows = self.conn.execute(_READ_PG, params).all()
+        return _states(rows), sorted(int(i) for i in rows[0].new_ids)
 
     def balances(self, keys: Iterable[BalanceKey]) -> dict[BalanceKey, tuple[int, datetime]]:
         """Return the quantity and latest business time of each existing balance row."""
@@ -207,15 +209,8 @@ class Repository:
 _INSERT_MOVEMENT = insert(movements)
 
 
-@cache
-def _lock_items(dialect_name: str) -> Any:
-    """Return the statement that locks items, reads their chain ends and allocates ids."""
+def _chain_reads(new_ids: Any) -> Any:
     end = movements.alias("chain_end")
-    if dialect_name == "postgresql":
-        new_ids = select(func.array_agg(func.nextval("movements_id_seq"))).select_from(
-            func.generate_series(1, bindparam("n"))).scalar_subquery()
-    else:  # the largest id so far; the writer holds SQLite's write lock
-        new_ids = select(func.coalesce(func.max(movements.c.id), 0)).scalar_subquery()
     return (
         select(
             items.c.id, items.c.allow_negative,
@@ -227,8 +222,25 @@ def _lock_items(dialect_name: str) -> Any:
         )
         .where(items.c.id.in_(bindparam("ids", expanding=True)))
         .order_by(items.c.id)
-        .with_for_update(of=items)
     )
+
+
+def _states(rows: Sequence[Any]) -> dict[int, ItemState]:
+    return {r.id: ItemState(r.id, bool(r.allow_negative), int(r.last_seq), r.last_hash or "")
+            for r in rows}
+
+
+_LOCK_AND_READ_SQLITE = _chain_reads(
+    select(func.coalesce(func.max(movements.c.id), 0)).scalar_subquery()
+)
+_LOCK_PG = (
+    select(items.c.id).where(items.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(items.c.id).with_for_update()
+)
+_READ_PG = _chain_reads(
+    select(func.array_agg(func.nextval("movements_id_seq")))
+    .select_from(func.generate_series(1, bindparam("n"))).scalar_subquery()
+)
 
 
 @cache

@@ -47,8 +47,16 @@ class UnitOfWork:
         try:
             self._tx.commit()
         except DBAPIError as exc:
+            # the connection's state is unknown after a failed commit (a failed fsync may have
+            # lost pages): discard it rather than hand it back to the pool
+            assert self._conn is not None
+            self._conn.invalidate()
             self.catalog.forget()
-            raise StorageError(f"the commit failed and nothing was written: {_reason(exc)}") from exc
+            raise StorageError(
+                f"the commit did not complete ({_reason(exc)}); the write is not acknowledged. "
+                "Check before retrying: a retry with the same key is applied at most once",
+                reason=_reason(exc),
+            ) from exc
         finally:
             self._tx = None
 
