@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from onhand.db.tables import items, locations, owners
+from onhand.domain.locations import holds_stock
 from onhand.errors import UnknownItem, UnknownLocation, UnknownOwner
 
 
@@ -32,6 +33,11 @@ class LocationRef:
     id: int
     path: str
     virtual: bool
+
+    @property
+    def holds_stock(self) -> bool:
+        """Whether stock here is real (internal or transit) and may not go below zero."""
+        return holds_stock(self.path)
 
 
 class Catalog:

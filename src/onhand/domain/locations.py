@@ -51,3 +51,12 @@ def warehouse_of(path: str) -> str:
 def is_virtual(path: str) -> bool:
     """Tell whether ``path`` names one of the virtual locations."""
     return path in VIRTUAL
+
+
+def holds_stock(path: str) -> bool:
+    """Tell whether stock at ``path`` is real and may not go below zero: internal or transit.
+
+    ``supplier``, ``customer`` and ``loss`` stand for the outside world; their balances are
+    the negative mirror of what came in, went out or was lost.
+    """
+    return path == TRANSIT or path not in VIRTUAL

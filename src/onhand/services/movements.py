@@ -218,8 +218,12 @@ def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef,
     if request.kind != "return":
         raise InvalidInput("shipment_id is only for a return", field="shipment_id")
     shipment = uow.queries.movement_row(request.shipment_id)
-    if shipment is None or shipment.item_id != item.id or shipment.kind != "shipment":
+    if (shipment is None or shipment.item_id != item.id or shipment.kind != "shipment"
+            or shipment.reverses is not None):
         raise UnknownMovement(request.shipment_id)
+    if uow.repo.reversed_by(request.shipment_id) is not None:
+        raise InvalidInput(f"shipment {request.shipment_id} was reversed; nothing to return",
+                           field="shipment_id")
     returned = uow.queries.returned_units(request.shipment_id)
     if returned + units > int(shipment.qty):
         left = from_units(int(shipment.qty) - returned, item.decimals)
@@ -246,15 +250,14 @@ def _write(uow: UnitOfWork, lines: list[Line], now: datetime) -> list[Movement]:
 
 def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemState]) -> None:
     """Raise ``InsufficientStock`` if any internal balance would go below zero at any time."""
+    outbound = {(line.item.id, line.source.id, line.lot) for line in lines
+                if line.source.holds_stock and not states[line.item.id].allow_negative}
     steps: dict[BalanceKey, list[Step]] = defaultdict(list)
-    outbound: set[BalanceKey] = set()
-    for n, line in enumerate(lines):
-        source = (line.item.id, line.source.id, line.lot)
-        target = (line.item.id, line.target.id, line.lot)
-        steps[source].append(Step(line.occurred_at, LATER + n, -line.units, n))
-        steps[target].append(Step(line.occurred_at, LATER + n, line.units, n))
-        if not line.source.virtual and not states[line.item.id].allow_negative:
-            outbound.add(source)
+    for n, line in enumerate(lines):  # every change of a checked balance, in line order
+        for location, sign in ((line.source, -1), (line.target, 1)):
+            key = (line.item.id, location.id, line.lot)
+            if key in outbound:
+                steps[key].append(Step(line.occurred_at, LATER + n, sign * line.units, n))
     current = uow.repo.balances(outbound)
     for key in sorted(outbound):
         qty, last = current.get(key, (0, None))

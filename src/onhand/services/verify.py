@@ -45,7 +45,7 @@ def _balance_problems(uow: UnitOfWork, fold: dict[Key, int], stored: dict[Key, i
     sums: dict[tuple[int, str], int] = defaultdict(int)
     for (item_id, location_id, lot), qty in stored.items():
         sums[(item_id, lot)] += qty
-        if qty < 0 and not allowed[item_id] and not uow.catalog.location_by_id(conn, location_id).virtual:
+        if qty < 0 and not allowed[item_id] and uow.catalog.location_by_id(conn, location_id).holds_stock:
             problems.append(Problem("negative", _describe(uow, (item_id, location_id, lot))
                                     + f" is {qty} but the item does not allow negative stock"))
     for (item_id, lot), total in sorted(sums.items()):
