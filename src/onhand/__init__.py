@@ -10,6 +10,7 @@
 """
 
 from onhand.config import Settings
+from onhand.domain.imports import ImportReport, Rejection
 from onhand.domain.items import Item
 from onhand.domain.movements import Movement, MovementRequest
 from onhand.domain.stock import Problem, Stock, VerifyReport
@@ -39,6 +40,7 @@ from onhand.errors import (
     UnknownOwner,
 )
 from onhand.inventory import Inventory, open
+from onhand.services.demo import DemoSummary
 
 __version__ = "0.1.0"
 
@@ -47,11 +49,13 @@ __all__ = [
     "AlreadyReversed",
     "BatchTooLarge",
     "Conflict",
+    "DemoSummary",
     "DuplicateItem",
     "DuplicateLocation",
     "DuplicateOwner",
     "Forbidden",
     "IdempotencyConflict",
+    "ImportReport",
     "InsufficientStock",
     "InvalidInput",
     "InvalidLocation",
@@ -65,6 +69,7 @@ __all__ = [
     "NotFound",
     "OnhandError",
     "Problem",
+    "Rejection",
     "RequestInFlight",
     "Settings",
     "Stock",

@@ -32,9 +32,22 @@ class Settings:
             if given is None:
                 given = env.get(f"ONHAND_{spec.name.upper()}")
             if given is not None:
-                values[spec.name] = int(given) if spec.type == "int" else str(given)
+                values[spec.name] = _parse(spec.name, spec.type, given)
         settings = cls(**values)
         if settings.sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
             raise InvalidInput(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}",
                                field="sqlite_synchronous")
         return settings
+
+
+def _parse(name: str, kind: object, value: object) -> int | str:
+    if kind != "int":
+        return str(value)
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number, not {value!r} "
+                           f"(check ONHAND_{name.upper()})", field=name) from None
+    if number <= 0:
+        raise InvalidInput(f"{name} must be positive", field=name)
+    return number

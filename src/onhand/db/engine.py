@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from onhand.config import Settings
+from onhand.errors import InvalidInput
 
 WRITE = "onhand_write"
 
@@ -17,11 +19,24 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        _tune_sqlite(engine, settings)
-        return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+            _tune_sqlite(engine, settings)
+            return engine
+        if not url.startswith("postgresql+psycopg"):
+            raise ArgumentError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise InvalidInput(f"database_url {_hide_password(url)!r} is not usable: "
+                           f"{str(error).splitlines()[0]}", field="database_url") from None
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def _tune_sqlite(engine: Engine, settings: Settings) -> None:

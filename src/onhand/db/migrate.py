@@ -7,6 +7,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from onhand.errors import StorageError
 
 SCRIPT_LOCATION = "onhand.db:migrations"
 
@@ -31,10 +34,19 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Create or migrate the schema to the newest revision (a no-op when it is there)."""
-    if current_revision(engine) == head_revision():
-        return
-    config = _config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    """Create or migrate the schema to the newest revision (a no-op when it is there).
+
+    Raises ``StorageError`` when the database cannot be reached or written.
+    """
+    try:
+        if current_revision(engine) == head_revision():
+            return
+        config = _config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except DBAPIError as error:
+        reason = str(error.orig).splitlines()[0] if error.orig is not None else str(error)
+        where = engine.url.render_as_string(hide_password=True)
+        raise StorageError(f"cannot open the database {where}: {reason}",
+                           reason=reason) from None

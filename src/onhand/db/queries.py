@@ -48,9 +48,13 @@ class Queries:
 
     def history(
         self, *, item_id: int | None, owner_id: int | None, location_ids: set[int] | None,
-        since: datetime | None, until: datetime | None, limit: int, after_id: int | None = None,
+        since: datetime | None, until: datetime | None, limit: int,
+        after: tuple[datetime, int] | None = None,
     ) -> list[Movement]:
-        """Return movements in business-time order, filtered, at most ``limit``."""
+        """Return movements in ``(occurred_at, id)`` order, filtered, at most ``limit``.
+
+        ``after`` is a keyset cursor: the ``(occurred_at, id)`` of the last movement seen.
+        """
         query = select(movements)
         if item_id is not None:
             query = query.where(movements.c.item_id == item_id)
@@ -63,8 +67,10 @@ class Queries:
             query = query.where(movements.c.occurred_at >= since)
         if until is not None:
             query = query.where(movements.c.occurred_at <= until)
-        if after_id is not None:
-            query = query.where(movements.c.id > after_id)
+        if after is not None:
+            at, last_id = after
+            query = query.where((movements.c.occurred_at > at)
+                                | ((movements.c.occurred_at == at) & (movements.c.id > last_id)))
         query = query.order_by(movements.c.occurred_at, movements.c.id).limit(limit)
         return [self.to_movement(r) for r in self.conn.execute(query)]
 

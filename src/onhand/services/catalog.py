@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from onhand.db.uow import UnitOfWork
 from onhand.domain.items import Item, check_item
 from onhand.domain.locations import is_virtual, normalize_path, parent_of
 from onhand.domain.times import utcnow
-from onhand.errors import InvalidInput, InvalidLocation, UnknownItem, UnknownLocation
+from onhand.errors import (
+    InvalidInput,
+    InvalidLocation,
+    OnhandError,
+    UnknownItem,
+    UnknownLocation,
+)
 
 _OWNER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -78,3 +85,49 @@ def list_locations(uow: UnitOfWork) -> list[tuple[str, str, str]]:
     """Return every location as (path, kind, name)."""
     with uow:
         return uow.queries.locations()
+
+
+def check_items(uow: UnitOfWork, items: Sequence[Item]) -> list[OnhandError]:
+    """Return every error adding ``items`` at once would raise (each with its 1-based ``line``).
+
+    The items are inserted inside the transaction and rolled back, so duplicates within
+    ``items`` and against the database are both found; nothing is written.
+    """
+    with uow:
+        return _insert_items(uow, items)
+
+
+def add_items(uow: UnitOfWork, items: Sequence[Item], *, locations: Sequence[str] = ()
+              ) -> list[Item]:
+    """Create many items (and first the top-level ``locations``) in one transaction.
+
+    All or nothing: the first bad item raises its error, with its 1-based ``line``, and
+    nothing is written.
+    """
+    paths = [normalize_path(path, field="path") for path in locations]
+    with uow:
+        now = utcnow()
+        for path in paths:
+            if is_virtual(path.split("/")[0]) or parent_of(path) is not None:
+                raise InvalidLocation("cannot be created here; give a top-level, non-virtual "
+                                      "path", location=path, field="path")
+            uow.repo.add_location(path, None, path, now)
+        errors = _insert_items(uow, items)
+        if errors:
+            raise errors[0]
+        uow.commit()
+    return list(items)
+
+
+def _insert_items(uow: UnitOfWork, items: Sequence[Item]) -> list[OnhandError]:
+    """Insert ``items`` in the open transaction; return each one's error, with its line."""
+    errors: list[OnhandError] = []
+    now = utcnow()
+    for line, item in enumerate(items, start=1):
+        try:
+            check_item(item)
+            owner_id = uow.catalog.owner_id(uow.repo.conn, item.owner)
+            uow.repo.add_item(owner_id, item, now)
+        except OnhandError as error:
+            errors.append(error.at_line(line))
+    return errors

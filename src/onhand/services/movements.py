@@ -68,23 +68,22 @@ class Line:
 
 
 def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "default",
-         key: str | None = None, max_lines: int = 100_000) -> list[Movement]:
+         key: str | None = None, max_lines: int = 100_000, batch: bool = True) -> list[Movement]:
     """Post ``requests`` as one all-or-nothing transaction and return the movements written.
 
-    A batch error names its 1-based ``line``. With ``key``, a retry of the same request
-    returns the first result and writes nothing.
+    In a ``batch``, an error names its 1-based ``line``. With ``key``, a retry of the same
+    request returns the first result and writes nothing.
     """
     if not requests:
         raise InvalidInput("a batch needs at least one line", field="lines")
     if len(requests) > max_lines:
         raise BatchTooLarge(len(requests), max_lines)
-    batch = len(requests) > 1
     identity = [r.identity() for r in requests] if key else None
 
     def prepare(uow: UnitOfWork, now: datetime) -> list[Line]:
         return [_checked(uow, r, now, n, batch) for n, r in enumerate(requests, start=1)]
 
-    return _idempotent(uow, owner, key, identity, prepare)
+    return _idempotent(uow, owner, key, identity, prepare, batch)
 
 
 def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandError]:
@@ -105,7 +104,7 @@ def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandEr
                 errors.append(error)
         if not errors and lines:
             try:
-                _write(uow, lines, now)
+                _write(uow, lines, now, numbered=True)
             except OnhandError as error:
                 errors.append(error)
     return errors
@@ -140,7 +139,8 @@ def reverse(uow: UnitOfWork, *, movement_id: int, reason: str, owner: str = "def
 
 
 def _idempotent(uow: UnitOfWork, owner: str, key: str | None, identity: Any,
-                prepare: Callable[[UnitOfWork, datetime], list[Line]]) -> list[Movement]:
+                prepare: Callable[[UnitOfWork, datetime], list[Line]],
+                numbered: bool = False) -> list[Movement]:
     """Run one posting transaction, answering a retried ``key`` with its first result."""
     key = check_text(key, "key")
     digest = fingerprint(identity) if key else ""
@@ -154,7 +154,7 @@ def _idempotent(uow: UnitOfWork, owner: str, key: str | None, identity: Any,
                         raise IdempotencyConflict(key)
                     return uow.queries.movements(first[1])
             now = utcnow()
-            written = _write(uow, prepare(uow, now), now)
+            written = _write(uow, prepare(uow, now), now, numbered)
             if key:
                 try:
                     uow.repo.save_key(owner_id, key, digest, [m.id for m in written], now)
@@ -232,10 +232,10 @@ def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef,
     return request.shipment_id
 
 
-def _write(uow: UnitOfWork, lines: list[Line], now: datetime) -> list[Movement]:
+def _write(uow: UnitOfWork, lines: list[Line], now: datetime, numbered: bool) -> list[Movement]:
     """Check balances over time, then append movements, links, balances and heads."""
     states, ids = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
-    _check_no_dip(uow, lines, states)
+    _check_no_dip(uow, lines, states, numbered)
     written, rows = _chain(lines, ids, states, now)
     try:
         uow.repo.insert_movements(rows)
@@ -248,7 +248,8 @@ def _write(uow: UnitOfWork, lines: list[Line], now: datetime) -> list[Movement]:
     return written
 
 
-def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemState]) -> None:
+def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemState],
+                  numbered: bool) -> None:
     """Raise ``InsufficientStock`` if any internal balance would go below zero at any time."""
     outbound = {(line.item.id, line.source.id, line.lot) for line in lines
                 if line.source.holds_stock and not states[line.item.id].allow_negative}
@@ -274,7 +275,7 @@ def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemStat
                 available=from_units(dip.available, line.item.decimals),
                 at=dip.at.isoformat() if backdated else None,
             )
-            raise error.at_line(dip.line + 1) if len(lines) > 1 else error
+            raise error.at_line(dip.line + 1) if numbered else error
 
 
 def _chain(lines: list[Line], ids: list[int], states: dict[int, ItemState], now: datetime

@@ -83,8 +83,11 @@ def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = 
 def history(uow: UnitOfWork, *, sku: str | None = None, owner: str = "default",
             location: str | None = None, since: datetime | None = None,
             until: datetime | None = None, limit: int = 100,
-            after_id: int | None = None) -> list[Movement]:
-    """Return movements oldest first (by ``occurred_at``), filtered, at most ``limit``."""
+            after: Movement | None = None) -> list[Movement]:
+    """Return movements oldest first (by ``occurred_at``), filtered, at most ``limit``.
+
+    To page through, pass the last movement of a page as ``after``.
+    """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY:
         raise InvalidInput(f"limit must be an integer from 1 to {MAX_HISTORY}", field="limit")
     since = _as_of(since, "since")
@@ -95,7 +98,8 @@ def history(uow: UnitOfWork, *, sku: str | None = None, owner: str = "default",
         item_id = None if sku is None else uow.catalog.item(conn, owner_id, sku, owner).id
         within = None if location is None else uow.catalog.subtree(conn, location)
         return uow.queries.history(item_id=item_id, owner_id=owner_id, location_ids=within,
-                                   since=since, until=until, limit=limit, after_id=after_id)
+                                   since=since, until=until, limit=limit,
+                                   after=None if after is None else (after.occurred_at, after.id))
 
 
 def _as_of(value: datetime | None, field: str = "as_of") -> datetime | None:

@@ -1,0 +1,90 @@
+"""The ``onhand`` command line: a Typer app over :class:`onhand.Inventory`.
+
+The database comes from ``--db URL``, else ``ONHAND_DATABASE_URL``, else
+``sqlite:///onhand.db``. Every read command has ``--json``. A user error prints one line,
+``error: …``, on standard error and exits with the code of its branch of the error tree:
+
+====  ==============================================================
+0     done
+1     another onhand error; ``verify`` found problems
+2     the command line itself is wrong (unknown option, missing argument)
+3     ``NotFound``: unknown item, location, owner or movement
+4     ``InvalidInput``: a bad value, or an import with rejected rows
+5     ``Conflict``: not enough stock, a duplicate, already reversed
+6     ``AccessDenied``
+7     ``StorageError``: the database failed
+====  ==============================================================
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+import onhand
+from onhand.cli import catalog, demo, imports, movements, stock
+from onhand.cli.common import inventory, shown
+from onhand.config import Settings
+
+EXIT_CODES: tuple[tuple[type[onhand.OnhandError], int], ...] = (
+    (onhand.NotFound, 3),
+    (onhand.InvalidInput, 4),
+    (onhand.Conflict, 5),
+    (onhand.AccessDenied, 6),
+    (onhand.StorageError, 7),
+)
+
+
+def exit_code(error: onhand.OnhandError) -> int:
+    """Return the exit code for an error: one per branch of the error tree, else 1."""
+    return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), 1)
+
+
+class _Group(TyperGroup):
+    """The root command group: turns every ``OnhandError`` into one line and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except onhand.OnhandError as error:
+            message = " ".join(str(error).split())
+            typer.echo(f"error: {message}", err=True)
+            raise typer.Exit(exit_code(error)) from None
+
+
+app = typer.Typer(
+    cls=_Group, no_args_is_help=True, pretty_exceptions_show_locals=False,
+    help="onhand: a perpetual inventory on an exact, append-only, double-entry stock ledger.",
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option(
+        "--db", metavar="URL",
+        help="Database URL (default: $ONHAND_DATABASE_URL, else sqlite:///onhand.db).")] = None,
+) -> None:
+    """Keep track of every unit: receive, ship, move and count stock, on SQLite or PostgreSQL."""
+    ctx.obj = Settings.load(database_url=db)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the database (or bring its schema up to date)."""
+    with inventory(ctx) as inv:
+        typer.echo(f"database ready: {shown(inv.settings.database_url)}")
+
+
+for module in (catalog, movements, stock, imports, demo):
+    module.register(app)
+
+
+def main() -> None:
+    """Run the ``onhand`` command line (the console script's entry point)."""
+    app(prog_name="onhand")
+
+
+__all__ = ["app", "exit_code", "main"]

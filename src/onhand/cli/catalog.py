@@ -1,0 +1,112 @@
+"""Catalog commands: ``item add/list/show``, ``location add/list``, ``owner add``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from onhand.cli.common import Json, Owner, cells, console, echo_json, inventory, item_dict
+
+item_app = typer.Typer(no_args_is_help=True, help="Add, list and show items (SKUs).")
+location_app = typer.Typer(no_args_is_help=True, help="Add and list locations.")
+owner_app = typer.Typer(no_args_is_help=True, help="Add owners (a 3PL's clients).")
+
+
+@item_app.command("add")
+def item_add(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(help="The SKU, unique per owner.")],
+    name: Annotated[str, typer.Argument(help="What the item is called.")],
+    unit: Annotated[str, typer.Option(help="Unit of measure: each, m, kg…")] = "each",
+    decimals: Annotated[int, typer.Option(help="Decimal places a quantity may have.")] = 0,
+    barcode: Annotated[list[str] | None, typer.Option(help="A barcode (repeatable).")] = None,
+    allow_negative: Annotated[bool, typer.Option(help="Allow stock below zero.")] = False,
+    tracking: Annotated[str, typer.Option(help="none, lot or serial.")] = "none",
+    cost_method: Annotated[str, typer.Option(help="fifo or average.")] = "fifo",
+    owner: Owner = "default",
+) -> None:
+    """Add an item."""
+    with inventory(ctx) as inv:
+        item = inv.add_item(sku=sku, name=name, owner=owner, unit=unit, decimals=decimals,
+                            barcodes=barcode or [], allow_negative=allow_negative,
+                            tracking=tracking, cost_method=cost_method)
+    typer.echo(f"added item {item.sku}: {item.name}")
+
+
+@item_app.command("list")
+def item_list(ctx: typer.Context, owner: Owner = "default", as_json: Json = False) -> None:
+    """List the items of an owner."""
+    with inventory(ctx) as inv:
+        items = inv.items(owner=owner)
+    if as_json:
+        echo_json([item_dict(item) for item in items])
+        return
+    table = Table("SKU", "Name", "Unit", "Decimals", "Barcodes", title=f"{len(items)} items")
+    for item in items:
+        table.add_row(*cells(item.sku, item.name, item.unit, item.decimals,
+                             " ".join(item.barcodes)))
+    console().print(table)
+
+
+@item_app.command("show")
+def item_show(ctx: typer.Context, sku: Annotated[str, typer.Argument(help="SKU or barcode.")],
+              owner: Owner = "default", as_json: Json = False) -> None:
+    """Show an item and its stock by location."""
+    with inventory(ctx) as inv:
+        item = inv.item(sku, owner=owner)
+        level = inv.stock(sku=item.sku, owner=owner)
+    if as_json:
+        echo_json({"item": item_dict(item), "stock": level.to_dict()})
+        return
+    out = console()
+    out.print(f"{item.sku}: {item.name}", markup=False)
+    out.print(f"unit {item.unit}, {item.decimals} decimals, tracking {item.tracking}, "
+              f"cost {item.cost_method}, barcodes {' '.join(item.barcodes) or '-'}", markup=False)
+    out.print(f"on hand {level.on_hand}, available {level.available}", markup=False)
+    for path, qty in level.by_location.items():
+        out.print(f"  {path}: {qty}", markup=False)
+
+
+@location_app.command("add")
+def location_add(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="A path like WH1 or WH1/A-01 (parent first).")],
+    name: Annotated[str | None, typer.Option(help="A display name.")] = None,
+) -> None:
+    """Add an internal location."""
+    with inventory(ctx) as inv:
+        added = inv.add_location(path, name)
+    typer.echo(f"added location {added}")
+
+
+@location_app.command("list")
+def location_list(ctx: typer.Context, as_json: Json = False) -> None:
+    """List every location, virtual ones included."""
+    with inventory(ctx) as inv:
+        places = inv.locations()
+    if as_json:
+        echo_json([{"path": path, "kind": kind, "name": name} for path, kind, name in places])
+        return
+    table = Table("Path", "Kind", "Name")
+    for path, kind, name in places:
+        table.add_row(*cells(path, kind, name))
+    console().print(table)
+
+
+@owner_app.command("add")
+def owner_add(ctx: typer.Context,
+              code: Annotated[str, typer.Argument(help="Lowercase code, e.g. acme.")],
+              name: Annotated[str | None, typer.Option(help="A display name.")] = None) -> None:
+    """Add an owner."""
+    with inventory(ctx) as inv:
+        added = inv.add_owner(code, name)
+    typer.echo(f"added owner {added}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the catalog commands to ``app``."""
+    app.add_typer(item_app, name="item")
+    app.add_typer(location_app, name="location")
+    app.add_typer(owner_app, name="owner")

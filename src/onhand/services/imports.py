@@ -1,0 +1,118 @@
+"""Importing CSV files: movements and items, validated completely, then written all or nothing.
+
+Each import reads every row, reports every rejected row with its CSV line, and writes
+nothing unless all rows are good (nor ever on a dry run). Movements are checked as one
+batch first (:func:`onhand.services.movements.check`, which rolls back), then posted as
+one batch; items are inserted and rolled back to check, then added in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from onhand.db.uow import UnitOfWork
+from onhand.domain.imports import (
+    ITEM_COLUMNS,
+    MOVEMENT_COLUMNS,
+    ImportReport,
+    Progress,
+    Rejection,
+    item_from_row,
+    movement_line,
+    parse_rows,
+    read_rows,
+    rejection,
+)
+from onhand.domain.movements import MovementRequest
+from onhand.errors import BatchTooLarge, InsufficientStock, InvalidInput, OnhandError
+from onhand.services import catalog, movements
+
+TEMPLATES = ("movements", "items", "shopify")
+
+
+def template(name: str) -> str:
+    """Return the CSV template (header and example rows) of the import ``name``."""
+    if name not in TEMPLATES:
+        raise InvalidInput(f"no template {name!r}; there are: {', '.join(TEMPLATES)}",
+                           field="template")
+    return resources.files("onhand").joinpath("templates", f"{name}.csv").read_text("utf-8")
+
+
+def import_movements(uow: UnitOfWork, text: str, *, owner: str = "default",
+                     key: str | None = None, dry_run: bool = False,
+                     max_lines: int = 100_000, progress: Progress | None = None) -> ImportReport:
+    """Post the movements of a CSV file (``MOVEMENT_COLUMNS``) as one all-or-nothing batch.
+
+    With ``key``, importing the same file again returns the first result and writes nothing.
+    """
+    rows = read_rows(text, columns=MOVEMENT_COLUMNS, required=("kind", "sku", "qty"))
+    _check_size(rows, max_lines)
+    parsed, rejected = parse_rows(rows, movement_line, progress)
+    requests = [MovementRequest(owner=owner, **line) for _, line in parsed]
+    rejected += check_lines(uow, requests, [line for line, _ in parsed], partial=bool(rejected))
+    if rejected or dry_run:
+        return _refused(len(rows), rejected, dry_run)
+    _step(progress, "posting", 0, 1)
+    written = movements.post(uow, requests, owner=owner, key=key, max_lines=max_lines)
+    _step(progress, "posting", 1, 1)
+    return ImportReport(rows=len(rows), written=len(written))
+
+
+def import_items(uow: UnitOfWork, text: str, *, owner: str = "default", dry_run: bool = False,
+                 progress: Progress | None = None) -> ImportReport:
+    """Create the items of a CSV file (``ITEM_COLUMNS``) in one all-or-nothing transaction."""
+    rows = read_rows(text, columns=ITEM_COLUMNS, required=("sku", "name"))
+    if not rows:
+        raise InvalidInput("line 1: the file has no data rows", field="file", line=1)
+    parsed, rejected = parse_rows(rows, lambda row: item_from_row(row, owner), progress)
+    items = [item for _, item in parsed]
+    lines = [line for line, _ in parsed]
+    if items:
+        rejected += [rejection(e, _csv_line(e, lines)) for e in catalog.check_items(uow, items)]
+    if rejected or dry_run:
+        return _refused(len(rows), rejected, dry_run)
+    catalog.add_items(uow, items)
+    return ImportReport(rows=len(rows), written=len(items))
+
+
+def check_lines(uow: UnitOfWork, requests: Sequence[MovementRequest], lines: Sequence[int], *,
+                partial: bool = False) -> list[Rejection]:
+    """Return a rejection, on its CSV line, for every error posting ``requests`` would raise.
+
+    ``partial`` says some rows were already refused: a shortage of stock found without
+    them may be caused by their absence, so it is not reported against another row.
+    """
+    if not requests:
+        return []
+    errors = movements.check(uow, requests)
+    return [rejection(error, _csv_line(error, lines)) for error in errors
+            if not (partial and isinstance(error, InsufficientStock))]
+
+
+def _check_size(rows: Sequence[Any], max_lines: int) -> None:
+    if not rows:
+        raise InvalidInput("line 1: the file has no data rows", field="file", line=1)
+    if len(rows) > max_lines:
+        raise BatchTooLarge(len(rows), max_lines)
+
+
+def _csv_line(error: OnhandError, lines: Sequence[int]) -> int | None:
+    """Return the CSV line of the batch line an error names (None when it names none)."""
+    number = error.fields().get("line")
+    if number is None and len(lines) == 1:
+        number = 1  # a one-line batch raises without a line number
+    if isinstance(number, int) and 1 <= number <= len(lines):
+        return lines[number - 1]
+    return None
+
+
+def _refused(rows: int, rejected: list[Rejection], dry_run: bool) -> ImportReport:
+    ordered = sorted(rejected, key=lambda r: (r.line or 0))
+    return ImportReport(rows=rows, rejected=tuple(ordered), dry_run=dry_run)
+
+
+def _step(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)
