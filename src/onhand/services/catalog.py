@@ -104,19 +104,26 @@ def add_items(uow: UnitOfWork, items: Sequence[Item], *, locations: Sequence[str
     All or nothing: the first bad item raises its error, with its 1-based ``line``, and
     nothing is written.
     """
-    paths = [normalize_path(path, field="path") for path in locations]
     with uow:
-        now = utcnow()
-        for path in paths:
-            if is_virtual(path.split("/")[0]) or parent_of(path) is not None:
-                raise InvalidLocation("cannot be created here; give a top-level, non-virtual "
-                                      "path", location=path, field="path")
-            uow.repo.add_location(path, None, path, now)
-        errors = _insert_items(uow, items)
-        if errors:
-            raise errors[0]
+        create_in(uow, items, locations=locations)
         uow.commit()
     return list(items)
+
+
+def create_in(uow: UnitOfWork, items: Sequence[Item], *, locations: Sequence[str] = ()) -> None:
+    """Create top-level ``locations`` and ``items`` inside an open unit of work (no commit).
+
+    For use cases that create catalog entries and post to them in one transaction.
+    """
+    now = utcnow()
+    for path in (normalize_path(path, field="path") for path in locations):
+        if is_virtual(path.split("/")[0]) or parent_of(path) is not None:
+            raise InvalidLocation("cannot be created here; give a top-level, non-virtual "
+                                  "path", location=path, field="path")
+        uow.repo.add_location(path, None, path, now)
+    errors = _insert_items(uow, items)
+    if errors:
+        raise errors[0]
 
 
 def _insert_items(uow: UnitOfWork, items: Sequence[Item]) -> list[OnhandError]:

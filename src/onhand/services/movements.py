@@ -68,11 +68,13 @@ class Line:
 
 
 def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "default",
-         key: str | None = None, max_lines: int = 100_000, batch: bool = True) -> list[Movement]:
+         key: str | None = None, max_lines: int = 100_000, batch: bool = True,
+         setup: Callable[[UnitOfWork], None] | None = None) -> list[Movement]:
     """Post ``requests`` as one all-or-nothing transaction and return the movements written.
 
     In a ``batch``, an error names its 1-based ``line``. With ``key``, a retry of the same
-    request returns the first result and writes nothing.
+    request returns the first result and writes nothing. ``setup`` runs first inside the
+    same transaction (an import that creates the items it posts to).
     """
     if not requests:
         raise InvalidInput("a batch needs at least one line", field="lines")
@@ -81,6 +83,8 @@ def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "
     identity = [r.identity() for r in requests] if key else None
 
     def prepare(uow: UnitOfWork, now: datetime) -> list[Line]:
+        if setup is not None:
+            setup(uow)
         return [_checked(uow, r, now, n, batch) for n, r in enumerate(requests, start=1)]
 
     return _idempotent(uow, owner, key, identity, prepare, batch)

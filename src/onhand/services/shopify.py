@@ -2,9 +2,7 @@
 
 Every row is checked before anything is written: unknown SKUs and locations are refused
 (each row reported) unless ``create`` is given. With ``create``, the missing items and
-top-level locations are added in one transaction just before the batch is posted; the
-rows that touch only known items and locations were checked as a batch first, and the
-new ones only receive stock, so the batch that follows cannot be refused for stock.
+top-level locations are added in the same transaction as the batch: all or nothing.
 """
 
 from __future__ import annotations
@@ -52,10 +50,15 @@ def import_shopify(uow: UnitOfWork, text: str, *, owner: str = "default", create
     )
     if rejected or dry_run or not (plan.lines or plan.items or plan.places):
         return report
-    if plan.items or plan.places:
+    if not plan.lines:
         catalog.add_items(uow, plan.items, locations=plan.places)
+        return report
+
+    def create_catalog(uow: UnitOfWork) -> None:  # in the batch's own transaction: all or nothing
+        catalog.create_in(uow, plan.items, locations=plan.places)
+
     written = movements.post(uow, _requests(plan.lines, owner), owner=owner, key=key,
-                             max_lines=max_lines) if plan.lines else []
+                             max_lines=max_lines, setup=create_catalog)
     return replace(report, written=len(written))
 
 
