@@ -149,8 +149,12 @@ class Repository:
             last = int(rows[0].new_ids)
             return _states(rows), list(range(last + 1, last + 1 + new_movements))
         self.conn.execute(_LOCK_PG, params)
-        rows = self.conn.execute(_READ_PG, params).all()
-        return _states(rows), sorted(int(i) for i in rows[0].new_ids)
+        if len(item_ids) == 1:  # the usual single posting: ids ride along with the one row
+            rows = self.conn.execute(_READ_PG, params).all()
+            return _states(rows), sorted(int(i) for i in rows[0].new_ids)
+        rows = self.conn.execute(_READ_PG_MANY, params).all()
+        ids = self.conn.execute(_NEXT_IDS_PG, params).scalars()
+        return _states(rows), sorted(int(i) for i in ids)
 
     def balances(self, keys: Iterable[BalanceKey]) -> dict[BalanceKey, tuple[int, datetime]]:
         """Return the quantity and latest business time of each existing balance row."""
@@ -209,17 +213,20 @@ class Repository:
 _INSERT_MOVEMENT = insert(movements)
 
 
-def _chain_reads(new_ids: Any) -> Any:
+def _chain_reads(new_ids: Any | None) -> Any:
+    """Select the items' rules and chain ends, with ``new_ids`` on every row when given."""
     end = movements.alias("chain_end")
+    columns = [
+        items.c.id, items.c.allow_negative,
+        select(func.coalesce(func.max(end.c.seq), 0))
+        .where(end.c.item_id == items.c.id).scalar_subquery().label("last_seq"),
+        select(end.c.hash).where(end.c.item_id == items.c.id)
+        .order_by(end.c.seq.desc()).limit(1).scalar_subquery().label("last_hash"),
+    ]
+    if new_ids is not None:
+        columns.append(new_ids.label("new_ids"))
     return (
-        select(
-            items.c.id, items.c.allow_negative,
-            select(func.coalesce(func.max(end.c.seq), 0))
-            .where(end.c.item_id == items.c.id).scalar_subquery().label("last_seq"),
-            select(end.c.hash).where(end.c.item_id == items.c.id)
-            .order_by(end.c.seq.desc()).limit(1).scalar_subquery().label("last_hash"),
-            new_ids.label("new_ids"),
-        )
+        select(*columns)
         .where(items.c.id.in_(bindparam("ids", expanding=True)))
         .order_by(items.c.id)
     )
@@ -237,10 +244,13 @@ _LOCK_PG = (
     select(items.c.id).where(items.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(items.c.id).with_for_update()
 )
-_READ_PG = _chain_reads(
+_NEXT_IDS_PG = select(func.nextval("movements_id_seq")).select_from(
+    func.generate_series(1, bindparam("n")))
+_READ_PG = _chain_reads(  # one item only: the array of new ids comes back on its one row
     select(func.array_agg(func.nextval("movements_id_seq")))
     .select_from(func.generate_series(1, bindparam("n"))).scalar_subquery()
 )
+_READ_PG_MANY = _chain_reads(None)
 
 
 @cache

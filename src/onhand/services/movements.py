@@ -239,6 +239,11 @@ def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef,
 def _write(uow: UnitOfWork, lines: list[Line], now: datetime, numbered: bool) -> list[Movement]:
     """Check balances over time, then append movements, links, balances and heads."""
     states, ids = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
+    # again under the lock: a concurrent reversal of the same movement may have just committed
+    for reversed_id in (line.reverses for line in lines if line.reverses is not None):
+        done = uow.repo.reversed_by(reversed_id)
+        if done is not None:
+            raise AlreadyReversed(reversed_id, done)
     _check_no_dip(uow, lines, states, numbered)
     written, rows = _chain(lines, ids, states, now)
     try:
