@@ -51,6 +51,7 @@ def _tune_sqlite(engine: Engine, settings: Settings) -> None:
         if ":memory:" not in str(engine.url) and engine.url.database:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB: balances and indexes stay hot
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -58,4 +59,6 @@ def _tune_sqlite(engine: Engine, settings: Settings) -> None:
     def _on_begin(connection: Connection) -> None:
         # a writer takes the write lock up front, so a busy database waits instead of failing
         immediate = connection.get_execution_options().get(WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver = connection.connection.driver_connection  # straight to sqlite3: on every write
+        assert driver is not None
+        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -90,11 +90,14 @@ class Queries:
 
     # --- stock -------------------------------------------------------------------------------
 
-    def item_levels(self, item_id: int, lot: str | None = None) -> list[Level]:
-        """Return every current balance row of one item (one indexed range, no ledger scan)."""
+    def item_levels(self, item_id: int, lot: str | None = None,
+                    location_ids: set[int] | None = None) -> list[Level]:
+        """Return the current balance rows of one item (within locations): no ledger scan."""
         query = select(balances.c.location_id, balances.c.lot, balances.c.qty).where(
             balances.c.item_id == item_id
         )
+        if location_ids is not None:
+            query = query.where(balances.c.location_id.in_(sorted(location_ids)))
         if lot is not None:
             query = query.where(balances.c.lot == lot)
         return [(item_id, r.location_id, r.lot, int(r.qty)) for r in self.conn.execute(query)]

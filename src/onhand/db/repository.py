@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, tuple_
+from sqlalchemy import bindparam, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -143,9 +143,13 @@ class Repository:
         second statement, because a statement that waited for a lock still reads the
         snapshot it started with; ids come from the sequence.
         """
-        params = {"ids": sorted(item_ids), "n": new_movements}
+        ids = sorted(item_ids)
+        params = {"ids": ids, "n": new_movements}
         if self.conn.dialect.name != "postgresql":
-            rows = self.conn.execute(_LOCK_AND_READ_SQLITE, params).all()
+            if len(ids) == 1:  # the usual single posting: no expanding IN to render
+                rows = self.conn.execute(_LOCK_AND_READ_ONE_SQLITE, {"id": ids[0]}).all()
+            else:
+                rows = self.conn.execute(_LOCK_AND_READ_SQLITE, params).all()
             last = int(rows[0].new_ids)
             return _states(rows), list(range(last + 1, last + 1 + new_movements))
         self.conn.execute(_LOCK_PG, params)
@@ -153,24 +157,23 @@ class Repository:
             rows = self.conn.execute(_READ_PG, params).all()
             return _states(rows), sorted(int(i) for i in rows[0].new_ids)
         rows = self.conn.execute(_READ_PG_MANY, params).all()
-        ids = self.conn.execute(_NEXT_IDS_PG, params).scalars()
-        return _states(rows), sorted(int(i) for i in ids)
+        new_ids = self.conn.execute(_NEXT_IDS_PG, params).scalars()
+        return _states(rows), sorted(int(i) for i in new_ids)
 
     def balances(self, keys: Iterable[BalanceKey]) -> dict[BalanceKey, tuple[int, datetime]]:
         """Return the quantity and latest business time of each existing balance row."""
         wanted = sorted(set(keys))
-        found: dict[BalanceKey, tuple[int, datetime]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            rows = self.conn.execute(
-                select(balances.c.item_id, balances.c.location_id, balances.c.lot,
-                       balances.c.qty, balances.c.last_occurred_at)
-                .where(tuple_(balances.c.item_id, balances.c.location_id, balances.c.lot)
-                       .in_(chunk))
-            )
-            for r in rows:
-                found[(r.item_id, r.location_id, r.lot)] = (int(r.qty), r.last_occurred_at)
-        return found
+        if not wanted:
+            return {}
+        # the keys travel as one parameter and are joined as a table: one primary-key
+        # lookup each, whatever their number (a multi-column IN list makes SQLite scan)
+        if self.conn.dialect.name == "postgresql":
+            item_ids, location_ids, lots = (list(column) for column in zip(*wanted, strict=True))
+            params: dict[str, Any] = {"items": item_ids, "locations": location_ids, "lots": lots}
+            rows = self.conn.execute(_BALANCES_PG, params)
+        else:
+            rows = self.conn.execute(_BALANCES_SQLITE, {"keys": json.dumps(wanted)})
+        return {(r.item_id, r.location_id, r.lot): (int(r.qty), r.last_occurred_at) for r in rows}
 
     def steps_since(self, key: BalanceKey, since: datetime) -> list[Step]:
         """Return the stored changes of one balance at or after ``since``, in time order."""
@@ -211,9 +214,23 @@ class Repository:
 
 # Statements of the posting path, built once: building them costs more than running them.
 _INSERT_MOVEMENT = insert(movements)
+_BALANCE_COLUMNS = (balances.c.item_id, balances.c.location_id, balances.c.lot, balances.c.qty,
+                    balances.c.last_occurred_at)
+_BALANCES_SQLITE = text(
+    "SELECT b.item_id, b.location_id, b.lot, b.qty, b.last_occurred_at "
+    "FROM json_each(:keys) AS k JOIN balances AS b "
+    "ON b.item_id = json_extract(k.value, '$[0]') "
+    "AND b.location_id = json_extract(k.value, '$[1]') AND b.lot = json_extract(k.value, '$[2]')"
+).columns(*_BALANCE_COLUMNS)
+_BALANCES_PG = text(
+    "SELECT b.item_id, b.location_id, b.lot, b.qty, b.last_occurred_at "
+    "FROM unnest(CAST(:items AS integer[]), CAST(:locations AS integer[]), "
+    "CAST(:lots AS text[])) AS k(item_id, location_id, lot) JOIN balances AS b "
+    "ON b.item_id = k.item_id AND b.location_id = k.location_id AND b.lot = k.lot"
+).columns(*_BALANCE_COLUMNS)
 
 
-def _chain_reads(new_ids: Any | None) -> Any:
+def _chain_reads(new_ids: Any | None, *, one: bool = False) -> Any:
     """Select the items' rules and chain ends, with ``new_ids`` on every row when given."""
     end = movements.alias("chain_end")
     columns = [
@@ -225,6 +242,8 @@ def _chain_reads(new_ids: Any | None) -> Any:
     ]
     if new_ids is not None:
         columns.append(new_ids.label("new_ids"))
+    if one:
+        return select(*columns).where(items.c.id == bindparam("id"))
     return (
         select(*columns)
         .where(items.c.id.in_(bindparam("ids", expanding=True)))
@@ -237,9 +256,9 @@ def _states(rows: Sequence[Any]) -> dict[int, ItemState]:
             for r in rows}
 
 
-_LOCK_AND_READ_SQLITE = _chain_reads(
-    select(func.coalesce(func.max(movements.c.id), 0)).scalar_subquery()
-)
+_LAST_ID_SQLITE = select(func.coalesce(func.max(movements.c.id), 0)).scalar_subquery()
+_LOCK_AND_READ_SQLITE = _chain_reads(_LAST_ID_SQLITE)
+_LOCK_AND_READ_ONE_SQLITE = _chain_reads(_LAST_ID_SQLITE, one=True)
 _LOCK_PG = (
     select(items.c.id).where(items.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(items.c.id).with_for_update()

@@ -30,7 +30,9 @@ def stock(uow: UnitOfWork, *, sku: str, owner: str = "default", location: str | 
         owner_id = uow.catalog.owner_id(conn, owner)
         item = uow.catalog.item(conn, owner_id, sku, owner)
         within = None if location is None else uow.catalog.subtree(conn, location)
-        levels = uow.queries.item_levels(item.id, lot)
+        # now: only the rows within the location; as of a past time: every row of the item,
+        # since stock may have left a location that holds none now
+        levels = uow.queries.item_levels(item.id, lot, within if when is None else None)
         if when is not None:
             levels = _rewind(levels, uow.queries.flows_after(item.id, when), lot)
         by_location: dict[str, int] = defaultdict(int)
