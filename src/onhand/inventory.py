@@ -239,7 +239,10 @@ def _request(line: Mapping[str, Any], owner: str, number: int | None) -> Movemen
         for needed in ("kind", "sku", "qty"):
             if needed not in line:
                 raise InvalidInput(f"{needed} is required", field=needed)
-        return MovementRequest(**{"owner": owner, **line})
+        if line.get("owner", owner) != owner:  # one batch, one owner: its key and its scope
+            raise InvalidInput(f"a batch line cannot name another owner than the batch's "
+                               f"({owner!r})", field="owner")
+        return MovementRequest(**{**line, "owner": owner})
     except InvalidInput as error:
         if number is not None:
             error.at_line(number)

@@ -46,8 +46,8 @@ def shuttle(inv: onhand.Inventory, seed: int, rounds: int = ROUNDS) -> Outcome:
     """Transfer small random quantities back and forth between A and B."""
     rng = random.Random(seed)
     outcome = Outcome()
-    for n in range(rounds):
-        source, target = (A, B) if (n + seed) % 2 else (B, A)
+    for _ in range(rounds):
+        source, target = rng.choice([(A, B), (B, A)])
         qty = rng.randint(1, 4)
         outcome.post(inv.transfer, sku=SKU, qty=qty, source=source, target=target)
     return outcome
@@ -111,7 +111,7 @@ def open_with_stock(inv: onhand.Inventory, opening: dict[str, int]) -> None:
 
 
 def test_threads_transferring_back_and_forth_leave_exact_balances(inv: onhand.Inventory) -> None:
-    opening = {A: 12, B: 6}
+    opening = {A: 6, B: 4}
     open_with_stock(inv, opening)
     outcomes = run_threads(lambda seed: shuttle(inv, seed))
     moves = [(int(m.qty), m.source, m.target) for o in outcomes for m in o.written]
@@ -122,7 +122,7 @@ def test_threads_transferring_back_and_forth_leave_exact_balances(inv: onhand.In
 def test_separate_processes_transferring_back_and_forth_leave_exact_balances(
     inv: onhand.Inventory, database_url: str,
 ) -> None:
-    opening = {A: 12, B: 6}
+    opening = {A: 6, B: 4}
     open_with_stock(inv, opening)
     with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
         results = pool.starmap(shuttle_in_a_new_process,

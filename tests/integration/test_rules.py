@@ -591,6 +591,17 @@ def test_the_same_key_with_a_different_request_raises_idempotency_conflict(
     ledger.assert_unchanged()
 
 
+def test_a_retry_that_writes_the_same_quantity_as_a_decimal_is_the_same_request(
+    inv: onhand.Inventory, ledger: Ledger,
+) -> None:
+    mug(inv)
+    first = inv.receive(sku=SKU, qty=5, location="WH2", key="scan-1")
+    ledger.snapshot()
+    assert inv.receive(sku=SKU, qty=Decimal("5"), location="WH2", key="scan-1") == first
+    assert inv.receive(sku=SKU, qty=Decimal("5.0"), location="WH2", key="scan-1") == first
+    ledger.assert_unchanged()
+
+
 def test_keys_are_per_owner(inv: onhand.Inventory, ledger: Ledger) -> None:
     mug(inv)
     inv.add_owner("acme")
@@ -828,6 +839,20 @@ def test_a_bad_line_in_a_one_line_batch_still_names_line_1(
     with pytest.raises(error) as caught:
         inv.post_batch([{"kind": "receipt", "sku": SKU, "qty": 1, "location": "WH2", **line}])
     assert caught.value.fields().get("line") == 1
+    ledger.assert_unchanged()
+
+
+def test_a_batch_line_cannot_post_for_another_owner_than_the_batch(
+    inv: onhand.Inventory, ledger: Ledger,
+) -> None:
+    mug(inv)
+    inv.add_owner("acme")
+    mug(inv, owner="acme")
+    ledger.snapshot()
+    with pytest.raises(onhand.InvalidInput) as caught:
+        inv.post_batch([{"kind": "receipt", "sku": SKU, "qty": 1, "location": "WH2",
+                         "owner": "acme"}], key="k1")
+    assert (caught.value.field, caught.value.fields().get("line")) == ("owner", 1)
     ledger.assert_unchanged()
 
 

@@ -44,6 +44,14 @@ class Catalog:
     """Resolves codes, paths and SKUs to ids, loading from the database on a miss."""
 
     def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop everything cached (after a rollback that may have undone a creation).
+
+        Every cache is a dict swapped whole, never emptied in place, so a thread that is
+        reading one while another forgets still reads a consistent (older) dict.
+        """
         self.owner_ids: dict[str, int] = {}
         self.owner_codes: dict[int, str] = {}
         self.locations_by_path: dict[str, LocationRef] = {}
@@ -51,39 +59,41 @@ class Catalog:
         self.items_by_sku: dict[tuple[int, str], ItemRef] = {}
         self.items_by_id: dict[int, ItemRef] = {}
 
+    # Lookups read each dict once with .get(): ``forget`` may swap them from another thread.
+
     def owner_id(self, conn: Connection, code: str) -> int:
         """Return the id of owner ``code``, or raise ``UnknownOwner``."""
-        if code not in self.owner_ids:
-            self._load_owners(conn)
-        if code not in self.owner_ids:
+        found = self.owner_ids.get(code)
+        if found is None:
+            found = self._load_owners(conn)[0].get(code)
+        if found is None:
             raise UnknownOwner(code)
-        return self.owner_ids[code]
+        return found
 
     def owner_code(self, conn: Connection, owner_id: int) -> str:
         """Return the code of the owner with ``owner_id``."""
-        if owner_id not in self.owner_codes:
-            self._load_owners(conn)
-        return self.owner_codes[owner_id]
+        found = self.owner_codes.get(owner_id)
+        return found if found is not None else self._load_owners(conn)[1][owner_id]
 
     def location(self, conn: Connection, path: str, *, field: str = "location") -> LocationRef:
         """Return the location at ``path``, or raise ``UnknownLocation`` naming ``field``."""
-        if path not in self.locations_by_path:
-            self._load_locations(conn)
-        if path not in self.locations_by_path:
+        found = self.locations_by_path.get(path)
+        if found is None:
+            found = self._load_locations(conn)[0].get(path)
+        if found is None:
             raise UnknownLocation(path, field=field)
-        return self.locations_by_path[path]
+        return found
 
     def location_by_id(self, conn: Connection, location_id: int) -> LocationRef:
         """Return the location with ``location_id`` (loading new ones from the database)."""
-        if location_id not in self.locations_by_id:
-            self._load_locations(conn)
-        return self.locations_by_id[location_id]
+        found = self.locations_by_id.get(location_id)
+        return found if found is not None else self._load_locations(conn)[1][location_id]
 
     def subtree(self, conn: Connection, path: str) -> set[int]:
         """Return the ids of ``path`` and every location below it."""
         self.location(conn, path)
         prefix = path + "/"
-        return {ref.id for ref in list(self.locations_by_path.values())
+        return {ref.id for ref in self.locations_by_path.values()
                 if ref.path == path or ref.path.startswith(prefix)}
 
     def item(self, conn: Connection, owner_id: int, sku: str, owner: str = "") -> ItemRef:
@@ -115,17 +125,20 @@ class Catalog:
         self.items_by_id[ref.id] = ref
         return ref
 
-    def forget(self) -> None:
-        """Drop everything cached (after a rollback that may have undone a creation)."""
-        self.__init__()  # type: ignore[misc]
-
-    def _load_owners(self, conn: Connection) -> None:
+    def _load_owners(self, conn: Connection) -> tuple[dict[str, int], dict[int, str]]:
+        """Load every owner into fresh dicts, swap them in, and return them."""
+        by_code, by_id = {}, {}
         for row in conn.execute(select(owners.c.id, owners.c.code)):
-            self.owner_ids[row.code] = row.id
-            self.owner_codes[row.id] = row.code
+            by_code[row.code], by_id[row.id] = row.id, row.code
+        self.owner_ids, self.owner_codes = by_code, by_id
+        return by_code, by_id
 
-    def _load_locations(self, conn: Connection) -> None:
+    def _load_locations(self, conn: Connection
+                        ) -> tuple[dict[str, LocationRef], dict[int, LocationRef]]:
+        """Load every location into fresh dicts, swap them in, and return them."""
+        by_path, by_id = {}, {}
         for row in conn.execute(select(locations.c.id, locations.c.path, locations.c.kind)):
             ref = LocationRef(row.id, row.path, row.kind == "virtual")
-            self.locations_by_path[row.path] = ref
-            self.locations_by_id[row.id] = ref
+            by_path[row.path], by_id[row.id] = ref, ref
+        self.locations_by_path, self.locations_by_id = by_path, by_id
+        return by_path, by_id

@@ -90,6 +90,8 @@ class MovementRequest:
 def _plain(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = Decimal(value)  # 5 and Decimal("5.0") are the same quantity
     if isinstance(value, Decimal):
         return ["decimal", str(value.normalize())]
     return value if isinstance(value, (int, str)) else repr(value)
