@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from onhand.db.catalog import Catalog
 from onhand.db.tables import (
@@ -192,7 +193,7 @@ class Repository:
 
     def insert_movements(self, rows: list[dict[str, Any]]) -> None:
         """Append movements (with their allocated ids) to the ledger."""
-        self.conn.execute(_INSERT_MOVEMENT, rows)
+        self._executemany(_INSERT_MOVEMENT, rows)
 
     def apply_deltas(self, deltas: dict[BalanceKey, BalanceDelta]) -> None:
         """Upsert balance rows in one sorted order (so concurrent writers cannot deadlock)."""
@@ -202,7 +203,21 @@ class Repository:
             for k, d in sorted(deltas.items())
         ]
         if rows:
-            self.conn.execute(_upsert_balance(self.conn.dialect.name), rows)
+            self._executemany(_upsert_balance(self.conn.dialect.name), rows)
+
+    def _executemany(self, statement: Any, rows: list[dict[str, Any]]) -> None:
+        """Run ``statement`` once per row through the driver's ``executemany``.
+
+        The statement is compiled once per dialect and the values converted here, as the
+        column types would (times as SQLite's text or PostgreSQL's timestamptz, Decimals as
+        text): SQLAlchemy's per-row parameter processing costs more than the inserts.
+        """
+        sql, names = _compiled(self.conn.dialect, statement)
+        convert = _SQLITE_VALUE if self.conn.dialect.name == "sqlite" else _PG_VALUE
+        if names is None:  # named parameters (psycopg)
+            self.conn.exec_driver_sql(sql, [{k: convert(v) for k, v in r.items()} for r in rows])
+        else:  # positional parameters (sqlite3)
+            self.conn.exec_driver_sql(sql, [tuple(convert(r[n]) for n in names) for r in rows])
 
     def reversed_by(self, movement_id: int) -> int | None:
         """Return the id of the movement that reverses ``movement_id``, if any."""
@@ -286,3 +301,28 @@ def _upsert_balance(dialect_name: str) -> Any:
                                        stmt.excluded.last_occurred_at),
         },
     )
+
+
+_COMPILED: dict[tuple[str, int], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _compiled(dialect: Dialect, statement: Any) -> tuple[str, tuple[str, ...] | None]:
+    """Return a statement's SQL for ``dialect`` and its positional parameter names, if any."""
+    found = _COMPILED.get((dialect.name, id(statement)))
+    if found is None:
+        compiled = statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup) if compiled.positiontup else None
+        found = _COMPILED[(dialect.name, id(statement))] = (compiled.string, names)
+    return found
+
+
+def _SQLITE_VALUE(value: Any) -> Any:  # noqa: N802 - a converter table entry
+    """Return a value as UTCDateTime and ExactDecimal store it on SQLite."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _PG_VALUE(value: Any) -> Any:  # noqa: N802 - a converter table entry
+    """Return a value as the column types store it on PostgreSQL (Decimals as text)."""
+    return str(value) if isinstance(value, Decimal) else value
