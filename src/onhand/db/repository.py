@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,6 +24,7 @@ from onhand.db.tables import (
     movements,
     owners,
 )
+from onhand.db.types import ExactDecimal, UTCDateTime
 from onhand.domain.items import Item
 from onhand.domain.stock import Step
 from onhand.errors import DuplicateItem, DuplicateLocation, DuplicateOwner
@@ -208,16 +209,24 @@ class Repository:
     def _executemany(self, statement: Any, rows: list[dict[str, Any]]) -> None:
         """Run ``statement`` once per row through the driver's ``executemany``.
 
-        The statement is compiled once per dialect and the values converted here, as the
-        column types would (times as SQLite's text or PostgreSQL's timestamptz, Decimals as
-        text): SQLAlchemy's per-row parameter processing costs more than the inserts.
+        The statement is compiled once per dialect, and only the columns whose type needs
+        it are converted here, as the type would (times as SQLite text, Decimals as text):
+        SQLAlchemy's per-row parameter processing costs more than the inserts themselves.
         """
-        sql, names = _compiled(self.conn.dialect, statement)
-        convert = _SQLITE_VALUE if self.conn.dialect.name == "sqlite" else _PG_VALUE
-        if names is None:  # named parameters (psycopg)
-            self.conn.exec_driver_sql(sql, [{k: convert(v) for k, v in r.items()} for r in rows])
-        else:  # positional parameters (sqlite3)
-            self.conn.exec_driver_sql(sql, [tuple(convert(r[n]) for n in names) for r in rows])
+        sql, names, converters = _compiled(self.conn.dialect, statement)
+        if names is None:  # named parameters (psycopg); the rows were built for this call
+            for row in rows:
+                for name, convert in converters:
+                    row[name] = convert(row[name])
+            self.conn.exec_driver_sql(sql, rows)
+            return
+        params = []
+        for row in rows:  # positional parameters (sqlite3)
+            values = [row[name] for name in names]
+            for index, convert in converters:
+                values[index] = convert(values[index])
+            params.append(tuple(values))
+        self.conn.exec_driver_sql(sql, params)
 
     def reversed_by(self, movement_id: int) -> int | None:
         """Return the id of the movement that reverses ``movement_id``, if any."""
@@ -303,26 +312,41 @@ def _upsert_balance(dialect_name: str) -> Any:
     )
 
 
-_COMPILED: dict[tuple[str, int], tuple[str, tuple[str, ...] | None]] = {}
+_Compiled = tuple[str, tuple[str, ...] | None, list[tuple[Any, Callable[[Any], Any]]]]
+_COMPILED: dict[tuple[str, int], _Compiled] = {}
 
 
-def _compiled(dialect: Dialect, statement: Any) -> tuple[str, tuple[str, ...] | None]:
-    """Return a statement's SQL for ``dialect`` and its positional parameter names, if any."""
+def _compiled(dialect: Dialect, statement: Any) -> _Compiled:
+    """Return a statement's SQL for ``dialect``, its positional parameter names (None when
+    named), and the converters of the parameters whose column type needs one."""
     found = _COMPILED.get((dialect.name, id(statement)))
     if found is None:
         compiled = statement.compile(dialect=dialect)
         names = tuple(compiled.positiontup) if compiled.positiontup else None
-        found = _COMPILED[(dialect.name, id(statement))] = (compiled.string, names)
+        columns = statement.table.c
+        converters: list[tuple[Any, Callable[[Any], Any]]] = []
+        for index, name in enumerate(names or [c.key for c in columns]):
+            convert = _converter(columns[name].type, dialect.name)
+            if convert is not None:
+                converters.append((index if names else name, convert))
+        found = _COMPILED[(dialect.name, id(statement))] = (compiled.string, names, converters)
     return found
 
 
-def _SQLITE_VALUE(value: Any) -> Any:  # noqa: N802 - a converter table entry
-    """Return a value as UTCDateTime and ExactDecimal store it on SQLite."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return str(value) if isinstance(value, Decimal) else value
+def _converter(kind: Any, dialect_name: str) -> Callable[[Any], Any] | None:
+    """Return what a column type does to a value on its way to the driver, if anything."""
+    if isinstance(kind, ExactDecimal):
+        return _text
+    if isinstance(kind, UTCDateTime) and dialect_name == "sqlite":
+        return _sqlite_time
+    return None  # PostgreSQL takes aware datetimes as they are
 
 
-def _PG_VALUE(value: Any) -> Any:  # noqa: N802 - a converter table entry
-    """Return a value as the column types store it on PostgreSQL (Decimals as text)."""
-    return str(value) if isinstance(value, Decimal) else value
+def _sqlite_time(value: datetime) -> str:
+    """Return a time as UTCDateTime stores it on SQLite (UTC, microseconds, no offset)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _text(value: Decimal | None) -> str | None:
+    """Return a Decimal as ExactDecimal stores it."""
+    return None if value is None else str(value)

@@ -191,13 +191,18 @@ def chain_hash(previous: str, movement: Movement) -> str:
     """Return the hash that links a movement to the one before it in its item's chain.
 
     It covers every field of the movement and the previous link, so changing, removing or
-    inserting a row breaks the chain from there on; ``verify`` recomputes it.
+    inserting a row breaks the chain from there on; ``verify`` recomputes it. Fields are
+    joined by a unit separator; an absent optional field is a NUL, never the text "None".
     """
     m = movement
-    fields = (
-        previous, m.id, m.kind, m.owner, m.sku, m.seq, m.qty, m.source, m.target, m.lot,
-        m.reference, m.reason, m.unit_cost, m.occurred_at.isoformat(),
-        m.recorded_at.isoformat(), m.reverses, m.shipment_id,
+    text = (
+        f"{previous}\x1f{m.id}\x1f{m.kind}\x1f{m.owner}\x1f{m.sku}\x1f{m.seq}\x1f{m.qty}"
+        f"\x1f{m.source}\x1f{m.target}\x1f{_opt(m.lot)}\x1f{_opt(m.reference)}"
+        f"\x1f{_opt(m.reason)}\x1f{_opt(m.unit_cost)}\x1f{m.occurred_at.isoformat()}"
+        f"\x1f{m.recorded_at.isoformat()}\x1f{_opt(m.reverses)}\x1f{_opt(m.shipment_id)}"
     )
-    text = "\x1f".join("\x00" if v is None else str(v) for v in fields)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _opt(value: object) -> object:
+    return "\x00" if value is None else value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from onhand.domain.quantities import Quantity
 
@@ -35,8 +35,7 @@ class Stock:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One change of a balance in time order: when, a tie-breaker, by how much, from which line."""
 
     at: datetime

@@ -48,7 +48,7 @@ from onhand.errors import (
 LATER = 1 << 62  # orders a new line after every stored movement of the same instant
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per line on the hot path, never changed
 class Line:
     """A checked line, ready to write: ids resolved, quantity scaled."""
 
@@ -194,15 +194,15 @@ def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
                  target=request.target)
     source, target = _location(uow, path.source, request), _location(uow, path.target, request)
     occurred_at = now if request.occurred_at is None else check_occurred_at(request.occurred_at, now)
-    shipment_id = _check_return(uow, request, item, to_units(path.qty, item.decimals))
+    units = to_units(path.qty, item.decimals)
     return Line(
-        item=item, owner=request.owner, kind=request.kind,
-        units=to_units(path.qty, item.decimals), source=source, target=target,
+        item=item, owner=request.owner, kind=request.kind, units=units, source=source,
+        target=target,
         lot=check_text(request.lot, "lot") or "",
         reference=check_text(request.reference, "reference"),
         reason=check_text(request.reason, "reason", required=request.kind in NEEDS_REASON),
         unit_cost=check_unit_cost(request.unit_cost, request.kind),
-        occurred_at=occurred_at, shipment_id=shipment_id,
+        occurred_at=occurred_at, shipment_id=_check_return(uow, request, item, units),
     )
 
 
@@ -271,10 +271,15 @@ def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemStat
     current = uow.repo.balances(outbound)
     for key in sorted(outbound):
         qty, last = current.get(key, (0, None))
-        since = min(s.at for s in steps[key] if s.delta < 0)
-        stored = [] if last is None or since >= last else uow.repo.steps_since(key, since)
-        start = qty - sum(s.delta for s in stored)
-        dip = first_dip(start, stored + steps[key])
+        changes = steps[key]
+        since = min(s.at for s in changes if s.delta < 0)
+        if (last is None or since >= last) and len(changes) == 1:
+            if qty + changes[0].delta >= 0:  # the common case: one line, not backdated
+                continue
+            stored = []
+        else:
+            stored = [] if last is None or since >= last else uow.repo.steps_since(key, since)
+        dip = first_dip(qty - sum(s.delta for s in stored), stored + changes)
         if dip is not None:
             line = lines[dip.line]
             backdated = stored and dip.at > line.occurred_at
