@@ -26,6 +26,9 @@ class Settings:
     def load(cls, env: Mapping[str, str] | None = None, **arguments: Any) -> Settings:
         """Return settings from ``arguments`` (None = unset), then ``ONHAND_*`` in ``env``."""
         env = os.environ if env is None else env
+        unknown = sorted(set(arguments) - {spec.name for spec in fields(cls)})
+        if unknown:
+            raise InvalidInput(f"unknown setting {unknown[0]!r}", field=unknown[0])
         values: dict[str, Any] = {}
         for spec in fields(cls):
             given = arguments.get(spec.name)

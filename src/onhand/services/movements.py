@@ -126,9 +126,6 @@ def reverse(uow: UnitOfWork, *, movement_id: int, reason: str, owner: str = "def
         owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
         if row is None or row.owner_id != owner_id:
             raise UnknownMovement(movement_id)
-        done = uow.repo.reversed_by(movement_id)
-        if done is not None:
-            raise AlreadyReversed(movement_id, done)
         conn, catalog = uow.repo.conn, uow.catalog
         return [Line(
             item=catalog.item_by_id(conn, row.item_id), owner=owner, kind=row.kind,
@@ -239,7 +236,7 @@ def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef,
 def _write(uow: UnitOfWork, lines: list[Line], now: datetime, numbered: bool) -> list[Movement]:
     """Check balances over time, then append movements, links, balances and heads."""
     states, ids = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
-    # again under the lock: a concurrent reversal of the same movement may have just committed
+    # under the lock, so a concurrent reversal of the same movement cannot slip in between
     for reversed_id in (line.reverses for line in lines if line.reverses is not None):
         done = uow.repo.reversed_by(reversed_id)
         if done is not None:
