@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from onhand.db.types import ExactDecimal, UTCDateTime
@@ -90,13 +91,19 @@ movements = Table(
     Column("unit_cost", ExactDecimal, nullable=True),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
-    Column("reverses", Id, ForeignKey("movements.id"), nullable=True, unique=True),
-    Column("shipment_id", Id, ForeignKey("movements.id"), nullable=True, index=True),
+    Column("reverses", Id, ForeignKey("movements.id"), nullable=True),
+    Column("shipment_id", Id, ForeignKey("movements.id"), nullable=True),
     Column("hash", String(64), nullable=False),
     CheckConstraint("qty > 0", name="qty_positive"),
     UniqueConstraint("item_id", "seq", name="uq_movements_item_seq"),
     Index("ix_movements_item_occurred", "item_id", "occurred_at"),
     Index("ix_movements_occurred", "occurred_at"),
+    # partial: most movements reverse nothing and return no shipment, and index nothing
+    Index("uq_movements_reverses", "reverses", unique=True,
+          sqlite_where=text("reverses IS NOT NULL"), postgresql_where=text("reverses IS NOT NULL")),
+    Index("ix_movements_shipment_id", "shipment_id",
+          sqlite_where=text("shipment_id IS NOT NULL"),
+          postgresql_where=text("shipment_id IS NOT NULL")),
 )
 
 balances = Table(

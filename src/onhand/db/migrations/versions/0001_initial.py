@@ -108,11 +108,14 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
         sa.CheckConstraint("qty > 0", name="ck_movements_qty_positive"),
         sa.UniqueConstraint("item_id", "seq", name="uq_movements_item_seq"),
-        sa.UniqueConstraint("reverses", name="uq_movements_reverses"),
     )
     op.create_index("ix_movements_item_occurred", "movements", ["item_id", "occurred_at"])
     op.create_index("ix_movements_occurred", "movements", ["occurred_at"])
-    op.create_index("ix_movements_shipment_id", "movements", ["shipment_id"])
+    for name, column, unique in (("uq_movements_reverses", "reverses", True),
+                                 ("ix_movements_shipment_id", "shipment_id", False)):
+        where = sa.text(f"{column} IS NOT NULL")  # partial: most movements have neither
+        op.create_index(name, "movements", [column], unique=unique, sqlite_where=where,
+                        postgresql_where=where)
     op.create_table(
         "balances",
         sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id",
