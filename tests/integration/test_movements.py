@@ -65,3 +65,18 @@ def test_stock_as_of_a_past_moment_folds_only_earlier_movements(inv: onhand.Inve
     assert inv.stock(sku="MUG-BLUE", as_of=monday - timedelta(seconds=1)).on_hand == 0
     assert inv.stock(sku="MUG-BLUE").on_hand == 6
     assert inv.verify().ok
+
+
+def test_a_sub_location_another_process_adds_counts_in_its_parent_at_once(
+    inv: onhand.Inventory, database_url: str,
+) -> None:
+    mug(inv)
+    inv.receive(sku="MUG-BLUE", qty=2, location="WH1/A-01")
+    assert inv.stock(sku="MUG-BLUE", location="WH1").on_hand == 2  # this process caches WH1
+    with onhand.open(database_url) as other:  # e.g. another API worker
+        other.add_location("WH1/C-09")
+        other.receive(sku="MUG-BLUE", qty=3, location="WH1/C-09")
+    assert inv.stock(sku="MUG-BLUE", location="WH1").on_hand == 5
+    assert [s.on_hand for s in inv.levels(location="WH1")] == [5]
+    assert [m.target for m in inv.history(sku="MUG-BLUE", location="WH1")] == [
+        "WH1/A-01", "WH1/C-09"]

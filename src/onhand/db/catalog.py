@@ -89,13 +89,6 @@ class Catalog:
         found = self.locations_by_id.get(location_id)
         return found if found is not None else self._load_locations(conn)[1][location_id]
 
-    def subtree(self, conn: Connection, path: str) -> set[int]:
-        """Return the ids of ``path`` and every location below it."""
-        self.location(conn, path)
-        prefix = path + "/"
-        return {ref.id for ref in self.locations_by_path.values()
-                if ref.path == path or ref.path.startswith(prefix)}
-
     def item(self, conn: Connection, owner_id: int, sku: str, owner: str = "") -> ItemRef:
         """Return the item ``sku`` of ``owner_id``, or raise ``UnknownItem``."""
         ref = self.items_by_sku.get((owner_id, sku))

@@ -47,7 +47,7 @@ class Queries:
         return int(total)
 
     def history(
-        self, *, item_id: int | None, owner_id: int | None, location_ids: set[int] | None,
+        self, *, item_id: int | None, owner_id: int | None, under: str | None,
         since: datetime | None, until: datetime | None, limit: int,
         after: tuple[datetime, int] | None = None,
     ) -> list[Movement]:
@@ -60,8 +60,8 @@ class Queries:
             query = query.where(movements.c.item_id == item_id)
         if owner_id is not None:
             query = query.where(movements.c.owner_id == owner_id)
-        if location_ids is not None:
-            ids = sorted(location_ids)
+        if under is not None:
+            ids = select(locations.c.id).where(_within(under))
             query = query.where(movements.c.source_id.in_(ids) | movements.c.target_id.in_(ids))
         if since is not None:
             query = query.where(movements.c.occurred_at >= since)
@@ -91,13 +91,14 @@ class Queries:
     # --- stock -------------------------------------------------------------------------------
 
     def item_levels(self, item_id: int, lot: str | None = None,
-                    location_ids: set[int] | None = None) -> list[Level]:
-        """Return the current balance rows of one item (within locations): no ledger scan."""
+                    under: str | None = None) -> list[Level]:
+        """Return the current balance rows of one item (at ``under`` and below): no ledger scan."""
         query = select(balances.c.location_id, balances.c.lot, balances.c.qty).where(
             balances.c.item_id == item_id
         )
-        if location_ids is not None:
-            query = query.where(balances.c.location_id.in_(sorted(location_ids)))
+        if under is not None:
+            query = query.join(locations, locations.c.id == balances.c.location_id).where(
+                _within(under))
         if lot is not None:
             query = query.where(balances.c.lot == lot)
         return [(item_id, r.location_id, r.lot, int(r.qty)) for r in self.conn.execute(query)]
@@ -123,7 +124,7 @@ class Queries:
         return [(r.item_id, r.source_id, r.target_id, r.lot, int(r.qty))
                 for r in self.conn.execute(query)]
 
-    def levels(self, *, owner_id: int | None, location_ids: set[int] | None) -> list[Level]:
+    def levels(self, *, owner_id: int | None, under: str | None) -> list[Level]:
         """Return the non-zero balances at internal locations (of an owner, within locations)."""
         query = (
             select(balances.c.item_id, balances.c.location_id, balances.c.lot, balances.c.qty)
@@ -132,8 +133,8 @@ class Queries:
         )
         if owner_id is not None:
             query = query.where(balances.c.owner_id == owner_id)
-        if location_ids is not None:
-            query = query.where(balances.c.location_id.in_(sorted(location_ids)))
+        if under is not None:
+            query = query.where(_within(under))
         return [(r.item_id, r.location_id, r.lot, int(r.qty)) for r in self.conn.execute(query)]
 
     # --- catalog -----------------------------------------------------------------------------
@@ -223,3 +224,10 @@ class Queries:
             select(movements).order_by(movements.c.item_id, movements.c.seq)
         )
         yield from result
+
+
+def _within(path: str) -> Any:
+    """Match the location at ``path`` and every location below it, read fresh from the table
+    (another process may have added a sub-location since this one cached the tree)."""
+    prefix = path + "/"
+    return (locations.c.path == path) | (func.substr(locations.c.path, 1, len(prefix)) == prefix)

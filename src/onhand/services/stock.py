@@ -29,16 +29,17 @@ def stock(uow: UnitOfWork, *, sku: str, owner: str = "default", location: str | 
         conn = uow.queries.conn
         owner_id = uow.catalog.owner_id(conn, owner)
         item = uow.catalog.item(conn, owner_id, sku, owner)
-        within = None if location is None else uow.catalog.subtree(conn, location)
+        if location is not None:
+            uow.catalog.location(conn, location)  # UnknownLocation before anything else
         # now: only the rows within the location; as of a past time: every row of the item,
         # since stock may have left a location that holds none now
-        levels = uow.queries.item_levels(item.id, lot, within if when is None else None)
+        levels = uow.queries.item_levels(item.id, lot, location if when is None else None)
         if when is not None:
             levels = _rewind(levels, uow.queries.flows_after(item.id, when), lot)
         by_location: dict[str, int] = defaultdict(int)
         for _, location_id, _, qty in levels:
             ref = uow.catalog.location_by_id(conn, location_id)
-            if (within is None and not ref.virtual) or (within and location_id in within):
+            if _counts(ref.path, ref.virtual, location):
                 by_location[ref.path] += qty
     on_hand = sum(by_location.values())
     return Stock(
@@ -56,14 +57,15 @@ def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = 
     with uow:
         conn = uow.queries.conn
         owner_id = None if owner is None else uow.catalog.owner_id(conn, owner)
-        within = None if location is None else uow.catalog.subtree(conn, location)
-        rows = uow.queries.levels(owner_id=owner_id, location_ids=within)
+        if location is not None:
+            uow.catalog.location(conn, location)
+        rows = uow.queries.levels(owner_id=owner_id, under=location)
         if when is not None:
             rows = _rewind(rows, uow.queries.flows_after(None, when, owner_id), None)
         totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for item_id, location_id, _, qty in rows:
             ref = uow.catalog.location_by_id(conn, location_id)
-            if not ref.virtual and (within is None or location_id in within):
+            if not ref.virtual and _counts(ref.path, ref.virtual, location):
                 totals[item_id][ref.path] += qty
         result = []
         for item_id, places in totals.items():
@@ -98,10 +100,18 @@ def history(uow: UnitOfWork, *, sku: str | None = None, owner: str = "default",
         conn = uow.queries.conn
         owner_id = uow.catalog.owner_id(conn, owner)
         item_id = None if sku is None else uow.catalog.item(conn, owner_id, sku, owner).id
-        within = None if location is None else uow.catalog.subtree(conn, location)
-        return uow.queries.history(item_id=item_id, owner_id=owner_id, location_ids=within,
+        if location is not None:
+            uow.catalog.location(conn, location)
+        return uow.queries.history(item_id=item_id, owner_id=owner_id, under=location,
                                    since=since, until=until, limit=limit,
                                    after=None if after is None else (after.occurred_at, after.id))
+
+
+def _counts(path: str, virtual: bool, location: str | None) -> bool:
+    """Tell whether stock at ``path`` counts for ``location`` (None: every internal one)."""
+    if location is None:
+        return not virtual
+    return path == location or path.startswith(location + "/")
 
 
 def _as_of(value: datetime | None, field: str = "as_of") -> datetime | None:
