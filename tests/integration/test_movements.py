@@ -80,3 +80,19 @@ def test_a_sub_location_another_process_adds_counts_in_its_parent_at_once(
     assert [s.on_hand for s in inv.levels(location="WH1")] == [5]
     assert [m.target for m in inv.history(sku="MUG-BLUE", location="WH1")] == [
         "WH1/A-01", "WH1/C-09"]
+
+
+def test_checking_a_batch_reports_every_bad_line_shortages_included(
+    inv: onhand.Inventory,
+) -> None:
+    stocked(inv, qty=5, location="WH1/A-01")
+    inv.receive(sku="MUG-BLUE", qty=2, location="WH2")
+    errors = inv.check_batch([
+        {"kind": "shipment", "sku": "MUG-BLUE", "qty": 9, "location": "WH1/A-01"},
+        {"kind": "receipt", "sku": "NOPE", "qty": 1, "location": "WH2"},
+        {"kind": "shipment", "sku": "MUG-BLUE", "qty": 3, "location": "WH1/A-01"},
+        {"kind": "shipment", "sku": "MUG-BLUE", "qty": 8, "location": "WH2"},
+    ])
+    assert [(type(e).__name__, e.fields()["line"]) for e in errors] == [
+        ("InsufficientStock", 1), ("UnknownItem", 2), ("InsufficientStock", 4)]
+    assert inv.stock(sku="MUG-BLUE").on_hand == 7  # nothing written

@@ -9,7 +9,7 @@ links, upsert the balances in sorted order, record the idempotency key, commit o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -65,6 +65,7 @@ class Line:
     occurred_at: datetime
     reverses: int | None = None
     shipment_id: int | None = None
+    number: int = 1  # the request's 1-based line in its batch
 
 
 def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "default",
@@ -93,9 +94,9 @@ def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "
 def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandError]:
     """Return every error that posting ``requests`` as one batch would raise; write nothing.
 
-    Each line is resolved on its own, so all bad lines are reported (with their ``line``);
-    when all are good, the batch is written inside the transaction and rolled back, which
-    reports a shortage of stock too. An empty list means ``post`` would succeed now.
+    Each line is resolved on its own, and the stock of the good ones is walked through
+    time, so every bad line is reported, with its ``line``, shortages included. An empty
+    list means ``post`` would succeed now.
     """
     errors: list[OnhandError] = []
     with uow:
@@ -106,12 +107,11 @@ def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandEr
                 lines.append(_checked(uow, request, now, n, batch=True))
             except OnhandError as error:
                 errors.append(error)
-        if not errors and lines:
-            try:
-                _write(uow, lines, now, numbered=True)
-            except OnhandError as error:
-                errors.append(error)
-    return errors
+        if lines:  # the stock of the good lines, as if the bad ones were left out
+            states, _ = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
+            errors += [error.at_line(line.number) for line, error in
+                       _shortages(uow, lines, states)]
+    return sorted(errors, key=lambda error: error.fields().get("line", 0))
 
 
 def reverse(uow: UnitOfWork, *, movement_id: int, reason: str, owner: str = "default",
@@ -172,7 +172,9 @@ def _checked(uow: UnitOfWork, request: MovementRequest, now: datetime, line: int
              batch: bool) -> Line:
     """Resolve and check one request; in a batch, an error names its line."""
     try:
-        return _resolve(uow, request, now)
+        resolved = _resolve(uow, request, now)
+        resolved.number = line
+        return resolved
     except OnhandError as error:
         if batch:
             error.at_line(line)
@@ -257,6 +259,17 @@ def _write(uow: UnitOfWork, lines: list[Line], now: datetime, numbered: bool) ->
 def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemState],
                   numbered: bool) -> None:
     """Raise ``InsufficientStock`` if any internal balance would go below zero at any time."""
+    for line, error in _shortages(uow, lines, states):
+        raise error.at_line(line.number) if numbered else error
+
+
+def _shortages(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemState]
+               ) -> Iterator[tuple[Line, InsufficientStock]]:
+    """Yield each line that would take a balance below zero at some time, with its error.
+
+    After a short line is found, its balance is walked again without it, so every short
+    line is found (a dry run reports them all); posting stops at the first.
+    """
     outbound = {(line.item.id, line.source.id, line.lot) for line in lines
                 if line.source.holds_stock and not states[line.item.id].allow_negative}
     steps: dict[BalanceKey, list[Step]] = defaultdict(list)
@@ -270,23 +283,20 @@ def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemStat
         qty, last = current.get(key, (0, None))
         changes = steps[key]
         since = min(s.at for s in changes if s.delta < 0)
-        if (last is None or since >= last) and len(changes) == 1:
-            if qty + changes[0].delta >= 0:  # the common case: one line, not backdated
-                continue
-            stored = []
-        else:
-            stored = [] if last is None or since >= last else uow.repo.steps_since(key, since)
-        dip = first_dip(qty - sum(s.delta for s in stored), stored + changes)
-        if dip is not None:
+        if (last is None or since >= last) and len(changes) == 1 and qty + changes[0].delta >= 0:
+            continue  # the common case: one line, not backdated, enough stock
+        stored = [] if last is None or since >= last else uow.repo.steps_since(key, since)
+        start = qty - sum(s.delta for s in stored)
+        while (dip := first_dip(start, stored + changes)) is not None:
             line = lines[dip.line]
             backdated = stored and dip.at > line.occurred_at
-            error = InsufficientStock(
+            yield line, InsufficientStock(
                 sku=line.item.sku, location=line.source.path, lot=line.lot or None,
                 requested=from_units(dip.requested, line.item.decimals),
                 available=from_units(dip.available, line.item.decimals),
                 at=dip.at.isoformat() if backdated else None,
             )
-            raise error.at_line(dip.line + 1) if numbered else error
+            changes = [s for s in changes if s.line != dip.line]
 
 
 def _chain(lines: list[Line], ids: list[int], states: dict[int, ItemState], now: datetime
