@@ -84,9 +84,10 @@ class UnknownLocation(NotFound):
 class UnknownMovement(NotFound):
     """No movement has this id."""
 
-    def __init__(self, movement_id: object) -> None:
+    def __init__(self, movement_id: object, *, field: str = "movement_id", kind: str = "") -> None:
+        what = f"{kind} " if kind else ""
         super().__init__(
-            f"unknown movement {movement_id!r}", field="movement_id", movement_id=movement_id
+            f"unknown {what}movement {movement_id!r}", field=field, movement_id=movement_id
         )
 
 

@@ -126,10 +126,14 @@ def test_a_backdated_receipt_shows_in_stock_as_of_a_later_time_only(
     (["ship", "NO-SUCH-SKU", "1", "-l", "WH1/A-01"], 3, "error: unknown sku 'NO-SUCH-SKU'"),
     (["ship", "MUG-BLUE", "1", "-l", "WH9"], 3, "error: unknown location 'WH9'"),
     (["ship", "MUG-BLUE", "1.5", "-l", "WH1/A-01"], 4,
-     "error: qty has more than 0 decimal places"),
-    (["ship", "MUG-BLUE", "lots", "-l", "WH1/A-01"], 4, "error: qty is not a number"),
+     "error: qty must be a whole number (the item has no decimals)"),
+    (["ship", "MUG-BLUE", "lots", "-l", "WH1/A-01"], 4,
+     "error: qty is not a plain number like 3, -2 or 1.25"),
+    (["receive", "MUG-BLUE", "1e3", "-l", "WH1"], 4,
+     "error: qty is not a plain number like 3, -2 or 1.25"),
+    (["receive", "MUG-BLUE", "-3", "-l", "WH1"], 4, "error: qty must be positive"),
     (["receive", "MUG-BLUE", "1", "-l", "WH1", "--cost", "cheap"], 4,
-     "error: unit_cost is not an amount"),
+     "error: unit_cost is not a plain amount like 2.50"),
     (["receive", "MUG-BLUE", "1", "-l", "WH1", "--at", "2026-01-10T09:00"], 4,
      "error: occurred_at must carry a UTC offset (e.g. 2026-01-31T12:00Z)"),
     (["item", "add", "MUG-BLUE", "Another mug"], 5, "error: sku 'MUG-BLUE' already exists"),
@@ -205,6 +209,10 @@ def test_the_installed_console_script_reports_errors_in_one_line(database_url: s
                              "list", "--json"], capture_output=True, text=True, timeout=60,
                             check=True)
     assert {p["path"] for p in json.loads(listed.stdout)} >= {"supplier", "customer", "loss"}
+    missing = subprocess.run([str(script), "--db", database_url, "adjust", "MUG-BLUE", "-2",
+                              "-l", "WH1"], capture_output=True, text=True, timeout=60, check=False)
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert missing.stderr == "error: Missing option '--reason'. (see onhand adjust --help)\n"
 
 
 def test_a_database_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path: Path) -> None:

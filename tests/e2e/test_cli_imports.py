@@ -48,7 +48,7 @@ def test_a_bad_movements_file_reports_every_bad_row_by_line_and_writes_nothing(
     assert result.exit_code == 4
     assert result.stderr.splitlines() == [
         "line 5: unknown sku 'NO-SUCH'",
-        "line 7: qty has more than 0 decimal places",
+        "line 7: qty must be a whole number (the item has no decimals)",
         "line 8: unknown location 'WH9'",
         "line 9: occurred_at is not an ISO 8601 time",
         "error: 4 problems in 7 rows; nothing was written",

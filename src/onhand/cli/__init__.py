@@ -18,10 +18,12 @@ The database comes from ``--db URL``, else ``ONHAND_DATABASE_URL``, else
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 import onhand
 from onhand.cli import catalog, demo, imports, movements, stock
@@ -83,8 +85,23 @@ for module in (catalog, movements, stock, imports, demo):
 
 
 def main() -> None:
-    """Run the ``onhand`` command line (the console script's entry point)."""
-    app(prog_name="onhand")
+    """Run the ``onhand`` command line (the console script's entry point).
+
+    A mistyped command line (a missing option, an unknown one) gets one ``error:`` line
+    and exit code 2, like every other error, instead of a usage box.
+    """
+    if len(sys.argv) == 1:
+        sys.argv.append("--help")  # a bare "onhand" shows what it can do
+    try:
+        code = app(prog_name="onhand", standalone_mode=False)
+    except typer.Abort:
+        raise SystemExit(1) from None
+    except TyperException as error:  # a usage error: missing or unknown option, bad value
+        context = getattr(error, "ctx", None)
+        where = f"{context.command_path} --help" if context is not None else "onhand --help"
+        typer.echo(f"error: {error.format_message()} (see {where})", err=True)
+        raise SystemExit(getattr(error, "exit_code", 2)) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["app", "exit_code", "main"]

@@ -26,7 +26,8 @@ Key = Annotated[str | None, typer.Option("--key", help="Idempotency key: a retry
 Reference = Annotated[str | None, typer.Option("--ref", help="Reference, e.g. PO-7 or SO-1.")]
 Lot = Annotated[str | None, typer.Option("--lot", help="Lot or batch code.")]
 At = Annotated[str | None, typer.Option(
-    "--at", help="When it happened, ISO 8601 with offset (default: now).")]
+    "--at", help="When it happened: ISO 8601 with offset, or a date for its start in UTC "
+                 "(default: now).")]
 
 
 def settings(ctx: typer.Context) -> Settings:
@@ -82,7 +83,7 @@ def common(*, owner: str, key: str | None, reference: str | None, lot: str | Non
            at: str | None) -> dict[str, Any]:
     """Return the keywords every posting takes, from their options."""
     return {"owner": owner, "key": key, "reference": reference, "lot": lot,
-            "occurred_at": when(at)}
+            "occurred_at": when(at, start_of_day=True)}
 
 
 def console() -> Console:

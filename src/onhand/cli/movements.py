@@ -127,10 +127,11 @@ def reverse(ctx: typer.Context,
 
 def register(app: typer.Typer) -> None:
     """Add the posting commands to ``app``."""
-    app.command("receive")(receive)
-    app.command("ship")(ship)
-    app.command("return")(return_)
+    # every verb reads "-3" as a quantity, so the ledger can say what is wrong with it
+    app.command("receive", context_settings=SIGNED)(receive)
+    app.command("ship", context_settings=SIGNED)(ship)
+    app.command("return", context_settings=SIGNED)(return_)
     app.command("adjust", context_settings=SIGNED)(adjust)
-    app.command("scrap")(scrap)
-    app.command("transfer")(transfer)
+    app.command("scrap", context_settings=SIGNED)(scrap)
+    app.command("transfer", context_settings=SIGNED)(transfer)
     app.command("reverse")(reverse)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -36,12 +37,11 @@ def stock(
     if as_json:
         echo_json(levels[0].to_dict() if sku is not None else [s.to_dict() for s in levels])
         return
-    console().print(_levels_table(levels, sku is None))
+    console().print(_levels_table(levels, sku is None, moment))
 
 
-def _levels_table(levels: list[onhand.Stock], many: bool) -> Table:
-    title = f"stock as of {levels[0].as_of:%Y-%m-%d %H:%M} UTC" if levels and levels[0].as_of \
-        else "stock now"
+def _levels_table(levels: list[onhand.Stock], many: bool, moment: datetime | None) -> Table:
+    title = f"stock as of {moment:%Y-%m-%d %H:%M} UTC" if moment else "stock now"
     table = Table("SKU", "Owner", "On hand", "Available", "By location", title=title)
     for level in levels:
         places = ", ".join(f"{path} {qty}" for path, qty in level.by_location.items())

@@ -12,12 +12,12 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from onhand.domain.items import Item, check_item
 from onhand.domain.movements import Movement
-from onhand.domain.quantities import Quantity
+from onhand.domain.quantities import Quantity, parse_number
 from onhand.domain.times import parse_time
 from onhand.errors import InvalidInput, InvalidQuantity, OnhandError
 
@@ -160,27 +160,16 @@ def number(text: str, field: str = "qty") -> Quantity:
 
     Only the form is checked here; the item's decimals and the sign are the ledger's rules.
     """
-    cleaned = text.strip()
-    try:
-        if cleaned.lstrip("+-").isdigit():
-            return int(cleaned)
-        value = Decimal(cleaned)
-    except (InvalidOperation, ValueError):
-        raise InvalidQuantity("is not a number", value=text, field=field) from None
-    if not value.is_finite():
-        raise InvalidQuantity("must be a finite number", value=text, field=field)
-    return value
+    return parse_number(text, field=field)
 
 
 def money(text: str, field: str = "unit_cost") -> Decimal:
     """Return the amount ``text`` writes as an exact Decimal (``"2.50"``), or raise."""
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise InvalidInput(f"{field} is not an amount", field=field, value=text) from None
-    if not value.is_finite():
-        raise InvalidInput(f"{field} must be a finite amount", field=field, value=text)
-    return value
+        return Decimal(parse_number(text, field=field))
+    except InvalidQuantity:
+        raise InvalidInput(f"{field} is not a plain amount like 2.50", field=field,
+                           value=text) from None
 
 
 def whole(text: str, field: str) -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from onhand.errors import InvalidQuantity
 
 Quantity = int | Decimal
 MAX_DECIMALS = 6
 MAX_UNITS = 10**15  # scaled magnitude; keeps every sum inside a signed 64-bit integer
+_PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 _SCALE: tuple[int, ...] = tuple(10**n for n in range(MAX_DECIMALS + 1))
 
 
@@ -38,12 +40,19 @@ def parse_qty(
 
 def parse_qty_text(text: str, decimals: int, *, field: str = "qty", signed: bool = False) -> Quantity:
     """Return the quantity written in ``text`` (``"3"``, ``"-2"``, ``"1.25"``), or raise."""
+    return parse_qty(parse_number(text, field=field), decimals, field=field, signed=signed)
+
+
+def parse_number(text: str, *, field: str = "qty") -> Quantity:
+    """Return the exact number a plain decimal ``text`` writes (``"3"``, ``"-2"``, ``"1.25"``).
+
+    Only the form is checked: no exponent, no ``_``, no NaN, so a typo cannot post
+    ("1e3" is not 13). The item's decimals and the sign are the ledger's rules.
+    """
     cleaned = text.strip()
-    try:
-        number: int | Decimal = int(cleaned) if cleaned.lstrip("+-").isdigit() else Decimal(cleaned)
-    except (InvalidOperation, ValueError):
-        raise InvalidQuantity("is not a number", value=text, field=field) from None
-    return parse_qty(number, decimals, field=field, signed=signed)
+    if not _PLAIN_NUMBER.match(cleaned):
+        raise InvalidQuantity("is not a plain number like 3, -2 or 1.25", value=text, field=field)
+    return int(cleaned) if "." not in cleaned else Decimal(cleaned)
 
 
 def to_units(value: Quantity, decimals: int, *, field: str = "qty") -> int:
@@ -52,11 +61,9 @@ def to_units(value: Quantity, decimals: int, *, field: str = "qty") -> int:
         return value * _SCALE[decimals]
     scaled = value.scaleb(decimals)
     if scaled != scaled.to_integral_value():
-        raise InvalidQuantity(
-            f"has more than {decimals} decimal place{'s' if decimals != 1 else ''}",
-            value=value,
-            field=field,
-        )
+        reason = ("must be a whole number (the item has no decimals)" if decimals == 0 else
+                  f"has more than {decimals} decimal place{'s' if decimals != 1 else ''}")
+        raise InvalidQuantity(reason, value=value, field=field)
     return int(scaled)
 
 

@@ -30,7 +30,6 @@ DAYS = 120
 BINS = {"WH1": ("A-01", "A-02", "A-03", "B-01", "B-02", "R-01"), "WH2": ("A-01", "A-02", "A-03"),
         "STORE": ()}
 RETURNS_BIN = "WH1/R-01"
-MARKER = "MUG-BLUE"  # the first demo item; its presence means the demo is built
 
 
 def _catalog() -> list[tuple[Item, Decimal]]:
@@ -162,7 +161,7 @@ def build(uow: UnitOfWork, *, seed: int = SEED, days: int = DAYS, now: datetime 
     """Build the demo catalog and history into an empty database (or report the one there)."""
     items = _catalog()
     present = {item.sku for item in catalog.list_items(uow)}
-    if MARKER in present:
+    if present and {item.sku for item, _ in items} <= present:  # every demo item: built before
         return _summary(uow, len(items), built=False)
     if present:
         raise Conflict("this database already holds items; build the demo into an empty "

@@ -223,7 +223,8 @@ def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef,
     shipment = uow.queries.movement_row(request.shipment_id)
     if (shipment is None or shipment.item_id != item.id or shipment.kind != "shipment"
             or shipment.reverses is not None):
-        raise UnknownMovement(request.shipment_id)
+        raise UnknownMovement(request.shipment_id, field="shipment_id",
+                              kind=f"shipment of {item.sku!r}:")
     if uow.repo.reversed_by(request.shipment_id) is not None:
         raise InvalidInput(f"shipment {request.shipment_id} was reversed; nothing to return",
                            field="shipment_id")
