@@ -193,3 +193,17 @@ def test_a_shopify_count_down_takes_stock_out_of_the_bins_below_the_location(
     assert result.exit_code == 0, result.output
     assert inv.stock(sku="MUG-BLUE", location="WH1").by_location == {
         "WH1/A-02": 20}
+
+
+def test_importing_the_same_file_again_under_its_key_writes_nothing_and_says_so(
+    cli: Cli, inv: onhand.Inventory, tmp_path: Path,
+) -> None:
+    stocked(inv, qty=3)
+    moves = tmp_path / "moves.csv"
+    moves.write_text("kind,sku,qty,location\nshipment,MUG-BLUE,3,WH1/A-01\n")
+    first = cli("import", "movements", str(moves), "--key", "batch-1")
+    assert first.exit_code == 0, first.output
+    again = cli("import", "movements", str(moves), "--key", "batch-1")
+    assert again.exit_code == 0, again.output  # not "insufficient stock": it is a retry
+    assert "already imported under this key (1 movements); nothing was written" in again.stdout
+    assert inv.stock(sku="MUG-BLUE").on_hand == 0

@@ -124,6 +124,9 @@ def _report(report: ImportReport, as_json: bool, noun: str) -> None:
 
 
 def _summary(report: ImportReport, noun: str) -> str:
+    if report.replayed:
+        return (f"already imported under this key ({report.replayed} {noun}); "
+                "nothing was written")
     verb = "would create" if report.dry_run else "created"
     parts = [f"{report.rows} rows"]
     if report.skipped:

@@ -72,6 +72,7 @@ class ImportReport:
     unchanged: int = 0
     created_items: tuple[str, ...] = ()
     created_locations: tuple[str, ...] = ()
+    replayed: int = 0  # movements an earlier import under the same key wrote
 
     @property
     def ok(self) -> bool:
@@ -84,7 +85,7 @@ class ImportReport:
             "ok": self.ok, "dry_run": self.dry_run, "rows": self.rows, "written": self.written,
             "skipped": self.skipped, "unchanged": self.unchanged,
             "created_items": list(self.created_items),
-            "created_locations": list(self.created_locations),
+            "created_locations": list(self.created_locations), "replayed": self.replayed,
             "rejected": [{"line": r.line, "field": r.field, "message": r.message}
                          for r in self.rejected],
         }

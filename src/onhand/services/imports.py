@@ -51,6 +51,10 @@ def import_movements(uow: UnitOfWork, text: str, *, owner: str = "default",
     _check_size(rows, max_lines)
     parsed, rejected = parse_rows(rows, movement_line, progress)
     requests = [MovementRequest(owner=owner, **line) for _, line in parsed]
+    if key and not rejected:
+        first = movements.replay(uow, requests, owner=owner, key=key)
+        if first is not None:  # imported before under this key: nothing to check or write
+            return ImportReport(rows=len(rows), dry_run=dry_run, replayed=len(first))
     rejected += check_lines(uow, requests, [line for line, _ in parsed], partial=bool(rejected))
     if rejected or dry_run:
         return _refused(len(rows), rejected, dry_run)

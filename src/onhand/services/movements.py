@@ -91,6 +91,24 @@ def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "
     return _idempotent(uow, owner, key, identity, prepare, batch)
 
 
+def replay(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "default",
+           key: str) -> list[Movement] | None:
+    """Return what ``post(requests, key=key)`` wrote the first time, or None if ``key`` is new.
+
+    Raises ``IdempotencyConflict`` when the key was used for a different request. For
+    callers that check a request before posting it (imports): a retry must be answered
+    from its key, not checked again against stock it has already moved.
+    """
+    digest = fingerprint([r.identity() for r in requests])
+    with uow:
+        first = uow.repo.find_key(uow.catalog.owner_id(uow.repo.conn, owner), key)
+        if first is None:
+            return None
+        if first[0] != digest:
+            raise IdempotencyConflict(key)
+        return uow.queries.movements(first[1])
+
+
 def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandError]:
     """Return every error that posting ``requests`` as one batch would raise; write nothing.
 
