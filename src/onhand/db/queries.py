@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection, Row
 
 from onhand.db.catalog import Catalog
@@ -93,15 +94,11 @@ class Queries:
     def item_levels(self, item_id: int, lot: str | None = None,
                     under: str | None = None) -> list[Level]:
         """Return the current balance rows of one item (at ``under`` and below): no ledger scan."""
-        query = select(balances.c.location_id, balances.c.lot, balances.c.qty).where(
-            balances.c.item_id == item_id
-        )
+        params: dict[str, Any] = {"item_id": item_id, "lot": lot}
         if under is not None:
-            query = query.join(locations, locations.c.id == balances.c.location_id).where(
-                _within(under))
-        if lot is not None:
-            query = query.where(balances.c.lot == lot)
-        return [(item_id, r.location_id, r.lot, int(r.qty)) for r in self.conn.execute(query)]
+            params.update(path=under, prefix=under + "/", length=len(under) + 1)
+        rows = self.conn.execute(_item_levels(lot is not None, under is not None), params)
+        return [(item_id, r.location_id, r.lot, int(r.qty)) for r in rows]
 
     def flows_after(self, item_id: int | None, after: datetime,
                     owner_id: int | None = None) -> list[tuple[int, int, int, str, int]]:
@@ -110,19 +107,9 @@ class Queries:
         Subtracting them from the current balances gives the balances as of ``after``; the
         ``(item_id, occurred_at)`` index bounds the work by the item's later movements.
         """
-        query = (
-            select(movements.c.item_id, movements.c.source_id, movements.c.target_id,
-                   movements.c.lot, func.sum(movements.c.qty).label("qty"))
-            .where(movements.c.occurred_at > after)
-            .group_by(movements.c.item_id, movements.c.source_id, movements.c.target_id,
-                      movements.c.lot)
-        )
-        if item_id is not None:
-            query = query.where(movements.c.item_id == item_id)
-        if owner_id is not None:
-            query = query.where(movements.c.owner_id == owner_id)
-        return [(r.item_id, r.source_id, r.target_id, r.lot, int(r.qty))
-                for r in self.conn.execute(query)]
+        params = {"after": after, "item_id": item_id, "owner_id": owner_id}
+        rows = self.conn.execute(_flows_after(item_id is not None, owner_id is not None), params)
+        return [(r.item_id, r.source_id, r.target_id, r.lot, int(r.qty)) for r in rows]
 
     def levels(self, *, owner_id: int | None, under: str | None) -> list[Level]:
         """Return the non-zero balances at internal locations (of an owner, within locations)."""
@@ -231,3 +218,34 @@ def _within(path: str) -> Any:
     (another process may have added a sub-location since this one cached the tree)."""
     prefix = path + "/"
     return (locations.c.path == path) | (func.substr(locations.c.path, 1, len(prefix)) == prefix)
+
+
+@cache
+def _item_levels(by_lot: bool, by_location: bool) -> Any:
+    """Return the statement reading one item's balance rows (built once per variant)."""
+    query = select(balances.c.location_id, balances.c.lot, balances.c.qty).where(
+        balances.c.item_id == bindparam("item_id"))
+    if by_lot:
+        query = query.where(balances.c.lot == bindparam("lot"))
+    if by_location:
+        query = query.join(locations, locations.c.id == balances.c.location_id).where(
+            (locations.c.path == bindparam("path"))
+            | (func.substr(locations.c.path, 1, bindparam("length")) == bindparam("prefix")))
+    return query
+
+
+@cache
+def _flows_after(by_item: bool, by_owner: bool) -> Any:
+    """Return the statement summing the movements after a time (built once per variant)."""
+    query = (
+        select(movements.c.item_id, movements.c.source_id, movements.c.target_id,
+               movements.c.lot, func.sum(movements.c.qty).label("qty"))
+        .where(movements.c.occurred_at > bindparam("after", type_=movements.c.occurred_at.type))
+        .group_by(movements.c.item_id, movements.c.source_id, movements.c.target_id,
+                  movements.c.lot)
+    )
+    if by_item:
+        query = query.where(movements.c.item_id == bindparam("item_id"))
+    if by_owner:
+        query = query.where(movements.c.owner_id == bindparam("owner_id"))
+    return query
