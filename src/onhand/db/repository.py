@@ -147,17 +147,17 @@ class Repository:
         """
         ids = sorted(item_ids)
         params = {"ids": ids, "n": new_movements}
+        one = {"id": ids[0], "n": new_movements}  # the usual single posting: simpler statements
         if self.conn.dialect.name != "postgresql":
-            if len(ids) == 1:  # the usual single posting: no expanding IN to render
-                rows = self.conn.execute(_LOCK_AND_READ_ONE_SQLITE, {"id": ids[0]}).all()
-            else:
-                rows = self.conn.execute(_LOCK_AND_READ_SQLITE, params).all()
+            rows = (self._fetch(_LOCK_AND_READ_ONE_SQLITE, one) if len(ids) == 1
+                    else self.conn.execute(_LOCK_AND_READ_SQLITE, params).all())
             last = int(rows[0].new_ids)
             return _states(rows), list(range(last + 1, last + 1 + new_movements))
-        self.conn.execute(_LOCK_PG, params)
-        if len(item_ids) == 1:  # the usual single posting: ids ride along with the one row
-            rows = self.conn.execute(_READ_PG, params).all()
+        if len(ids) == 1:  # the new ids ride along with the item's one row
+            self._fetch(_LOCK_ONE_PG, one)
+            rows = self._fetch(_READ_ONE_PG, one)
             return _states(rows), sorted(int(i) for i in rows[0].new_ids)
+        self.conn.execute(_LOCK_PG, params)
         rows = self.conn.execute(_READ_PG_MANY, params).all()
         new_ids = self.conn.execute(_NEXT_IDS_PG, params).scalars()
         return _states(rows), sorted(int(i) for i in new_ids)
@@ -206,6 +206,15 @@ class Repository:
         if rows:
             self._executemany(_upsert_balance(self.conn.dialect.name), rows)
 
+    def _fetch(self, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
+        """Run a hot statement from its SQL compiled once, skipping SQLAlchemy's per-call
+        cache-key walk (costly for statements with subqueries); return its rows."""
+        compiled = _compiled(self.conn.dialect, statement)
+        values = {**compiled.defaults, **params}
+        names = compiled.names
+        args = values if names is None else tuple(values[name] for name in names)
+        return self.conn.exec_driver_sql(compiled.sql, args).all()
+
     def _executemany(self, statement: Any, rows: list[dict[str, Any]]) -> None:
         """Run ``statement`` once per row through the driver's ``executemany``.
 
@@ -213,7 +222,8 @@ class Repository:
         it are converted here, as the type would (times as SQLite text, Decimals as text):
         SQLAlchemy's per-row parameter processing costs more than the inserts themselves.
         """
-        sql, names, converters = _compiled(self.conn.dialect, statement)
+        compiled = _compiled(self.conn.dialect, statement)
+        sql, names, converters = compiled.sql, compiled.names, compiled.converters
         if names is None:  # named parameters (psycopg); the rows were built for this call
             for row in rows:
                 for name, convert in converters:
@@ -289,9 +299,10 @@ _LOCK_PG = (
 )
 _NEXT_IDS_PG = select(func.nextval("movements_id_seq")).select_from(
     func.generate_series(1, bindparam("n")))
-_READ_PG = _chain_reads(  # one item only: the array of new ids comes back on its one row
+_LOCK_ONE_PG = select(items.c.id).where(items.c.id == bindparam("id")).with_for_update()
+_READ_ONE_PG = _chain_reads(  # one item only: the array of new ids comes back on its one row
     select(func.array_agg(func.nextval("movements_id_seq")))
-    .select_from(func.generate_series(1, bindparam("n"))).scalar_subquery()
+    .select_from(func.generate_series(1, bindparam("n"))).scalar_subquery(), one=True,
 )
 _READ_PG_MANY = _chain_reads(None)
 
@@ -312,24 +323,33 @@ def _upsert_balance(dialect_name: str) -> Any:
     )
 
 
-_Compiled = tuple[str, tuple[str, ...] | None, list[tuple[Any, Callable[[Any], Any]]]]
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement compiled once for a dialect, ready for the driver."""
+
+    sql: str
+    names: tuple[str, ...] | None  # positional parameter order (sqlite3); None: named
+    defaults: dict[str, Any]  # values of the literals SQLAlchemy made parameters
+    converters: list[tuple[Any, Callable[[Any], Any]]]  # per INSERT value needing one
+
+
 _COMPILED: dict[tuple[str, int], _Compiled] = {}
 
 
 def _compiled(dialect: Dialect, statement: Any) -> _Compiled:
-    """Return a statement's SQL for ``dialect``, its positional parameter names (None when
-    named), and the converters of the parameters whose column type needs one."""
+    """Return ``statement`` compiled for ``dialect`` (once per statement and dialect)."""
     found = _COMPILED.get((dialect.name, id(statement)))
     if found is None:
         compiled = statement.compile(dialect=dialect)
         names = tuple(compiled.positiontup) if compiled.positiontup else None
-        columns = statement.table.c
+        table = getattr(statement, "table", None)  # an INSERT: convert its values by type
         converters: list[tuple[Any, Callable[[Any], Any]]] = []
-        for index, name in enumerate(names or [c.key for c in columns]):
-            convert = _converter(columns[name].type, dialect.name)
+        for index, name in enumerate(names or ([] if table is None else table.c.keys())):
+            convert = None if table is None else _converter(table.c[name].type, dialect.name)
             if convert is not None:
                 converters.append((index if names else name, convert))
-        found = _COMPILED[(dialect.name, id(statement))] = (compiled.string, names, converters)
+        found = _Compiled(compiled.string, names, dict(compiled.params), converters)
+        _COMPILED[(dialect.name, id(statement))] = found
     return found
 
 
