@@ -167,6 +167,13 @@ class Repository:
         wanted = sorted(set(keys))
         if not wanted:
             return {}
+        if len(wanted) == 1:  # a single posting: one primary-key lookup
+            item_id, location_id, lot = wanted[0]
+            found = self._fetch(_BALANCE_ONE, {"item_id": item_id, "location_id": location_id,
+                                               "lot": lot})
+            if not found:
+                return {}
+            return {wanted[0]: (int(found[0].qty), _aware(found[0].last_occurred_at))}
         # the keys travel as one parameter and are joined as a table: one primary-key
         # lookup each, whatever their number (a multi-column IN list makes SQLite scan)
         if self.conn.dialect.name == "postgresql":
@@ -250,6 +257,9 @@ class Repository:
 _INSERT_MOVEMENT = insert(movements)
 _BALANCE_COLUMNS = (balances.c.item_id, balances.c.location_id, balances.c.lot, balances.c.qty,
                     balances.c.last_occurred_at)
+_BALANCE_ONE = select(balances.c.qty, balances.c.last_occurred_at).where(
+    balances.c.item_id == bindparam("item_id"), balances.c.location_id == bindparam("location_id"),
+    balances.c.lot == bindparam("lot"))
 _BALANCES_SQLITE = text(
     "SELECT b.item_id, b.location_id, b.lot, b.qty, b.last_occurred_at "
     "FROM json_each(:keys) AS k JOIN balances AS b "
@@ -360,6 +370,13 @@ def _converter(kind: Any, dialect_name: str) -> Callable[[Any], Any] | None:
     if isinstance(kind, UTCDateTime) and dialect_name == "sqlite":
         return _sqlite_time
     return None  # PostgreSQL takes aware datetimes as they are
+
+
+def _aware(value: datetime | str) -> datetime:
+    """Return a time read straight from the driver as UTCDateTime would (SQLite gives text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _sqlite_time(value: datetime) -> str:
