@@ -85,12 +85,17 @@ def test_scrap_transfer_return_and_reverse_route_stock_between_locations(
     moved = cli("transfer", "MUG-BLUE", "4", "--from", "WH1/A-01", "--to", "WH2", "--json")
     assert json.loads(moved.stdout)["target"] == "WH2"
     shipment = json.loads(cli("ship", "MUG-BLUE", "2", "-l", "WH2", "--json").stdout)
-    back = cli("return", "MUG-BLUE", "1", "-l", "WH2", "--shipment", str(shipment["id"]))
+    back = cli("return", "MUG-BLUE", "1", "-l", "WH2", "--shipment", str(shipment["id"]),
+               "--json")
     assert back.exit_code == 0, back.output
+    refused = cli("reverse", str(shipment["id"]), "--reason", "typo")  # it has a return
+    assert (refused.exit_code, one_error_line(refused)) == (
+        5, f"error: shipment {shipment['id']} has returns; reverse them first")
+    assert cli("reverse", str(json.loads(back.stdout)["id"]), "--reason", "typo").exit_code == 0
     undone = json.loads(cli("reverse", str(shipment["id"]), "--reason", "typo", "--json").stdout)
     assert undone["reverses"] == shipment["id"]
-    assert inv.stock(sku="MUG-BLUE", location="WH2").on_hand == 4 - 2 + 1 + 2
-    assert inv.stock(sku="MUG-BLUE").on_hand == 10 - 1 - 2 + 1 + 2
+    assert inv.stock(sku="MUG-BLUE", location="WH2").on_hand == 4 - 2 + 1 - 1 + 2
+    assert inv.stock(sku="MUG-BLUE").on_hand == 10 - 1
 
 
 def test_quantities_typed_on_the_command_line_stay_exact(cli: Cli,

@@ -172,6 +172,45 @@ def test_concurrent_retries_of_the_same_key_write_once(inv: onhand.Inventory) ->
     assert inv.verify().ok
 
 
+def test_concurrent_retries_of_a_shipment_that_takes_the_last_units_all_get_its_result(
+    inv: onhand.Inventory,
+) -> None:
+    mug(inv)
+    inv.receive(sku=SKU, qty=5, location=A)
+
+    def sell(_: int) -> Outcome:  # a retry must not be checked again against the stock it took
+        outcome = Outcome()
+        outcome.post(inv.ship, sku=SKU, qty=5, location=A, key="order-1")
+        return outcome
+
+    outcomes = run_threads(sell)
+    assert [e for o in outcomes for e in o.unexpected] == []
+    assert not any(o.short for o in outcomes)
+    assert len({m for o in outcomes for m in o.written}) == 1
+    assert inv.stock(sku=SKU).on_hand == 0
+
+
+def test_concurrent_returns_of_one_shipment_take_back_no_more_than_it_shipped(
+    inv: onhand.Inventory,
+) -> None:
+    mug(inv)
+    inv.receive(sku=SKU, qty=10, location=A)
+    shipment = inv.ship(sku=SKU, qty=3, location=A)
+    taken: list[onhand.Movement] = []
+
+    def give_back(_: int) -> Outcome:
+        try:
+            taken.append(inv.return_(sku=SKU, qty=2, location=A, shipment_id=shipment.id))
+        except onhand.InvalidQuantity:
+            pass  # the shipment has no 2 units left to take back
+        return Outcome()
+
+    run_threads(give_back)
+    assert len(taken) == 1
+    assert inv.stock(sku=SKU).on_hand == 9
+    assert inv.verify().ok
+
+
 def test_concurrent_reversals_of_one_movement_reverse_it_once(inv: onhand.Inventory) -> None:
     mug(inv)
     receipt = inv.receive(sku=SKU, qty=5, location=A)

@@ -329,6 +329,10 @@ class Ledger(RuleBasedStateMachine):
         def predict() -> list[Flow]:
             if key not in self.keyed and self.reversed_by(original.id) is not None:
                 raise Prediction(onhand.AlreadyReversed)
+            live_returns = [m for m in self.written.values()
+                            if m.shipment_id == original.id and self.reversed_by(m.id) is None]
+            if key not in self.keyed and original.kind == "shipment" and live_returns:
+                raise Prediction(onhand.Conflict)  # reverse the returns first
             return self.expect("reverse", kwargs, [flow])
 
         self.attempt("reverse", kwargs, predict)

@@ -96,3 +96,24 @@ def test_checking_a_batch_reports_every_bad_line_shortages_included(
     assert [(type(e).__name__, e.fields()["line"]) for e in errors] == [
         ("InsufficientStock", 1), ("UnknownItem", 2), ("InsufficientStock", 4)]
     assert inv.stock(sku="MUG-BLUE").on_hand == 7  # nothing written
+
+
+def test_one_batch_cannot_return_a_shipment_twice(inv: onhand.Inventory) -> None:
+    stocked(inv, qty=10)
+    shipment = inv.ship(sku="MUG-BLUE", qty=3, location="WH1/A-01")
+    give_back = {"kind": "return", "sku": "MUG-BLUE", "qty": 3, "location": "WH1/A-01",
+                 "shipment_id": shipment.id}
+    with pytest.raises(onhand.InvalidQuantity) as caught:
+        inv.post_batch([give_back, give_back])
+    assert caught.value.line == 2
+    assert inv.stock(sku="MUG-BLUE").on_hand == 7
+
+
+def test_a_shipment_id_must_be_an_integer(inv: onhand.Inventory) -> None:
+    stocked(inv, qty=10)
+    shipment = inv.ship(sku="MUG-BLUE", qty=3, location="WH1/A-01")
+    for wrong in (True, str(shipment.id)):
+        with pytest.raises(onhand.InvalidInput) as caught:
+            inv.return_(sku="MUG-BLUE", qty=1, location="WH1/A-01", shipment_id=wrong)  # type: ignore[arg-type]
+        assert caught.value.field == "shipment_id"
+    assert inv.verify().ok

@@ -37,6 +37,11 @@ class Queries:
         """Return the stored row of one movement."""
         return self.conn.execute(select(movements).where(movements.c.id == movement_id)).first()
 
+    def shipped_units(self, shipment_id: int) -> int:
+        """Return how many units (scaled) a shipment shipped."""
+        return int(self.conn.execute(
+            select(movements.c.qty).where(movements.c.id == shipment_id)).scalar_one())
+
     def returned_units(self, shipment_id: int) -> int:
         """Return how many units (scaled) have been returned against a shipment, net of reversals."""
         undo = movements.alias("undo")

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, text
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
@@ -124,13 +124,30 @@ class Repository:
         ).first()
         return None if row is None else (row.fingerprint, json.loads(row.movement_ids))
 
-    def save_key(self, owner_id: int, key: str, fingerprint: str, ids: Sequence[int],
-                 now: datetime) -> None:
-        """Store the first result of ``key`` (a concurrent twin fails on the primary key)."""
-        self.conn.execute(insert(idempotency_keys).values(
-            owner_id=owner_id, key=key, fingerprint=fingerprint,
-            movement_ids=json.dumps(list(ids)), created_at=now,
-        ))
+    def claim_key(self, owner_id: int, key: str, fingerprint: str,
+                  now: datetime) -> tuple[str, list[int]] | None:
+        """Take ``key`` for this transaction, or return what its first use stored.
+
+        The key's row is inserted first: a concurrent request with the same key waits on
+        it (PostgreSQL) or on the write lock (SQLite) until this one commits — then finds
+        the first result — or rolls back, and then takes the key itself.
+        """
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        taken = self.conn.execute(
+            dialect.insert(idempotency_keys).values(
+                owner_id=owner_id, key=key, fingerprint=fingerprint, movement_ids="[]",
+                created_at=now,
+            ).on_conflict_do_nothing().returning(idempotency_keys.c.key)
+        ).first()
+        return None if taken is not None else self.find_key(owner_id, key)
+
+    def record_key(self, owner_id: int, key: str, ids: Sequence[int]) -> None:
+        """Store the result (the movement ids) of the request that claimed ``key``."""
+        self.conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.owner_id == owner_id, idempotency_keys.c.key == key)
+            .values(movement_ids=json.dumps(list(ids)))
+        )
 
     # --- postings ----------------------------------------------------------------------------
 

@@ -15,8 +15,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from onhand.db.catalog import ItemRef, LocationRef
 from onhand.db.repository import BalanceDelta, BalanceKey, ItemState
 from onhand.db.uow import UnitOfWork
@@ -37,6 +35,7 @@ from onhand.domain.times import check_occurred_at, utcnow
 from onhand.errors import (
     AlreadyReversed,
     BatchTooLarge,
+    Conflict,
     IdempotencyConflict,
     InsufficientStock,
     InvalidInput,
@@ -160,30 +159,26 @@ def reverse(uow: UnitOfWork, *, movement_id: int, reason: str, owner: str = "def
 def _idempotent(uow: UnitOfWork, owner: str, key: str | None, identity: Any,
                 prepare: Callable[[UnitOfWork, datetime], list[Line]],
                 numbered: bool = False) -> list[Movement]:
-    """Run one posting transaction, answering a retried ``key`` with its first result."""
+    """Run one posting transaction, answering a retried ``key`` with its first result.
+
+    The key is claimed before any check, so a retry that runs while the first request is
+    still at work waits for it and then answers with its result, never re-checking stock.
+    """
     key = check_text(key, "key")
-    digest = fingerprint(identity) if key else ""
-    for attempt in (1, 2):
-        with uow:
-            owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
-            if key:
-                first = uow.repo.find_key(owner_id, key)
-                if first is not None:
-                    if first[0] != digest:
-                        raise IdempotencyConflict(key)
-                    return uow.queries.movements(first[1])
-            now = utcnow()
-            written = _write(uow, prepare(uow, now), now, numbered)
-            if key:
-                try:
-                    uow.repo.save_key(owner_id, key, digest, [m.id for m in written], now)
-                except IntegrityError:
-                    if attempt == 2:
-                        raise
-                    continue  # a concurrent twin committed first: answer with its result
-            uow.commit()
-            return written
-    raise AssertionError("unreachable")
+    with uow:
+        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        now = utcnow()
+        if key:
+            first = uow.repo.claim_key(owner_id, key, fingerprint(identity), now)
+            if first is not None:
+                if first[0] != fingerprint(identity):
+                    raise IdempotencyConflict(key)
+                return uow.queries.movements(first[1])
+        written = _write(uow, prepare(uow, now), now, numbered)
+        if key:
+            uow.repo.record_key(owner_id, key, [m.id for m in written])
+        uow.commit()
+        return written
 
 
 def _checked(uow: UnitOfWork, request: MovementRequest, now: datetime, line: int,
@@ -219,7 +214,7 @@ def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
         reference=check_text(request.reference, "reference"),
         reason=check_text(request.reason, "reason", required=request.kind in NEEDS_REASON),
         unit_cost=check_unit_cost(request.unit_cost, request.kind),
-        occurred_at=occurred_at, shipment_id=_check_return(uow, request, item, units),
+        occurred_at=occurred_at, shipment_id=_check_return(uow, request, item),
     )
 
 
@@ -231,48 +226,70 @@ def _location(uow: UnitOfWork, path: str, request: MovementRequest) -> LocationR
     return uow.catalog.location(uow.repo.conn, path, field=field)
 
 
-def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef,
-                  units: int) -> int | None:
-    """Check that a return names a shipment of the same item and returns no more than it shipped."""
+def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef) -> int | None:
+    """Check that a return names a live shipment of the same item (amounts: under the lock)."""
     if request.shipment_id is None:
         return None
     if request.kind != "return":
         raise InvalidInput("shipment_id is only for a return", field="shipment_id")
+    if isinstance(request.shipment_id, bool) or not isinstance(request.shipment_id, int):
+        raise InvalidInput("shipment_id must be the integer id of a shipment",
+                           field="shipment_id")
     shipment = uow.queries.movement_row(request.shipment_id)
     if (shipment is None or shipment.item_id != item.id or shipment.kind != "shipment"
             or shipment.reverses is not None):
         raise UnknownMovement(request.shipment_id, field="shipment_id",
                               kind=f"shipment of {item.sku!r}:")
-    if uow.repo.reversed_by(request.shipment_id) is not None:
-        raise InvalidInput(f"shipment {request.shipment_id} was reversed; nothing to return",
-                           field="shipment_id")
-    returned = uow.queries.returned_units(request.shipment_id)
-    if returned + units > int(shipment.qty):
-        left = from_units(int(shipment.qty) - returned, item.decimals)
-        raise InvalidQuantity(f"exceeds what shipment {request.shipment_id} shipped and has "
-                              f"not been returned ({left})", value=request.qty)
     return request.shipment_id
 
 
 def _write(uow: UnitOfWork, lines: list[Line], now: datetime, numbered: bool) -> list[Movement]:
     """Check balances over time, then append movements, links, balances and heads."""
     states, ids = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
-    # under the lock, so a concurrent reversal of the same movement cannot slip in between
-    for reversed_id in (line.reverses for line in lines if line.reverses is not None):
-        done = uow.repo.reversed_by(reversed_id)
-        if done is not None:
-            raise AlreadyReversed(reversed_id, done)
+    # under the item locks: no concurrent reversal or return can slip in between
+    _check_reversals(uow, lines)
+    _check_returns(uow, lines, numbered)
     _check_no_dip(uow, lines, states, numbered)
     written, rows = _chain(lines, ids, states, now)
-    try:
-        uow.repo.insert_movements(rows)
-    except IntegrityError:
-        reversing = [line.reverses for line in lines if line.reverses is not None]
-        if reversing:  # a concurrent reversal of the same movement committed first
-            raise AlreadyReversed(reversing[0]) from None
-        raise
+    uow.repo.insert_movements(rows)
     uow.repo.apply_deltas(_deltas(lines))
     return written
+
+
+def _check_reversals(uow: UnitOfWork, lines: list[Line]) -> None:
+    """Each movement is reversed once; a shipment with returns is not reversed before them."""
+    for line in lines:
+        if line.reverses is None:
+            continue
+        done = uow.repo.reversed_by(line.reverses)
+        if done is not None:
+            raise AlreadyReversed(line.reverses, done)
+        if line.kind == "shipment" and uow.queries.returned_units(line.reverses):
+            raise Conflict(f"shipment {line.reverses} has returns; reverse them first",
+                           field="movement_id", movement_id=line.reverses)
+
+
+def _check_returns(uow: UnitOfWork, lines: list[Line], numbered: bool) -> None:
+    """A shipment takes back, over all its returns (this batch's too), no more than it shipped."""
+    taken: dict[int, int] = {}
+    for line in lines:
+        shipment_id = line.shipment_id
+        if shipment_id is None:
+            continue
+        error: OnhandError | None = None
+        if shipment_id not in taken:
+            taken[shipment_id] = uow.queries.returned_units(shipment_id)
+        left = uow.queries.shipped_units(shipment_id) - taken[shipment_id]
+        taken[shipment_id] += line.units
+        if uow.repo.reversed_by(shipment_id) is not None:
+            error = InvalidInput(f"shipment {shipment_id} was reversed; nothing to return",
+                                 field="shipment_id")
+        elif line.units > left:
+            error = InvalidQuantity(f"exceeds what shipment {shipment_id} shipped and has not "
+                                    f"been returned ({from_units(left, line.item.decimals)})",
+                                    value=from_units(line.units, line.item.decimals))
+        if error is not None:
+            raise error.at_line(line.number) if numbered else error
 
 
 def _check_no_dip(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemState],
