@@ -205,7 +205,7 @@ class DuplicateOwner(Conflict):
 
 
 class AlreadyReversed(Conflict):
-    """The movement was already reversed (or is itself a reversal of a reversal's target)."""
+    """The movement was already reversed (each movement, a reversal too, is reversed once)."""
 
     def __init__(self, movement_id: int, reversed_by: int | None = None) -> None:
         by = f" by movement {reversed_by}" if reversed_by else ""

@@ -46,3 +46,19 @@ def test_sqlite_databases_run_in_wal_mode_with_full_synchronous_commits(
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+
+
+def test_a_database_busy_past_the_timeout_is_a_storage_error_and_writes_nothing(
+    tmp_path: Any,
+) -> None:
+    path = tmp_path / "busy.db"
+    with onhand.open(f"sqlite:///{path}", busy_timeout_ms=100) as inv:
+        inv.add_location("WH1")
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        with pytest.raises(onhand.StorageError) as caught:
+            inv.add_location("WH2")
+        other.execute("ROLLBACK")
+        other.close()
+        assert "database is locked" in str(caught.value)
+        assert [p for p, kind, _ in inv.locations() if kind == "internal"] == ["WH1"]

@@ -117,3 +117,17 @@ def test_a_shipment_id_must_be_an_integer(inv: onhand.Inventory) -> None:
             inv.return_(sku="MUG-BLUE", qty=1, location="WH1/A-01", shipment_id=wrong)  # type: ignore[arg-type]
         assert caught.value.field == "shipment_id"
     assert inv.verify().ok
+
+
+def test_an_empty_lot_and_no_lot_are_the_same_retry(inv: onhand.Inventory) -> None:
+    mug(inv)
+    first = inv.receive(sku="MUG-BLUE", qty=2, location="WH2", lot="", key="k-lot")
+    assert inv.receive(sku="MUG-BLUE", qty=2, location="WH2", key="k-lot") == first
+    assert first.lot is None
+
+
+def test_a_name_too_long_for_its_column_is_invalid_input(inv: onhand.Inventory) -> None:
+    with pytest.raises(onhand.InvalidInput) as caught:
+        inv.add_location("WH9", name="x" * 500)
+    assert caught.value.field == "name"
+    assert "WH9" not in [p for p, _, _ in inv.locations()]

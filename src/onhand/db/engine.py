@@ -59,6 +59,4 @@ def _tune_sqlite(engine: Engine, settings: Settings) -> None:
     def _on_begin(connection: Connection) -> None:
         # a writer takes the write lock up front, so a busy database waits instead of failing
         immediate = connection.get_execution_options().get(WRITE, False)
-        driver = connection.connection.driver_connection  # straight to sqlite3: on every write
-        assert driver is not None
-        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection, RootTransaction
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from onhand.db.catalog import Catalog
 from onhand.db.engine import WRITE
 from onhand.db.queries import Queries
 from onhand.db.repository import Repository
-from onhand.errors import StorageError
+from onhand.errors import Conflict, InvalidInput, OnhandError, StorageError
 
 
 class UnitOfWork:
@@ -30,13 +31,18 @@ class UnitOfWork:
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> UnitOfWork:
+        options: dict[str, Any] = {WRITE: self.write}
+        if not self.write and self.engine.dialect.name == "postgresql":
+            # a read of several statements (stock as of a time, verify) sees one snapshot
+            options["isolation_level"] = "REPEATABLE READ"
         try:
-            conn = self.engine.connect().execution_options(**{WRITE: self.write})
+            conn = self.engine.connect().execution_options(**options)
             self._conn = conn
             self._tx = conn.begin()
         except OperationalError as exc:
             self._close()
-            raise StorageError(f"cannot open the database: {_reason(exc)}") from exc
+            raise StorageError(f"cannot start a transaction: {_reason(exc)}",
+                               reason=_reason(exc)) from exc
         self.repo = Repository(conn, self.catalog)
         self.queries = Queries(conn, self.catalog)
         return self
@@ -69,12 +75,25 @@ class UnitOfWork:
                     self.catalog.forget()  # ids handed out in the rolled-back work are void
         finally:
             self._close()
+        if isinstance(error, DBAPIError):  # never a driver's error: one of the tree
+            raise _translated(error) from error
 
     def _close(self) -> None:
         if self._conn is not None:
             self._conn.close()
         self._conn = None
         self._tx = None
+
+
+def _translated(error: DBAPIError) -> OnhandError:
+    """Return the ``OnhandError`` a database failure the services did not expect stands for."""
+    if isinstance(error, IntegrityError):  # e.g. two writers adding the same SKU at once
+        return Conflict(f"the write conflicts with a concurrent one and was not applied "
+                        f"({_reason(error)}); retry it")
+    if isinstance(error, DataError):
+        return InvalidInput(f"a value does not fit its column ({_reason(error)})")
+    return StorageError(f"the database failed and nothing was written ({_reason(error)})",
+                        reason=_reason(error))
 
 
 def _reason(exc: DBAPIError) -> str:

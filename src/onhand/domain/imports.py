@@ -29,6 +29,7 @@ ITEM_COLUMNS = ("sku", "name", "unit", "decimals", "barcodes", "allow_negative",
 LEDGER_COLUMNS = ("id", "occurred_at", "kind", "sku", "owner", "qty", "source", "target", "lot",
                   "reference", "reason", "unit_cost", "reverses", "shipment_id", "recorded_at")
 _TRUE, _FALSE = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
+_WHOLE = re.compile(r"^[+-]?[0-9]+$")
 _BARCODE_SEPARATORS = re.compile(r"[\s|;]+")
 
 Progress = Callable[[str, int, int], None]
@@ -176,7 +177,7 @@ def money(text: str, field: str = "unit_cost") -> Decimal:
 def whole(text: str, field: str) -> int:
     """Return the whole number ``text`` writes, or raise ``InvalidInput`` naming ``field``."""
     cleaned = text.strip()
-    if not cleaned.lstrip("+-").isdigit():
+    if not _WHOLE.match(cleaned):
         raise InvalidInput(f"{field} must be a whole number", field=field, value=text)
     return int(cleaned)
 

@@ -32,12 +32,12 @@ class Item:
 
 def check_sku(sku: object, *, field: str = "sku") -> str:
     """Return ``sku`` stripped if it is a usable SKU (1-64 printable characters), else raise."""
-    if not isinstance(sku, str) or not _SKU.match(sku.strip()):
+    if not isinstance(sku, str) or not _SKU.match(sku) or sku != sku.strip():
         raise InvalidInput(
-            f"{field} must be 1 to 64 characters without tabs or line breaks", field=field,
-            value=sku if isinstance(sku, str) else repr(sku),
+            f"{field} must be 1 to 64 characters without tabs, line breaks or surrounding "
+            "spaces", field=field, value=sku if isinstance(sku, str) else repr(sku),
         )
-    return sku.strip()
+    return sku
 
 
 def check_item(item: Item) -> Item:

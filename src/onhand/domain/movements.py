@@ -84,7 +84,7 @@ class MovementRequest:
         request although "now" has moved on.
         """
         return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__
-                if getattr(self, name) is not None}
+                if getattr(self, name) not in (None, "")}  # "" is "not given", as None
 
 
 def _plain(value: object) -> object:

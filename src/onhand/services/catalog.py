@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from onhand.db.uow import UnitOfWork
 from onhand.domain.items import Item, check_item
 from onhand.domain.locations import is_virtual, normalize_path, parent_of
+from onhand.domain.movements import check_text
 from onhand.domain.times import utcnow
 from onhand.errors import (
     InvalidInput,
@@ -25,6 +26,7 @@ def add_owner(uow: UnitOfWork, *, code: str, name: str | None = None) -> str:
     if not isinstance(code, str) or not _OWNER.match(code):
         raise InvalidInput("owner must be 1 to 64 lowercase letters, digits, '.', '_' or '-'",
                            field="owner", value=code)
+    name = check_text(name, "name")
     with uow:
         uow.repo.add_owner(code, name or code, utcnow())
         uow.commit()
@@ -34,6 +36,7 @@ def add_owner(uow: UnitOfWork, *, code: str, name: str | None = None) -> str:
 def add_location(uow: UnitOfWork, *, path: str, name: str | None = None) -> str:
     """Create an internal location; its parent path must exist (``WH1`` before ``WH1/A-01``)."""
     path = normalize_path(path, field="path")
+    name = check_text(name, "name")
     if is_virtual(path.split("/")[0]):
         raise InvalidLocation("is reserved for a virtual location", location=path, field="path")
     with uow:
