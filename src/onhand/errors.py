@@ -26,6 +26,19 @@ class OnhandError(Exception):
     """The root of every error onhand raises on purpose."""
 
     title = "Inventory error"
+    # the fields an error may carry (None when it does not); subclasses set theirs
+    field: str | None = None
+    line: int | None = None
+    sku: str | None = None
+    location: str | None = None
+    owner: str | None = None
+    lot: str | None = None
+    requested: int | Decimal | None = None
+    available: int | Decimal | None = None
+    movement_id: object = None
+    key: str | None = None
+    value: object = None
+    reason: str | None = None
 
     def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)

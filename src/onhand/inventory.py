@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, TextIO, TypedDict, Unpack
 
 from onhand.config import Settings
 from onhand.db import migrate
@@ -27,6 +27,16 @@ from onhand.services import catalog, demo, exports, imports, movements, shopify,
 from onhand.services.demo import DemoSummary
 
 _REQUEST_FIELDS = frozenset(MovementRequest.__dataclass_fields__)
+
+
+class Common(TypedDict, total=False):
+    """The keywords every posting takes besides its own (all optional)."""
+
+    owner: str  # whose stock; default "default"
+    lot: str | None  # lot or batch code
+    reference: str | None  # e.g. the purchase or sales order, "PO-7"
+    key: str | None  # idempotency key: a retry with it is applied once
+    occurred_at: datetime | None  # business time, aware; default now
 
 
 class Inventory:
@@ -91,34 +101,34 @@ class Inventory:
     # --- postings ----------------------------------------------------------------------------
 
     def receive(self, *, sku: str, qty: Quantity, location: str,
-                unit_cost: Decimal | None = None, **common: Any) -> Movement:
+                unit_cost: Decimal | None = None, **common: Unpack[Common]) -> Movement:
         """Receive stock from a supplier into ``location``."""
         return self._post("receipt", sku=sku, qty=qty, location=location,
                           unit_cost=unit_cost, **common)
 
-    def ship(self, *, sku: str, qty: Quantity, location: str, **common: Any) -> Movement:
+    def ship(self, *, sku: str, qty: Quantity, location: str, **common: Unpack[Common]) -> Movement:
         """Ship stock from ``location`` to a customer."""
         return self._post("shipment", sku=sku, qty=qty, location=location, **common)
 
     def return_(self, *, sku: str, qty: Quantity, location: str, shipment_id: int | None = None,
-                unit_cost: Decimal | None = None, **common: Any) -> Movement:
+                unit_cost: Decimal | None = None, **common: Unpack[Common]) -> Movement:
         """Take back stock a customer returns (of shipment ``shipment_id`` when given)."""
         return self._post("return", sku=sku, qty=qty, location=location,
                           shipment_id=shipment_id, unit_cost=unit_cost, **common)
 
     def adjust(self, *, sku: str, qty: Quantity, location: str, reason: str,
-               unit_cost: Decimal | None = None, **common: Any) -> Movement:
+               unit_cost: Decimal | None = None, **common: Unpack[Common]) -> Movement:
         """Correct a balance by a signed ``qty`` against ``loss``; a reason is required."""
         return self._post("adjustment", sku=sku, qty=qty, location=location, reason=reason,
                           unit_cost=unit_cost, **common)
 
     def scrap(self, *, sku: str, qty: Quantity, location: str, reason: str,
-              **common: Any) -> Movement:
+              **common: Unpack[Common]) -> Movement:
         """Write off damaged or broken stock to ``loss``; a reason is required."""
         return self._post("scrap", sku=sku, qty=qty, location=location, reason=reason, **common)
 
     def transfer(self, *, sku: str, qty: Quantity, source: str, target: str,
-                 **common: Any) -> Movement:
+                 **common: Unpack[Common]) -> Movement:
         """Move stock between internal locations (or to and from ``transit``)."""
         return self._post("transfer", sku=sku, qty=qty, source=source, target=target, **common)
 
