@@ -14,7 +14,6 @@ from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
-from onhand.db.catalog import Catalog
 from onhand.db.tables import (
     balances,
     idempotency_keys,
@@ -54,9 +53,8 @@ class BalanceDelta:
 class Repository:
     """Writes rows inside the unit of work's transaction."""
 
-    def __init__(self, conn: Connection, catalog: Catalog) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.catalog = catalog
         self.created_catalog = False
 
     # --- catalog -----------------------------------------------------------------------------
@@ -360,12 +358,12 @@ class _Compiled:
     converters: list[tuple[Any, Callable[[Any], Any]]]  # per INSERT value needing one
 
 
-_COMPILED: dict[tuple[str, int], _Compiled] = {}
+_COMPILED: dict[tuple[str, Any], _Compiled] = {}  # by dialect and statement (kept alive)
 
 
 def _compiled(dialect: Dialect, statement: Any) -> _Compiled:
     """Return ``statement`` compiled for ``dialect`` (once per statement and dialect)."""
-    found = _COMPILED.get((dialect.name, id(statement)))
+    found = _COMPILED.get((dialect.name, statement))
     if found is None:
         compiled = statement.compile(dialect=dialect)
         names = tuple(compiled.positiontup) if compiled.positiontup else None
@@ -376,7 +374,7 @@ def _compiled(dialect: Dialect, statement: Any) -> _Compiled:
             if convert is not None:
                 converters.append((index if names else name, convert))
         found = _Compiled(compiled.string, names, dict(compiled.params), converters)
-        _COMPILED[(dialect.name, id(statement))] = found
+        _COMPILED[(dialect.name, statement)] = found
     return found
 
 

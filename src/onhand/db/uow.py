@@ -43,7 +43,7 @@ class UnitOfWork:
             self._close()
             raise StorageError(f"cannot start a transaction: {_reason(exc)}",
                                reason=_reason(exc)) from exc
-        self.repo = Repository(conn, self.catalog)
+        self.repo = Repository(conn)
         self.queries = Queries(conn, self.catalog)
         return self
 

@@ -41,13 +41,7 @@ def stock(uow: UnitOfWork, *, sku: str, owner: str = "default", location: str | 
             ref = uow.catalog.location_by_id(conn, location_id)
             if _counts(ref.path, ref.virtual, location):
                 by_location[ref.path] += qty
-    on_hand = sum(by_location.values())
-    return Stock(
-        sku=sku, owner=owner, location=location, lot=lot,
-        on_hand=from_units(on_hand, item.decimals), reserved=from_units(0, item.decimals),
-        available=from_units(on_hand, item.decimals), as_of=when,
-        by_location={p: from_units(q, item.decimals) for p, q in sorted(by_location.items()) if q},
-    )
+    return _stock(sku, owner, location, lot, when, by_location, item.decimals)
 
 
 def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = None,
@@ -65,22 +59,16 @@ def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = 
         totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for item_id, location_id, _, qty in rows:
             ref = uow.catalog.location_by_id(conn, location_id)
-            if not ref.virtual and _counts(ref.path, ref.virtual, location):
+            if not ref.virtual and _counts(ref.path, ref.virtual, location):  # internal only
                 totals[item_id][ref.path] += qty
         result = []
         for item_id, places in totals.items():
-            item = uow.catalog.item_by_id(conn, item_id)
-            on_hand = sum(places.values())
-            if on_hand == 0 and not any(places.values()):
+            if not any(places.values()):
                 continue
-            result.append(Stock(
-                sku=item.sku, owner=uow.catalog.owner_code(conn, item.owner_id),
-                location=location, lot=None, on_hand=from_units(on_hand, item.decimals),
-                reserved=from_units(0, item.decimals),
-                available=from_units(on_hand, item.decimals), as_of=when,
-                by_location={p: from_units(q, item.decimals)
-                             for p, q in sorted(places.items()) if q},
-            ))
+            item = uow.catalog.item_by_id(conn, item_id)
+            owner_code = uow.catalog.owner_code(conn, item.owner_id)
+            result.append(_stock(item.sku, owner_code, location, None, when, places,
+                                 item.decimals))
     return sorted(result, key=lambda s: (s.owner, s.sku))
 
 
@@ -105,6 +93,17 @@ def history(uow: UnitOfWork, *, sku: str | None = None, owner: str = "default",
         return uow.queries.history(item_id=item_id, owner_id=owner_id, under=location,
                                    since=since, until=until, limit=limit,
                                    after=None if after is None else (after.occurred_at, after.id))
+
+
+def _stock(sku: str, owner: str, location: str | None, lot: str | None, when: datetime | None,
+           places: dict[str, int], decimals: int) -> Stock:
+    """Return a stock level from its scaled quantities by location."""
+    on_hand = from_units(sum(places.values()), decimals)
+    return Stock(
+        sku=sku, owner=owner, location=location, lot=lot, on_hand=on_hand,
+        reserved=from_units(0, decimals), available=on_hand, as_of=when,
+        by_location={p: from_units(q, decimals) for p, q in sorted(places.items()) if q},
+    )
 
 
 def _counts(path: str, virtual: bool, location: str | None) -> bool:
