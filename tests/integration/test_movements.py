@@ -131,3 +131,14 @@ def test_a_name_too_long_for_its_column_is_invalid_input(inv: onhand.Inventory) 
         inv.add_location("WH9", name="x" * 500)
     assert caught.value.field == "name"
     assert "WH9" not in [p for p, _, _ in inv.locations()]
+
+
+def test_checking_a_batch_reports_a_return_of_more_than_was_shipped(
+    inv: onhand.Inventory,
+) -> None:
+    stocked(inv, qty=10)
+    shipment = inv.ship(sku="MUG-BLUE", qty=3, location="WH1/A-01")
+    give_back = {"kind": "return", "sku": "MUG-BLUE", "qty": 2, "location": "WH1/A-01",
+                 "shipment_id": shipment.id}
+    errors = inv.check_batch([give_back, give_back])
+    assert [(type(e).__name__, e.line) for e in errors] == [("InvalidQuantity", 2)]

@@ -126,6 +126,10 @@ def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandEr
                 errors.append(error)
         if lines:  # the stock of the good lines, as if the bad ones were left out
             states, _ = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
+            try:
+                _check_returns(uow, lines, numbered=True)
+            except OnhandError as error:
+                errors.append(error)
             errors += [error.at_line(line.number) for line, error in
                        _shortages(uow, lines, states)]
     return sorted(errors, key=lambda error: error.fields().get("line", 0))
@@ -244,7 +248,8 @@ def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef) -> i
 
 
 def _write(uow: UnitOfWork, lines: list[Line], now: datetime, numbered: bool) -> list[Movement]:
-    """Check balances over time, then append movements, links, balances and heads."""
+    """Check reversals, returns and balances over time; then append the movements (linked
+    into their items' chains) and upsert the balances."""
     states, ids = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
     # under the item locks: no concurrent reversal or return can slip in between
     _check_reversals(uow, lines)
