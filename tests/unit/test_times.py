@@ -72,3 +72,12 @@ def test_a_time_without_an_offset_or_that_is_not_iso_is_rejected() -> None:
     for text in ("2026-11-02T09:00", "yesterday", "02/11/2026"):
         with pytest.raises(InvalidTime):
             parse_time(text)
+
+
+def test_a_date_alone_means_its_end_or_with_start_of_day_its_start() -> None:
+    from datetime import UTC, datetime
+
+    from onhand.domain.times import parse_time
+
+    assert parse_time("2026-10-01") == datetime(2026, 10, 1, 23, 59, 59, 999999, tzinfo=UTC)
+    assert parse_time("2026-10-01", start_of_day=True) == datetime(2026, 10, 1, tzinfo=UTC)

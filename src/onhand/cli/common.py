@@ -72,11 +72,7 @@ def cost(text: str | None) -> Decimal | None:
 def when(text: str | None, field: str = "occurred_at", *, start_of_day: bool = False
          ) -> datetime | None:
     """Return a typed ISO 8601 time; a date alone is its end (or start) in UTC."""
-    if text is None:
-        return None
-    if start_of_day and len(text.strip()) == 10:
-        text = text.strip() + "T00:00:00+00:00"
-    return parse_time(text, field=field)
+    return None if text is None else parse_time(text, field=field, start_of_day=start_of_day)
 
 
 def common(*, owner: str, key: str | None, reference: str | None, lot: str | None,

@@ -27,13 +27,17 @@ def check_occurred_at(value: object, now: datetime, *, field: str = "occurred_at
     return value
 
 
-def parse_time(text: str, *, field: str = "occurred_at") -> datetime:
-    """Return the aware datetime an ISO 8601 string names; a date alone means its end, UTC."""
+def parse_time(text: str, *, field: str = "occurred_at", start_of_day: bool = False) -> datetime:
+    """Return the aware datetime an ISO 8601 string names.
+
+    A date alone means the end of that day in UTC ("stock as of 2026-10-01" includes the
+    day), or its start with ``start_of_day`` (a posting "on 2026-10-01", a ``since``).
+    """
     cleaned = text.strip()
     try:
         if len(cleaned) == 10:
             day = datetime.fromisoformat(cleaned).replace(tzinfo=UTC)
-            return day + timedelta(days=1) - timedelta(microseconds=1)
+            return day if start_of_day else day + timedelta(days=1) - timedelta(microseconds=1)
         value = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidTime("is not an ISO 8601 time", field=field, value=text) from None
