@@ -21,6 +21,13 @@ class Settings:
     sqlite_synchronous: str = "FULL"  # durable commits; NORMAL trades the last commits for speed
     busy_timeout_ms: int = 30_000  # how long a SQLite writer waits for another one
     max_batch_lines: int = 100_000
+    # the HTTP API
+    api_batch_lines: int = 10_000  # lines in one POST /v1/movements/batch
+    max_body_bytes: int = 16 * 1024 * 1024  # a larger request body answers 413
+    rate_limit_per_minute: int = 6_000  # requests per token (or user) and worker; 429 beyond
+    login_attempts_per_minute: int = 10  # failed logins per username and address, per worker
+    session_minutes: int = 60  # how long a login session token lasts
+    cors_origins: str = ""  # comma-separated origins allowed to call the API; empty: CORS off
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **arguments: Any) -> Settings:

@@ -3,12 +3,14 @@
 ::
 
     OnhandError
-    ├── NotFound                UnknownOwner, UnknownItem, UnknownLocation, UnknownMovement
+    ├── NotFound                UnknownOwner, UnknownItem, UnknownLocation, UnknownMovement,
+    │                           UnknownUser, UnknownToken
     ├── InvalidInput            InvalidQuantity, InvalidTime, InvalidLocation, BatchTooLarge,
-    │                           IdempotencyConflict
+    │                           PayloadTooLarge, IdempotencyConflict
     ├── Conflict                InsufficientStock, DuplicateItem, DuplicateLocation,
-    │                           DuplicateOwner, AlreadyReversed, RequestInFlight
+    │                           DuplicateOwner, DuplicateUser, AlreadyReversed, RequestInFlight
     ├── AccessDenied            NotAuthenticated, Forbidden
+    ├── Throttled               too many requests (or login attempts); retry after a while
     └── StorageError            the database failed (I/O, disk full); never retried blindly
 
 Every error carries its fields as attributes (``sku``, ``location``, ``field``, ``line``…),
@@ -104,6 +106,20 @@ class UnknownMovement(NotFound):
         )
 
 
+class UnknownUser(NotFound):
+    """No user has this name."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"unknown user {username!r}", field="username", username=username)
+
+
+class UnknownToken(NotFound):
+    """No API token has this id."""
+
+    def __init__(self, token_id: object) -> None:
+        super().__init__(f"unknown token {token_id!r}", field="token_id", token_id=token_id)
+
+
 # --- invalid input ---------------------------------------------------------------------------
 
 
@@ -147,6 +163,14 @@ class BatchTooLarge(InvalidInput):
             lines=lines,
             limit=limit,
         )
+
+
+class PayloadTooLarge(InvalidInput):
+    """A request body is larger than the server accepts."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the request body has {size} bytes; at most {limit} are accepted",
+                         field="body", value=size, limit=limit)
 
 
 class IdempotencyConflict(InvalidInput):
@@ -217,6 +241,14 @@ class DuplicateOwner(Conflict):
         super().__init__(f"owner {owner!r} already exists", field="owner", owner=owner)
 
 
+class DuplicateUser(Conflict):
+    """A user with this name already exists."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"user {username!r} already exists", field="username",
+                         username=username)
+
+
 class AlreadyReversed(Conflict):
     """The movement was already reversed (each movement, a reversal too, is reversed once)."""
 
@@ -251,6 +283,19 @@ class NotAuthenticated(AccessDenied):
 
 class Forbidden(AccessDenied):
     """The caller is known but its role does not allow this."""
+
+
+# --- throttling -------------------------------------------------------------------------------
+
+
+class Throttled(OnhandError):
+    """Too many requests (or failed logins) in a short time; ``retry_after`` seconds later."""
+
+    title = "Too many requests"
+    retry_after: int | None = None
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
 
 
 # --- storage ----------------------------------------------------------------------------------

@@ -51,8 +51,11 @@ class Inventory:
         self.engine = make_engine(settings)
         self._catalog = Catalog()
 
-    def _uow(self, *, write: bool = True) -> UnitOfWork:
+    def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
+        """Return a new unit of work on this database, for adapters that call services."""
         return UnitOfWork(self.engine, self._catalog, write=write)
+
+    _uow = unit_of_work
 
     def close(self) -> None:
         """Release the database connections."""

@@ -17,6 +17,7 @@ from onhand.errors import (
     DuplicateItem,
     DuplicateLocation,
     DuplicateOwner,
+    DuplicateUser,
     IdempotencyConflict,
     InsufficientStock,
     InvalidInput,
@@ -25,11 +26,15 @@ from onhand.errors import (
     InvalidTime,
     NotFound,
     OnhandError,
+    PayloadTooLarge,
     RequestInFlight,
+    Throttled,
     UnknownItem,
     UnknownLocation,
     UnknownMovement,
     UnknownOwner,
+    UnknownToken,
+    UnknownUser,
 )
 
 # each leaf with the arguments it is raised with and the fields it must then carry
@@ -54,6 +59,11 @@ LEAVES: dict[type[OnhandError], tuple[tuple[Any, ...], dict[str, Any], dict[str,
     DuplicateOwner: (("acme",), {}, {"owner": "acme", "field": "owner"}),
     AlreadyReversed: ((7, 9), {}, {"movement_id": 7, "reversed_by": 9}),
     RequestInFlight: (("k1",), {}, {"key": "k1", "field": "key"}),
+    UnknownUser: (("alice",), {}, {"username": "alice", "field": "username"}),
+    UnknownToken: ((7,), {}, {"token_id": 7, "field": "token_id"}),
+    PayloadTooLarge: ((2048, 1024), {}, {"value": 2048, "limit": 1024, "field": "body"}),
+    DuplicateUser: (("alice",), {}, {"username": "alice", "field": "username"}),
+    Throttled: (("too many requests",), {"retry_after": 3}, {"retry_after": 3}),
 }
 BRANCHES = {"NotFound", "InvalidInput", "Conflict", "AccessDenied", "NotAuthenticated",
             "Forbidden", "StorageError"}

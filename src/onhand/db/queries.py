@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection, Row
 
 from onhand.db.catalog import Catalog
-from onhand.db.tables import balances, item_barcodes, items, locations, movements
+from onhand.db.tables import balances, item_barcodes, items, locations, movements, owners
 from onhand.domain.items import Item
 from onhand.domain.movements import Movement
 from onhand.domain.quantities import from_units
@@ -155,6 +155,11 @@ class Queries:
         row = self.conn.execute(select(item_barcodes.c.item_id).where(
             item_barcodes.c.owner_id == owner_id, item_barcodes.c.barcode == barcode)).first()
         return None if row is None else int(row.item_id)
+
+    def owners(self) -> list[tuple[str, str]]:
+        """Return every owner as (code, name), ordered by code."""
+        rows = self.conn.execute(select(owners.c.code, owners.c.name).order_by(owners.c.code))
+        return [(r.code, r.name) for r in rows]
 
     def locations(self) -> list[tuple[str, str, str]]:
         """Return every location as (path, kind, name), ordered by path."""

@@ -126,3 +126,61 @@ idempotency_keys = Table(
     Column("movement_ids", Text, nullable=False),  # JSON list, the first result
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# --- access: users, API tokens, the audit trail, HTTP idempotency -------------------------------
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),  # argon2id, never the password
+    Column("role", String(16), nullable=False),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=True),  # NULL: every owner
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# API tokens and login sessions. The secret is shown once and stored only as its SHA-256
+# (a token is 256 random bits, so a slow hash adds nothing); a session takes its role and
+# scope from its user at every request, so disabling the user ends the session.
+tokens = Table(
+    "tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(8), nullable=False),  # api | session
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=True),  # api tokens; sessions use their user's
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    CheckConstraint("kind IN ('api', 'session')", name="kind"),
+)
+
+# append-only like the ledger: who did what, when, from where, with which effect
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),  # user:alice | token:7
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=True),
+    Column("address", String(64), nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Column("action", String(64), nullable=False),  # e.g. movements.post, users.add
+    Column("target", String(200), nullable=True),  # what it acted on: a SKU, a movement id…
+    Column("movement_ids", Text, nullable=False),  # JSON list
+    Column("detail", Text, nullable=False),  # JSON object: the request's effect
+    Index("ix_audit_log_at", "at"),
+)
+
+# the first response to each (caller, Idempotency-Key), stored in the write's own transaction
+api_requests = Table(
+    "api_requests", metadata,
+    Column("principal", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection, RootTransaction
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
+from onhand.db.access import AccessStore
 from onhand.db.catalog import Catalog
 from onhand.db.engine import WRITE
 from onhand.db.queries import Queries
@@ -21,6 +22,10 @@ class UnitOfWork:
 
     A write unit takes SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``), so concurrent
     writers queue on the busy timeout instead of failing halfway.
+
+    Units nest: a ``with uow:`` inside another joins the outer transaction, and its
+    ``commit()`` is left to the outermost one. An adapter wraps a service this way to write
+    the audit trail and the request's stored response in the service's own transaction.
     """
 
     def __init__(self, engine: Engine, catalog: Catalog, *, write: bool = True) -> None:
@@ -29,8 +34,12 @@ class UnitOfWork:
         self.write = write
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
+        self._depth = 0
 
     def __enter__(self) -> UnitOfWork:
+        self._depth += 1
+        if self._depth > 1:
+            return self
         options: dict[str, Any] = {WRITE: self.write}
         if not self.write and self.engine.dialect.name == "postgresql":
             # a read of several statements (stock as of a time, verify) sees one snapshot
@@ -40,16 +49,20 @@ class UnitOfWork:
             self._conn = conn
             self._tx = conn.begin()
         except OperationalError as exc:
+            self._depth = 0
             self._close()
             raise StorageError(f"cannot start a transaction: {_reason(exc)}",
                                reason=_reason(exc)) from exc
         self.repo = Repository(conn)
         self.queries = Queries(conn, self.catalog)
+        self.access = AccessStore(conn)
         return self
 
     def commit(self) -> None:
         """Make the work durable; a failed commit is reported, never retried."""
         assert self._tx is not None, "commit() outside 'with uow:'"
+        if self._depth > 1:
+            return  # the outermost unit commits
         try:
             self._tx.commit()
         except DBAPIError as exc:
@@ -68,6 +81,9 @@ class UnitOfWork:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            return  # an error propagates to the outer unit, which rolls back
         try:
             if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()
@@ -79,6 +95,7 @@ class UnitOfWork:
             raise _translated(error) from error
 
     def _close(self) -> None:
+        self._depth = 0
         if self._conn is not None:
             self._conn.close()
         self._conn = None

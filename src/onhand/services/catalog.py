@@ -77,11 +77,21 @@ def get_item(uow: UnitOfWork, *, sku: str, owner: str = "default") -> Item:
             return uow.queries.item(item_id)
 
 
-def list_items(uow: UnitOfWork, *, owner: str | None = None) -> list[Item]:
-    """Return the items (of one owner, or of all), ordered by SKU."""
+def list_items(uow: UnitOfWork, *, owner: str | None = None, after: str | None = None,
+               limit: int | None = None) -> list[Item]:
+    """Return the items (of one owner, or of all), ordered by SKU.
+
+    To page through one owner's items, pass the last SKU of a page as ``after``.
+    """
     with uow:
         owner_id = None if owner is None else uow.catalog.owner_id(uow.queries.conn, owner)
-        return uow.queries.items(owner_id)
+        return uow.queries.items(owner_id, after_sku=after, limit=limit)
+
+
+def list_owners(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """Return every owner as (code, name), ordered by code."""
+    with uow:
+        return uow.queries.owners()
 
 
 def list_locations(uow: UnitOfWork) -> list[tuple[str, str, str]]:

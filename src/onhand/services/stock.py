@@ -11,7 +11,7 @@ from onhand.domain.movements import Movement, check_text
 from onhand.domain.quantities import from_units
 from onhand.domain.stock import Stock
 from onhand.domain.times import check_occurred_at
-from onhand.errors import InvalidInput
+from onhand.errors import InvalidInput, UnknownMovement
 
 MAX_HISTORY = 100_000
 
@@ -75,10 +75,11 @@ def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = 
 def history(uow: UnitOfWork, *, sku: str | None = None, owner: str = "default",
             location: str | None = None, since: datetime | None = None,
             until: datetime | None = None, limit: int = 100,
-            after: Movement | None = None) -> list[Movement]:
+            after: Movement | tuple[datetime, int] | None = None) -> list[Movement]:
     """Return movements oldest first (by ``occurred_at``), filtered, at most ``limit``.
 
-    To page through, pass the last movement of a page as ``after``.
+    To page through, pass the last movement of a page (or its ``(occurred_at, id)``) as
+    ``after``.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY:
         raise InvalidInput(f"limit must be an integer from 1 to {MAX_HISTORY}", field="limit")
@@ -92,7 +93,18 @@ def history(uow: UnitOfWork, *, sku: str | None = None, owner: str = "default",
             uow.catalog.location(conn, location)
         return uow.queries.history(item_id=item_id, owner_id=owner_id, under=location,
                                    since=since, until=until, limit=limit,
-                                   after=None if after is None else (after.occurred_at, after.id))
+                                   after=after if not isinstance(after, Movement)
+                                   else (after.occurred_at, after.id))
+
+
+def movement(uow: UnitOfWork, *, movement_id: int, owner: str = "default") -> Movement:
+    """Return one movement of ``owner``'s by id (another owner's is unknown)."""
+    with uow:
+        owner_id = uow.catalog.owner_id(uow.queries.conn, owner)
+        row = uow.queries.movement_row(movement_id)
+        if row is None or row.owner_id != owner_id:
+            raise UnknownMovement(movement_id)
+        return uow.queries.to_movement(row)
 
 
 def _stock(sku: str, owner: str, location: str | None, lot: str | None, when: datetime | None,

@@ -1,0 +1,170 @@
+"""The FastAPI application: ``create_app(settings)``, or ``app_from_env()`` for uvicorn workers.
+
+Every error leaves as ``application/problem+json`` through one handler per kind: the error
+tree's (mapped by :data:`onhand.api.errors.STATUS`), request validation (422, naming the
+field), HTTP errors (404 for unknown routes, 405) and, as a last resort, anything
+unexpected (500, with no stack trace in the body).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import onhand
+from onhand.api.deps import Api
+from onhand.api.errors import PROBLEM, problem, status_of
+from onhand.api.routes import audit, auth, health, items, locations, movements, owners, stock
+from onhand.api.routes import tokens as token_routes
+from onhand.api.routes import users as user_routes
+from onhand.config import Settings
+from onhand.errors import InvalidInput, OnhandError, PayloadTooLarge, Throttled
+
+log = logging.getLogger("onhand.api")
+ROUTERS = (health, auth, owners, items, locations, movements, stock, audit, user_routes,
+           token_routes)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Return the API over the database ``settings`` names (migrated on start)."""
+    settings = settings or Settings.load()
+    inventory = onhand.open(settings.database_url, **_others(settings))
+    app = FastAPI(title="onhand", version=onhand.__version__,
+                  description="A perpetual inventory: an exact, append-only stock ledger.")
+    app.state.api = Api(inventory)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    _handle_errors(app)
+    app.middleware("http")(_request_id)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins.split(","),
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.router.add_event_handler("shutdown", inventory.close)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Return the API configured by ``ONHAND_*`` variables (uvicorn's factory for workers)."""
+    return create_app(Settings.load())
+
+
+def _others(settings: Settings) -> dict[str, Any]:
+    return {"sqlite_synchronous": settings.sqlite_synchronous,
+            "busy_timeout_ms": settings.busy_timeout_ms,
+            "max_batch_lines": settings.max_batch_lines}
+
+
+async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                      ) -> Response:
+    given = request.headers.get("x-request-id", "")
+    request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    response = await call_next(request)
+    response.headers["X-Request-ID"] = request.state.request_id
+    return response
+
+
+def _problem(error: OnhandError, request: Request) -> JSONResponse:
+    headers = {}
+    if isinstance(error, Throttled) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    if status_of(error) == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(problem(error, instance=request.url.path), status_of(error),
+                        headers=headers, media_type=PROBLEM)
+
+
+def _handle_errors(app: FastAPI) -> None:
+    async def onhand_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, OnhandError)
+        return _problem(error, request)
+
+    async def invalid(request: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        return _problem(_validation_error(error), request)
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
+        body = {"type": "about:blank", "title": title, "status": error.status_code,
+                "detail": str(error.detail), "instance": request.url.path}
+        return JSONResponse(body, error.status_code, headers=error.headers, media_type=PROBLEM)
+
+    async def unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        body = {"type": "about:blank", "title": "Internal error", "status": 500,
+                "detail": "the server failed; the error is logged", "instance": request.url.path}
+        return JSONResponse(body, 500, media_type=PROBLEM)
+
+    app.add_exception_handler(OnhandError, onhand_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def _validation_error(error: RequestValidationError) -> InvalidInput:
+    """Return the first validation failure as ``InvalidInput`` naming its field (and line)."""
+    first = error.errors()[0]
+    where = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path",
+                                                                          "header")]
+    line = None
+    if len(where) >= 2 and where[0] == "lines" and where[1].isdigit():  # a batch line
+        line = int(where[1]) + 1
+        where = where[2:]
+    field = ".".join(part for part in where if not part.startswith(("function-", "int", "str"))
+                     ) or "body"
+    message = f"{field}: {first.get('msg', 'invalid')}"
+    failure = InvalidInput(message, field=field)
+    if line is not None:
+        failure.at_line(line)
+    return failure
+
+
+class BodyLimit:
+    """Refuse a request body larger than ``limit`` bytes (413), declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _refuse(scope, send, PayloadTooLarge(int(declared), self.limit))
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise PayloadTooLarge(seen, self.limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _refuse(scope: Scope, send: Send, error: OnhandError) -> None:
+    body = problem(error, instance=scope.get("path"))
+    response = JSONResponse(body, status_of(error), media_type=PROBLEM)
+    await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

@@ -1,0 +1,240 @@
+"""What routes share: the caller, its permissions and owner, cursors, and the write path.
+
+Every state-changing route goes through :func:`write`: one transaction holds the service's
+work, the audit entry and — with an ``Idempotency-Key`` — the stored first response, so a
+write is acknowledged, audited and made replayable together or not at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from onhand.api.schemas import Reply
+from onhand.config import Settings
+from onhand.db.uow import UnitOfWork
+from onhand.domain.access import AuditEntry, Permission, Principal
+from onhand.domain.movements import Movement
+from onhand.domain.throttle import RateLimiter
+from onhand.domain.times import utcnow
+from onhand.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    NotAuthenticated,
+    RequestInFlight,
+    Throttled,
+)
+from onhand.inventory import Inventory
+from onhand.services import access, audit
+
+R = TypeVar("R")
+JSON = "application/json"
+
+
+class Api:
+    """The state one worker shares across requests: the inventory and its limiters."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self.settings: Settings = inventory.settings
+        self.requests = RateLimiter(self.settings.rate_limit_per_minute)
+        self.logins = RateLimiter(self.settings.login_attempts_per_minute)
+        self._lock = threading.Lock()
+        self._in_flight: set[tuple[str, str]] = set()
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        """Return a new unit of work."""
+        return self.inventory.unit_of_work(write=write)
+
+    def throttle(self, limiter: RateLimiter, who: str, what: str) -> None:
+        """Raise ``Throttled`` when ``who`` is over ``limiter``'s rate (counted per worker)."""
+        with self._lock:
+            wait = limiter.take(who, time.monotonic_ns())
+        if wait:
+            raise Throttled(f"too many {what}; retry in {wait} s", retry_after=wait)
+
+    @contextmanager
+    def claim(self, principal: str, key: str) -> Iterator[None]:
+        """Hold ``key`` in this worker while its request runs; a second holder is in flight."""
+        with self._lock:
+            if (principal, key) in self._in_flight:
+                raise RequestInFlight(key)
+            self._in_flight.add((principal, key))
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight.discard((principal, key))
+
+
+def get_api(request: Request) -> Api:
+    """Return the worker's shared state."""
+    api: Api = request.app.state.api
+    return api
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API token or a login session token.")
+
+
+def get_principal(request: Request, api: Annotated[Api, Depends(get_api)],
+                  credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                         Depends(_bearer)]) -> Principal:
+    """Return the authenticated caller, counted against its rate limit."""
+    if credentials is None:
+        raise NotAuthenticated("a bearer token is required (Authorization: Bearer <token>)",
+                               field="Authorization")
+    principal = access.authenticate(api.uow(write=False), credentials.credentials)
+    request.state.principal = principal
+    api.throttle(api.requests, principal.actor, "requests")
+    return principal
+
+
+def allow(permission: Permission) -> Any:
+    """Return a dependency giving the caller when its role holds ``permission`` (else 403)."""
+
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        principal.require(permission)
+        return principal
+
+    return Depends(check)
+
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=200,
+    description="A retry with the same key gets the first response and writes nothing.")]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request's context: who calls, from where, under which request id and key."""
+
+    api: Api
+    principal: Principal
+    request: Request
+    key: str | None
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        """Return a new unit of work."""
+        return self.api.uow(write=write)
+
+    @property
+    def costs(self) -> bool:
+        """Whether the caller may see and set costs."""
+        return self.principal.can(Permission.COSTS)
+
+
+def call_for(permission: Permission) -> Any:
+    """Return a dependency giving the :class:`Call` of a caller holding ``permission``."""
+
+    allowed = allow(permission)  # a default value: annotations here are strings, resolved late
+
+    def build(request: Request, api: Annotated[Api, Depends(get_api)],
+              key: IdempotencyKey = None, principal: Principal = allowed) -> Call:
+        if key is not None and (not key.strip() or not key.isprintable()):
+            raise InvalidInput("Idempotency-Key must be 1 to 200 printable characters",
+                               field="Idempotency-Key")
+        return Call(api=api, principal=principal, request=request, key=key)
+
+    return Depends(build)
+
+
+def write(call: Call, *, action: str, owner: str | None, run: Callable[[UnitOfWork], R],
+          render: Callable[[R], Reply], body: BaseModel | None = None,
+          target: str | None = None, status: int = 201,
+          stored: Callable[[Reply], Reply] | None = None) -> Response:
+    """Run ``run`` in one transaction with its audit entry (and stored response), answer it.
+
+    With an ``Idempotency-Key``: a stored first response is replayed (same status and
+    body) without writing; the same key with another request is ``IdempotencyConflict``;
+    a key whose first request is still running is ``RequestInFlight``. A failed request
+    (an error) stores nothing, so its retry is evaluated afresh. ``stored`` turns the reply
+    into what may be kept for replays (a token's secret is shown once, never stored).
+    """
+    who = call.principal.actor
+    fingerprint = _fingerprint(call.request, body)
+    if call.key is None:
+        return _run(call, action, owner, run, render, target, status, None, stored)
+    with call.api.claim(who, call.key):
+        return _run(call, action, owner, run, render, target, status, fingerprint, stored)
+
+
+def _run(call: Call, action: str, owner: str | None, run: Callable[[UnitOfWork], R],
+         render: Callable[[R], Reply], target: str | None, status: int,
+         fingerprint: str | None, stored: Callable[[Reply], Reply] | None) -> Response:
+    who, key = call.principal.actor, call.key
+    uow = call.uow()
+    with uow:
+        if key is not None and fingerprint is not None:
+            if not uow.access.lock_request(who, key):
+                raise RequestInFlight(key)
+            first = uow.access.stored_response(who, key)
+            if first is not None:
+                if first.fingerprint != fingerprint:
+                    raise IdempotencyConflict(key)
+                return Response(first.body, first.status, media_type=JSON,
+                                headers={"Idempotency-Replayed": "true"})
+        result = run(uow)
+        reply = render(result)
+        text = reply.model_dump_json()
+        audit.record(uow, AuditEntry(
+            at=utcnow(), actor=who, action=action, owner=owner,
+            address=call.request.client.host if call.request.client else None,
+            request_id=getattr(call.request.state, "request_id", None), target=target,
+            movement_ids=_movement_ids(result),
+            detail={"method": call.request.method, "path": call.request.url.path,
+                    "status": status, "key": key}))
+        if key is not None and fingerprint is not None:
+            kept = text if stored is None else stored(reply).model_dump_json()
+            uow.access.store_response(principal=who, key=key, fingerprint=fingerprint,
+                                      status=status, body=kept, now=utcnow())
+        uow.commit()
+    return Response(text, status, media_type=JSON)
+
+
+def _fingerprint(request: Request, body: BaseModel | None) -> str:
+    # a password never goes into the stored fingerprint (a fast hash could be brute-forced)
+    parts = [request.method, request.url.path, str(request.url.query),
+             "" if body is None else body.model_dump_json(exclude={"password"})]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def _movement_ids(result: object) -> tuple[int, ...]:
+    if isinstance(result, Movement):
+        return (result.id,)
+    if isinstance(result, list):
+        return tuple(m.id for m in result if isinstance(m, Movement))
+    return ()
+
+
+# --- cursors ---------------------------------------------------------------------------------
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    """Return an opaque cursor for ``position`` (where the next page starts)."""
+    text = json.dumps(position, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """Return the position a cursor stands for (None for the first page)."""
+    if cursor is None:
+        return None
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        position = None
+    if not isinstance(position, dict):
+        raise InvalidInput("cursor is not one this server gave out", field="cursor")
+    return position

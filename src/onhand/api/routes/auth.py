@@ -1,0 +1,27 @@
+"""Logging in: a username and password buy a short-lived session token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from onhand.api.deps import Api, get_api
+from onhand.api.schemas import LoginIn, SessionOut
+from onhand.services import access
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+@router.post("/login", responses={401: {"description": "Wrong username or password"},
+                                  429: {"description": "Too many attempts"}})
+def login(body: LoginIn, request: Request, api: Annotated[Api, Depends(get_api)]) -> SessionOut:
+    """Return a session token for a user (``Authorization: Bearer <token>``), throttled."""
+    address = request.client.host if request.client else "?"
+    api.throttle(api.logins, f"{body.username}@{address}", "login attempts")
+    session, token = access.login(api.uow(), username=body.username, password=body.password,
+                                  ttl=timedelta(minutes=api.settings.session_minutes))
+    assert session.expires_at is not None and session.role is not None
+    return SessionOut(token=token, expires_at=session.expires_at, username=body.username,
+                      role=session.role)

@@ -1,0 +1,39 @@
+"""Locations: warehouses and their bins (internal), and the virtual ones."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write
+from onhand.api.schemas import LocationIn, LocationOut, Page
+from onhand.domain.access import Permission
+from onhand.services import catalog
+
+router = APIRouter(prefix="/v1/locations", tags=["locations"])
+
+
+@router.get("")
+def list_locations(call: Annotated[Call, call_for(Permission.LOCATIONS_READ)],
+                   cursor: str | None = None,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[LocationOut]:
+    """Every location, ordered by path, one page at a time."""
+    after = decode_cursor(cursor)
+    rows = [row for row in catalog.list_locations(call.uow(write=False))
+            if after is None or row[0] > str(after.get("path"))]
+    page = rows[:limit]
+    return Page[LocationOut](
+        items=[LocationOut(path=path, kind=kind, name=name) for path, kind, name in page],
+        next_cursor=encode_cursor({"path": page[-1][0]}) if len(rows) > limit else None)
+
+
+@router.post("", status_code=201, response_model=LocationOut)
+def add_location(body: LocationIn,
+                 call: Annotated[Call, call_for(Permission.LOCATIONS_WRITE)]) -> Response:
+    """Create an internal location; its parent must exist (``WH1`` before ``WH1/A-01``)."""
+    return write(call, action="locations.add", owner=None, target=body.path, body=body,
+                 run=lambda uow: catalog.add_location(uow, path=body.path, name=body.name),
+                 render=lambda path: LocationOut(path=path, kind="internal",
+                                                 name=body.name or path.rsplit("/", 1)[-1]))

@@ -1,0 +1,46 @@
+"""Stock levels: of every item, or of one by location, now or as of any past time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor
+from onhand.api.schemas import Page, StockOut
+from onhand.domain.access import Permission
+from onhand.domain.times import parse_time
+from onhand.services import stock
+
+router = APIRouter(prefix="/v1/stock", tags=["stock"])
+Owner = Annotated[str | None, Query(description="Whose stock (a caller scoped to one owner "
+                                                "never needs it); default: default")]
+AsOf = Annotated[str | None, Query(description="ISO 8601 time with offset, or a date (its end)")]
+READ = Permission.STOCK_READ
+
+
+@router.get("")
+def list_stock(call: Annotated[Call, call_for(READ)], owner: Owner = None,
+               location: str | None = None, as_of: AsOf = None, cursor: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[StockOut]:
+    """The stock of every item that has some (within ``location``), ordered by SKU."""
+    after = decode_cursor(cursor)
+    found = stock.levels(call.uow(write=False), owner=call.principal.owner_for(owner),
+                         location=location,
+                         as_of=None if as_of is None else parse_time(as_of, field="as_of"))
+    rows = [level for level in found if after is None or level.sku > str(after.get("sku"))]
+    page = rows[:limit]
+    return Page[StockOut](items=[StockOut.of(level) for level in page],
+                          next_cursor=encode_cursor({"sku": page[-1].sku})
+                          if len(rows) > limit else None)
+
+
+@router.get("/{sku}")
+def get_stock(sku: str, call: Annotated[Call, call_for(READ)], owner: Owner = None,
+              location: str | None = None, lot: str | None = None,
+              as_of: AsOf = None) -> StockOut:
+    """One item's stock at ``location`` and below (all internal locations by default)."""
+    return StockOut.of(stock.stock(
+        call.uow(write=False), sku=sku, owner=call.principal.owner_for(owner),
+        location=location, lot=lot,
+        as_of=None if as_of is None else parse_time(as_of, field="as_of")))

@@ -1,0 +1,51 @@
+"""API tokens: for integrations, each with a name, a role, perhaps an owner and an expiry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write
+from onhand.api.schemas import Page, TokenCreated, TokenIn, TokenOut
+from onhand.domain.access import Permission
+from onhand.services import access
+
+router = APIRouter(prefix="/v1/tokens", tags=["access"])
+USERS = Permission.USERS
+NOT_KEPT = "(shown once, in the first response; a replay does not repeat it)"
+
+
+@router.get("")
+def list_tokens(call: Annotated[Call, call_for(USERS)], cursor: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[TokenOut]:
+    """Every API token, oldest first (never their secrets)."""
+    after = decode_cursor(cursor)
+    rows = [token for token in access.tokens(call.uow(write=False))
+            if after is None or token.id > int(after.get("id", 0))]
+    page = rows[:limit]
+    return Page[TokenOut](items=[TokenOut.of(token) for token in page],
+                          next_cursor=encode_cursor({"id": page[-1].id})
+                          if len(rows) > limit else None)
+
+
+@router.post("", status_code=201, response_model=TokenCreated)
+def create_token(body: TokenIn, call: Annotated[Call, call_for(USERS)]) -> Response:
+    """Create a token; its secret is in this response only (never stored, never replayed)."""
+    return write(call, action="tokens.create", owner=body.owner, target=body.name, body=body,
+                 run=lambda uow: access.create_token(uow, name=body.name, role=body.role,
+                                                     owner=body.owner,
+                                                     expires_at=body.expires_at),
+                 render=lambda made: TokenCreated(**TokenOut.of(made[0]).model_dump(),
+                                                  token=made[1]),
+                 stored=lambda reply: reply.model_copy(update={"token": NOT_KEPT}))
+
+
+@router.post("/{token_id}/revoke", response_model=TokenOut)
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31)],
+                 call: Annotated[Call, call_for(USERS)]) -> Response:
+    """Revoke a token: it stops authenticating at once."""
+    return write(call, action="tokens.revoke", owner=None, target=str(token_id), status=200,
+                 run=lambda uow: access.revoke_token(uow, token_id=token_id),
+                 render=TokenOut.of)

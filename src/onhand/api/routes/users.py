@@ -1,0 +1,55 @@
+"""Users: people who log in, each with a role and perhaps one owner."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write
+from onhand.api.schemas import Page, UserIn, UserOut
+from onhand.domain.access import Permission
+from onhand.services import access
+
+router = APIRouter(prefix="/v1/users", tags=["access"])
+USERS = Permission.USERS
+
+
+@router.get("")
+def list_users(call: Annotated[Call, call_for(USERS)], cursor: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[UserOut]:
+    """Every user, ordered by name."""
+    after = decode_cursor(cursor)
+    rows = [user for user in access.users(call.uow(write=False))
+            if after is None or user.username > str(after.get("username"))]
+    page = rows[:limit]
+    return Page[UserOut](items=[UserOut.of(user) for user in page],
+                         next_cursor=encode_cursor({"username": page[-1].username})
+                         if len(rows) > limit else None)
+
+
+@router.post("", status_code=201, response_model=UserOut)
+def add_user(body: UserIn, call: Annotated[Call, call_for(USERS)]) -> Response:
+    """Create a user (the password is hashed with argon2id and never shown again)."""
+    return write(call, action="users.add", owner=body.owner, target=body.username, body=body,
+                 run=lambda uow: access.add_user(uow, username=body.username,
+                                                 password=body.password, role=body.role,
+                                                 owner=body.owner),
+                 render=UserOut.of)
+
+
+@router.post("/{username}/disable", response_model=UserOut)
+def disable_user(username: str, call: Annotated[Call, call_for(USERS)]) -> Response:
+    """Disable a user; their sessions end at once."""
+    return write(call, action="users.disable", owner=None, target=username, status=200,
+                 run=lambda uow: access.set_disabled(uow, username=username, disabled=True),
+                 render=UserOut.of)
+
+
+@router.post("/{username}/enable", response_model=UserOut)
+def enable_user(username: str, call: Annotated[Call, call_for(USERS)]) -> Response:
+    """Enable a disabled user again."""
+    return write(call, action="users.enable", owner=None, target=username, status=200,
+                 run=lambda uow: access.set_disabled(uow, username=username, disabled=False),
+                 render=UserOut.of)

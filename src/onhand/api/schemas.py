@@ -1,0 +1,273 @@
+"""Request and response bodies. Requests forbid unknown fields, so a server-owned one is refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from onhand.domain.access import AuditEntry, Role, TokenInfo, User
+from onhand.domain.items import Item
+from onhand.domain.movements import Movement
+from onhand.domain.stock import Stock
+
+# quantities and money travel as decimal strings (or JSON integers), never binary floats
+Number = Annotated[str, StringConstraints(pattern=r"^[+-]?\d{1,18}(\.\d{1,18})?$")]
+Text = Annotated[str, StringConstraints(max_length=200)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Request(BaseModel):
+    """A request body: unknown (or read-only) fields are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Reply(BaseModel):
+    """A response body."""
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+
+class OwnerIn(Request):
+    code: Code
+    name: Text | None = None
+
+
+class OwnerOut(Reply):
+    code: str
+    name: str
+
+
+class ItemIn(Request):
+    sku: Code
+    name: Text
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=20)] = "each"
+    decimals: Annotated[int, Field(ge=0, le=6)] = 0
+    barcodes: Annotated[list[Code], Field(max_length=20)] = []
+    allow_negative: bool = False
+    tracking: Literal["none", "lot", "serial"] = "none"
+    cost_method: Literal["fifo", "average"] = "fifo"
+
+
+class ItemOut(Reply):
+    sku: str
+    name: str
+    owner: str
+    unit: str
+    decimals: int
+    barcodes: list[str]
+    allow_negative: bool
+    tracking: str
+    cost_method: str
+
+    @classmethod
+    def of(cls, item: Item) -> ItemOut:
+        return cls(sku=item.sku, name=item.name, owner=item.owner, unit=item.unit,
+                   decimals=item.decimals, barcodes=list(item.barcodes),
+                   allow_negative=item.allow_negative, tracking=item.tracking,
+                   cost_method=item.cost_method)
+
+
+class LocationIn(Request):
+    path: Annotated[str, StringConstraints(min_length=1, max_length=600)]
+    name: Text | None = None
+
+
+class LocationOut(Reply):
+    path: str
+    kind: str
+    name: str
+
+
+# --- movements -------------------------------------------------------------------------------
+
+Kind = Literal["receipt", "shipment", "return", "adjustment", "scrap", "transfer", "count"]
+
+
+class MovementIn(Request):
+    """One posting. ``location`` for every kind but ``transfer``, which takes source and target."""
+
+    kind: Kind
+    sku: Code
+    qty: Number | int
+    location: Annotated[str, StringConstraints(max_length=600)] | None = None
+    source: Annotated[str, StringConstraints(max_length=600)] | None = None
+    target: Annotated[str, StringConstraints(max_length=600)] | None = None
+    lot: Text | None = None
+    reference: Text | None = None
+    reason: Text | None = None
+    unit_cost: Number | None = None
+    occurred_at: AwareDatetime | None = None
+    shipment_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """Return the fields that were given, with numbers as exact ``Decimal``s."""
+        given = self.model_dump(exclude_none=True)
+        given["qty"] = Decimal(str(self.qty))
+        if self.unit_cost is not None:
+            given["unit_cost"] = Decimal(self.unit_cost)
+        return given
+
+
+class BatchIn(Request):
+    lines: list[MovementIn]
+
+
+class ReverseIn(Request):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class MovementOut(Reply):
+    id: int
+    kind: str
+    sku: str
+    owner: str
+    qty: str
+    source: str
+    target: str
+    lot: str | None
+    reference: str | None
+    reason: str | None
+    unit_cost: str | None = Field(None, description="Only for roles that may see costs.")
+    occurred_at: datetime
+    recorded_at: datetime
+    reverses: int | None
+    shipment_id: int | None
+
+    @classmethod
+    def of(cls, movement: Movement, *, costs: bool) -> MovementOut:
+        cost = movement.unit_cost if costs else None
+        return cls(id=movement.id, kind=movement.kind, sku=movement.sku, owner=movement.owner,
+                   qty=str(movement.qty), source=movement.source, target=movement.target,
+                   lot=movement.lot, reference=movement.reference, reason=movement.reason,
+                   unit_cost=None if cost is None else str(cost),
+                   occurred_at=movement.occurred_at, recorded_at=movement.recorded_at,
+                   reverses=movement.reverses, shipment_id=movement.shipment_id)
+
+
+class MovementsOut(Reply):
+    movements: list[MovementOut]
+
+
+# --- stock -----------------------------------------------------------------------------------
+
+
+class StockOut(Reply):
+    sku: str
+    owner: str
+    location: str | None
+    lot: str | None
+    on_hand: str
+    reserved: str
+    available: str
+    as_of: datetime | None
+    by_location: dict[str, str]
+
+    @classmethod
+    def of(cls, stock: Stock) -> StockOut:
+        return cls(sku=stock.sku, owner=stock.owner, location=stock.location, lot=stock.lot,
+                   on_hand=str(stock.on_hand), reserved=str(stock.reserved),
+                   available=str(stock.available), as_of=stock.as_of,
+                   by_location={path: str(qty) for path, qty in stock.by_location.items()})
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+class UserIn(Request):
+    username: Code
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    role: Role
+    owner: Code | None = None
+
+
+class UserOut(Reply):
+    username: str
+    role: Role
+    owner: str | None
+    disabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(username=user.username, role=user.role, owner=user.owner,
+                   disabled=user.disabled, created_at=user.created_at)
+
+
+class TokenIn(Request):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    role: Role
+    owner: Code | None = None
+    expires_at: AwareDatetime | None = None
+
+
+class TokenOut(Reply):
+    id: int
+    name: str
+    role: Role | None
+    owner: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, token: TokenInfo) -> TokenOut:
+        return cls(id=token.id, name=token.name, role=token.role, owner=token.owner,
+                   created_at=token.created_at, expires_at=token.expires_at,
+                   revoked_at=token.revoked_at)
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret: shown once, in this response only.")
+
+
+class LoginIn(Request):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class SessionOut(Reply):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    username: str
+    role: Role
+
+
+class AuditOut(Reply):
+    id: int
+    at: datetime
+    actor: str
+    owner: str | None
+    address: str | None
+    request_id: str | None
+    action: str
+    target: str | None
+    movement_ids: list[int]
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditOut:
+        assert entry.id is not None
+        return cls(id=entry.id, at=entry.at, actor=entry.actor, owner=entry.owner,
+                   address=entry.address, request_id=entry.request_id, action=entry.action,
+                   target=entry.target, movement_ids=list(entry.movement_ids),
+                   detail=entry.detail)
+
+
+T = TypeVar("T")
+
+
+class Page(Reply, Generic[T]):
+    """One page of a list; pass ``next_cursor`` as ``cursor`` for the next (null: the end)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class Health(Reply):
+    status: str

@@ -1,0 +1,212 @@
+"""Who may do what: roles, their permissions, and the caller an adapter acts for.
+
+A role is a set of permissions; a caller (:class:`Principal`, a user or an API token) has
+one role and may be scoped to one owner, in which case it sees and touches only that owner's
+data — another owner's objects answer "not found", so nothing leaks their existence.
+
+==========  ===================================================================================
+role        may
+==========  ===================================================================================
+admin       everything, users and tokens included
+manager     the catalog, every movement, reversals, reports, costs, the audit trail
+operator    read; receive, ship, return, transfer, adjust (with a reason), scrap, count; no cost
+viewer      read only, no costs
+client      a 3PL's client: its own owner's items, stock and movements; no costs
+==========  ===================================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from onhand.errors import Forbidden, InvalidInput, UnknownOwner
+
+
+class Role(StrEnum):
+    """The roles, from most to least powerful."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+    CLIENT = "client"
+
+
+class Permission(StrEnum):
+    """One thing a caller may do; routes name the permission they need."""
+
+    OWNERS_READ = "owners:read"
+    OWNERS_WRITE = "owners:write"
+    CATALOG_READ = "catalog:read"  # items
+    CATALOG_WRITE = "catalog:write"
+    LOCATIONS_READ = "locations:read"
+    LOCATIONS_WRITE = "locations:write"
+    STOCK_READ = "stock:read"
+    MOVEMENTS_READ = "movements:read"
+    MOVEMENTS_POST = "movements:post"  # the kinds a role may post: POSTABLE_KINDS
+    MOVEMENTS_REVERSE = "movements:reverse"
+    COSTS = "costs"  # see and set unit costs
+    AUDIT_READ = "audit:read"
+    USERS = "users"  # users and tokens
+
+
+P = Permission
+_READ = {P.OWNERS_READ, P.CATALOG_READ, P.LOCATIONS_READ, P.STOCK_READ, P.MOVEMENTS_READ}
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.MANAGER: frozenset(_READ | {P.CATALOG_WRITE, P.LOCATIONS_WRITE, P.MOVEMENTS_POST,
+                                     P.MOVEMENTS_REVERSE, P.COSTS, P.AUDIT_READ}),
+    Role.OPERATOR: frozenset(_READ | {P.MOVEMENTS_POST}),
+    Role.VIEWER: frozenset(_READ),
+    Role.CLIENT: frozenset({P.CATALOG_READ, P.STOCK_READ, P.MOVEMENTS_READ}),
+}
+
+# shared by every owner: a caller scoped to one owner may not change them
+UNSCOPED_ONLY = frozenset({P.OWNERS_WRITE, P.LOCATIONS_WRITE, P.USERS})
+
+ALL_KINDS = frozenset({"receipt", "shipment", "return", "adjustment", "scrap", "transfer", "count"})
+POSTABLE_KINDS: dict[Role, frozenset[str]] = {
+    Role.ADMIN: ALL_KINDS,
+    Role.MANAGER: ALL_KINDS,
+    Role.OPERATOR: ALL_KINDS,
+    Role.VIEWER: frozenset(),
+    Role.CLIENT: frozenset(),
+}
+
+
+def parse_role(value: str, field: str = "role") -> Role:
+    """Return the role named ``value``, or raise ``InvalidInput`` naming the roles there are."""
+    try:
+        return Role(value)
+    except ValueError:
+        names = ", ".join(role.value for role in Role)
+        raise InvalidInput(f"unknown role {value!r}; one of {names}", field=field,
+                           value=value) from None
+
+
+def check_scope(role: Role, owner: str | None) -> None:
+    """A client acts for one merchant: its user or token must be scoped to an owner."""
+    if role is Role.CLIENT and owner is None:
+        raise InvalidInput("a client must be scoped to an owner", field="owner")
+
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+MIN_PASSWORD = 10
+
+
+def check_username(value: object) -> str:
+    """Return a valid username: 1 to 64 lowercase letters, digits, ``.``, ``_``, ``@``, ``-``."""
+    if not isinstance(value, str) or not _USERNAME.match(value):
+        raise InvalidInput("username must be 1 to 64 lowercase letters, digits, '.', '_', '@' "
+                           "or '-'", field="username", value=value)
+    return value
+
+
+def check_password(value: object) -> str:
+    """Return a password long enough to resist guessing (at least ``MIN_PASSWORD`` characters)."""
+    if not isinstance(value, str) or len(value) < MIN_PASSWORD:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters",
+                           field="password")
+    if len(value) > 1024:
+        raise InvalidInput("password must have at most 1024 characters", field="password")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who logs in; never carries the password or its hash."""
+
+    username: str
+    role: Role
+    owner: str | None
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """An API token's public facts (a login session is a token of kind ``session``)."""
+
+    id: int
+    name: str
+    kind: str
+    role: Role | None
+    owner: str | None
+    user: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def active(self, now: datetime) -> bool:
+        """Tell whether the token still authenticates at ``now``."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One write, as the audit trail keeps it: who, when, from where, what, with which effect."""
+
+    at: datetime
+    actor: str
+    action: str
+    owner: str | None = None
+    address: str | None = None
+    request_id: str | None = None
+    target: str | None = None
+    movement_ids: tuple[int, ...] = ()
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller a request acts for: a user (``user:alice``) or an API token (``token:7``)."""
+
+    kind: str  # "user" (a login session) or "token"
+    id: int
+    name: str
+    role: Role
+    owner: str | None = None  # the one owner it may see, or None for all
+    token_id: int | None = None  # the token that authenticated it (a session is a token too)
+
+    @property
+    def actor(self) -> str:
+        """The name the audit trail records: ``user:alice`` or ``token:7``."""
+        return f"{self.kind}:{self.name if self.kind == 'user' else self.id}"
+
+    def can(self, permission: Permission) -> bool:
+        """Tell whether the role holds ``permission`` (within the caller's owner scope)."""
+        if self.owner is not None and permission in UNSCOPED_ONLY:
+            return False
+        return permission in PERMISSIONS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        """Raise ``Forbidden`` unless the role holds ``permission``."""
+        if not self.can(permission):
+            raise Forbidden(f"the role {self.role.value!r} may not do this ({permission.value})",
+                            permission=permission.value, role=self.role.value)
+
+    def owner_for(self, requested: str | None) -> str:
+        """Return the owner a request acts on: the caller's scope, or ``requested``.
+
+        A caller scoped to one owner never needs ``owner=``; naming another owner answers
+        ``UnknownOwner`` (404), as if it did not exist.
+        """
+        if self.owner is None:
+            return requested or "default"
+        if requested not in (None, self.owner):
+            raise UnknownOwner(str(requested))
+        return self.owner
+
+    def check_posting(self, kind: str, *, has_cost: bool) -> None:
+        """Raise ``Forbidden`` when this caller may not post ``kind``, or set a unit cost."""
+        if kind not in POSTABLE_KINDS[self.role]:
+            raise Forbidden(f"the role {self.role.value!r} may not post a {kind}", field="kind",
+                            role=self.role.value)
+        if has_cost and not self.can(Permission.COSTS):
+            raise Forbidden(f"the role {self.role.value!r} may not set a unit cost",
+                            field="unit_cost", role=self.role.value)

@@ -1,0 +1,212 @@
+"""Users, API tokens, logins, and turning a presented token into the caller it stands for.
+
+A token reads ``onh_<id>_<secret>``: the id finds its row, the secret's SHA-256 is compared
+in constant time with the stored one. The secret is shown once, at creation, and stored only
+as its hash. Passwords are hashed with argon2id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from onhand.db.uow import UnitOfWork
+from onhand.domain.access import (
+    Principal,
+    Role,
+    TokenInfo,
+    User,
+    check_password,
+    check_scope,
+    check_username,
+    parse_role,
+)
+from onhand.domain.movements import check_text
+from onhand.domain.times import utcnow
+from onhand.errors import Conflict, InvalidInput, NotAuthenticated, UnknownToken, UnknownUser
+
+PREFIX = "onh_"
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()  # argon2id with the library's recommended cost
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash to verify against when the user is unknown, so both cases take as long."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def add_user(uow: UnitOfWork, *, username: str, password: str, role: str,
+             owner: str | None = None) -> User:
+    """Create a user who logs in with ``password`` and acts with ``role`` (within ``owner``)."""
+    username = check_username(username)
+    checked_role = parse_role(role)
+    check_scope(checked_role, owner)
+    digest = _hasher().hash(check_password(password))
+    with uow:
+        owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
+        uow.access.add_user(username=username, password_hash=digest, role=checked_role.value,
+                            owner_id=owner_id, now=utcnow())
+        uow.commit()
+    return User(username=username, role=checked_role, owner=owner, disabled=False,
+                created_at=utcnow())
+
+
+def users(uow: UnitOfWork) -> list[User]:
+    """Return every user, ordered by name."""
+    with uow:
+        return uow.access.users()
+
+
+def has_users(uow: UnitOfWork) -> bool:
+    """Tell whether any user exists (``onhand init`` creates the first admin)."""
+    with uow:
+        return bool(uow.access.users())
+
+
+def set_disabled(uow: UnitOfWork, *, username: str, disabled: bool = True) -> User:
+    """Disable a user (ending their sessions at once) or enable them again.
+
+    The last enabled admin cannot be disabled: nobody could manage access any more.
+    """
+    with uow:
+        row = uow.access.user_row(username)
+        if row is None:
+            raise UnknownUser(username)
+        if disabled and row.role == Role.ADMIN and not row.disabled \
+                and uow.access.count_admins() <= 1:
+            raise Conflict("the last admin cannot be disabled", field="username",
+                           username=username)
+        uow.access.set_disabled(username, disabled)
+        if disabled:
+            uow.access.revoke_sessions(row.id, utcnow())
+        uow.commit()
+    return User(username=username, role=parse_role(row.role), owner=row.owner,
+                disabled=disabled, created_at=row.created_at)
+
+
+def set_password(uow: UnitOfWork, *, username: str, password: str) -> None:
+    """Give a user a new password and end their sessions."""
+    digest = _hasher().hash(check_password(password))
+    with uow:
+        row = uow.access.user_row(username)
+        if row is None:
+            raise UnknownUser(username)
+        uow.access.set_password(username, digest)
+        uow.access.revoke_sessions(row.id, utcnow())
+        uow.commit()
+
+
+def create_token(uow: UnitOfWork, *, name: str, role: str, owner: str | None = None,
+                 expires_at: datetime | None = None) -> tuple[TokenInfo, str]:
+    """Create an API token; return its facts and its secret (shown this once, never again)."""
+    checked_name = check_text(name, "name")
+    if not checked_name:
+        raise InvalidInput("a token needs a name", field="name")
+    checked_role = parse_role(role)
+    check_scope(checked_role, owner)
+    now = utcnow()
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
+        raise InvalidInput("expires_at must be an aware time in the future", field="expires_at")
+    secret = secrets.token_urlsafe(32)
+    with uow:
+        owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
+        token_id = uow.access.add_token(
+            kind="api", name=checked_name, role=checked_role.value, owner_id=owner_id,
+            user_id=None, secret_hash=_digest(secret), created_at=now, expires_at=expires_at)
+        uow.commit()
+    info = TokenInfo(id=token_id, name=checked_name, kind="api", role=checked_role, owner=owner,
+                     user=None, created_at=now, expires_at=expires_at, revoked_at=None)
+    return info, f"{PREFIX}{token_id}_{secret}"
+
+
+def tokens(uow: UnitOfWork) -> list[TokenInfo]:
+    """Return every API token (revoked and expired ones too), oldest first."""
+    with uow:
+        return uow.access.tokens()
+
+
+def revoke_token(uow: UnitOfWork, *, token_id: int) -> TokenInfo:
+    """Revoke an API token: it stops authenticating at once."""
+    with uow:
+        token = uow.access.token(token_id)
+        if token is None or token.kind != "api":
+            raise UnknownToken(token_id)
+        uow.access.revoke_token(token_id, utcnow())
+        uow.commit()
+        revoked = uow.access.token(token_id)
+    assert revoked is not None
+    return revoked
+
+
+def login(uow: UnitOfWork, *, username: str, password: str,
+          ttl: timedelta) -> tuple[TokenInfo, str]:
+    """Check a user's password and open a session; return it and its token (short-lived).
+
+    A wrong name and a wrong password answer the same ``NotAuthenticated``, after the same
+    work, so a caller cannot tell which was wrong.
+    """
+    with uow:
+        row = uow.access.user_row(username) if isinstance(username, str) else None
+        if not _password_matches(row.password_hash if row else _decoy_hash(), password) \
+                or row is None or row.disabled:
+            raise NotAuthenticated("wrong username or password", field="password")
+        now = utcnow()
+        secret = secrets.token_urlsafe(32)
+        token_id = uow.access.add_token(
+            kind="session", name=f"login {username}", role=None, owner_id=None,
+            user_id=row.id, secret_hash=_digest(secret), created_at=now, expires_at=now + ttl)
+        uow.commit()
+    info = TokenInfo(id=token_id, name=f"login {username}", kind="session", role=parse_role(row.role),
+                     owner=row.owner, user=username, created_at=now, expires_at=now + ttl,
+                     revoked_at=None)
+    return info, f"{PREFIX}{token_id}_{secret}"
+
+
+def authenticate(uow: UnitOfWork, token: str) -> Principal:
+    """Return the caller a bearer ``token`` stands for, or raise ``NotAuthenticated``."""
+    token_id, secret = _parse(token)
+    with uow:
+        row = uow.access.token_row(token_id)
+    stored = row.secret_hash if row is not None else _digest("")
+    if not hmac.compare_digest(_digest(secret), stored) or row is None:
+        raise NotAuthenticated("the token is not valid")
+    now = utcnow()
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        raise NotAuthenticated("the token has expired or was revoked")
+    if row.kind == "session":
+        if row.user_disabled:
+            raise NotAuthenticated("the user is disabled")
+        return Principal(kind="user", id=row.user_id, name=row.username,
+                         role=parse_role(row.user_role), owner=row.user_owner, token_id=row.id)
+    return Principal(kind="token", id=row.id, name=row.name, role=parse_role(row.role),
+                     owner=row.owner, token_id=row.id)
+
+
+def _parse(token: str) -> tuple[int, str]:
+    head, _, secret = token.removeprefix(PREFIX).partition("_")
+    if not token.startswith(PREFIX) or not head.isdigit() or not secret or len(head) > 18:
+        raise NotAuthenticated("the token is malformed; it reads onh_<id>_<secret>")
+    return int(head), secret
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _password_matches(stored: str, password: object) -> bool:
+    if not isinstance(password, str):
+        return False
+    try:
+        return _hasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
