@@ -27,6 +27,7 @@ class Settings:
     rate_limit_per_minute: int = 6_000  # requests per token (or user) and worker; 429 beyond
     login_attempts_per_minute: int = 10  # failed logins per username and address, per worker
     session_minutes: int = 60  # how long a login session token lasts
+    group_commit: str = "auto"  # on | off | auto (on for SQLite): API writes share commits
     cors_origins: str = ""  # comma-separated origins allowed to call the API; empty: CORS off
 
     @classmethod
@@ -47,6 +48,8 @@ class Settings:
         if settings.sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
             raise InvalidInput(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}",
                                field="sqlite_synchronous")
+        if settings.group_commit not in ("on", "off", "auto"):
+            raise InvalidInput("group_commit must be on, off or auto", field="group_commit")
         return settings
 
 

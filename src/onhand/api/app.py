@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,12 +28,20 @@ from onhand.api.errors import PROBLEM, problem, status_of
 from onhand.api.routes import audit, auth, health, items, locations, movements, owners, stock
 from onhand.api.routes import tokens as token_routes
 from onhand.api.routes import users as user_routes
+from onhand.api.schemas import Problem
 from onhand.config import Settings
 from onhand.errors import InvalidInput, OnhandError, PayloadTooLarge, Throttled
 
 log = logging.getLogger("onhand.api")
 ROUTERS = (health, auth, owners, items, locations, movements, stock, audit, user_routes,
            token_routes)
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"description": what, "model": Problem, "content": {PROBLEM: {}}}
+    for status, what in ((401, "Not authenticated"), (403, "Forbidden"), (404, "Not found"),
+                         (409, "Conflict with the current state, or a key still in flight"),
+                         (413, "Too large"), (422, "Invalid input"), (429, "Too many requests"),
+                         (503, "The database failed"))
+}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -42,18 +51,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     inventory = onhand.open(settings.database_url, **_others(settings))
     app = FastAPI(title="onhand", version=onhand.__version__,
                   description="A perpetual inventory: an exact, append-only stock ledger.")
-    app.state.api = Api(inventory)
+    app.state.api = api = Api(inventory)
     for module in ROUTERS:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEMS)
     _handle_errors(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.middleware("http")(_request_id)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins.split(","),
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.router.add_event_handler("shutdown", inventory.close)
+    app.router.add_event_handler("shutdown", api.close)
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """Return the OpenAPI document, errors documented as problem+json (not application/json)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version,
+                             description=app.description, routes=app.routes)
+        for path in schema["paths"].values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[:1] in "45" and "application/json" in content:
+                        content[PROBLEM] = content.pop("application/json")
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def app_from_env() -> FastAPI:
@@ -114,18 +139,32 @@ def _handle_errors(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
+NUMBER = "must be a decimal number, as a string (\"2.50\") or an integer; never a float"
+_TYPE_TAGS = {"int", "str", "float", "bool", "list", "dict", "none"}
+
+
 def _validation_error(error: RequestValidationError) -> InvalidInput:
     """Return the first validation failure as ``InvalidInput`` naming its field (and line)."""
     first = error.errors()[0]
-    where = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path",
-                                                                          "header")]
+    kind, loc = first.get("type"), tuple(first.get("loc", ()))
+    if kind == "json_invalid":
+        return InvalidInput("the body is not valid JSON", field="body")
+    if loc[:1] == ("header",) and len(loc) > 1:
+        return InvalidInput(f"{loc[1]}: {first.get('msg', 'invalid')}", field=str(loc[1]))
+    where = []
+    for part in loc[1:]:  # after "body", "query", "path" or "header"
+        text = str(part)
+        if not (text.isidentifier() or text.isdigit()) or text in _TYPE_TAGS:
+            break  # pydantic's tags for the members of a union: not a field
+        where.append(text)
     line = None
     if len(where) >= 2 and where[0] == "lines" and where[1].isdigit():  # a batch line
         line = int(where[1]) + 1
         where = where[2:]
-    field = ".".join(part for part in where if not part.startswith(("function-", "int", "str"))
-                     ) or "body"
-    message = f"{field}: {first.get('msg', 'invalid')}"
+    field = ".".join(where) or "body"
+    reason = (NUMBER if kind == "string_pattern_mismatch" and where[-1:] in (["qty"], ["unit_cost"])
+              else first.get("msg", "invalid"))
+    message = f"{field}: {reason}"
     failure = InvalidInput(message, field=field)
     if line is not None:
         failure.at_line(line)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from onhand.api.schemas import Reply
 from onhand.config import Settings
+from onhand.db.group import GroupCommitter
 from onhand.db.uow import UnitOfWork
 from onhand.domain.access import AuditEntry, Permission, Principal
 from onhand.domain.movements import Movement
@@ -53,10 +54,25 @@ class Api:
         self.logins = RateLimiter(self.settings.login_attempts_per_minute)
         self._lock = threading.Lock()
         self._in_flight: set[tuple[str, str]] = set()
+        grouped = self.settings.group_commit == "on" or (
+            self.settings.group_commit == "auto" and inventory.engine.dialect.name == "sqlite")
+        self.group = GroupCommitter(self.uow) if grouped else None
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """Return a new unit of work."""
         return self.inventory.unit_of_work(write=write)
+
+    def execute(self, job: Callable[[UnitOfWork], Response]) -> Response:
+        """Run a write's transaction: in a shared group commit (SQLite), or on its own."""
+        if self.group is not None:
+            return self.group.run(job)
+        return job(self.uow())
+
+    def close(self) -> None:
+        """Finish the queued writes and release the database."""
+        if self.group is not None:
+            self.group.close()
+        self.inventory.close()
 
     def throttle(self, limiter: RateLimiter, who: str, what: str) -> None:
         """Raise ``Throttled`` when ``who`` is over ``limiter``'s rate (counted per worker)."""
@@ -162,45 +178,64 @@ def write(call: Call, *, action: str, owner: str | None, run: Callable[[UnitOfWo
     (an error) stores nothing, so its retry is evaluated afresh. ``stored`` turns the reply
     into what may be kept for replays (a token's secret is shown once, never stored).
     """
-    who = call.principal.actor
-    fingerprint = _fingerprint(call.request, body)
+    job = Write(call=call, action=action, owner=owner, target=target, status=status,
+                run=run, render=render, stored=stored,
+                fingerprint=_fingerprint(call.request, body))
     if call.key is None:
-        return _run(call, action, owner, run, render, target, status, None, stored)
-    with call.api.claim(who, call.key):
-        return _run(call, action, owner, run, render, target, status, fingerprint, stored)
+        return call.api.execute(job)
+    with call.api.claim(call.principal.actor, call.key):
+        return call.api.execute(job)
 
 
-def _run(call: Call, action: str, owner: str | None, run: Callable[[UnitOfWork], R],
-         render: Callable[[R], Reply], target: str | None, status: int,
-         fingerprint: str | None, stored: Callable[[Reply], Reply] | None) -> Response:
-    who, key = call.principal.actor, call.key
-    uow = call.uow()
-    with uow:
-        if key is not None and fingerprint is not None:
-            if not uow.access.lock_request(who, key):
-                raise RequestInFlight(key)
-            first = uow.access.stored_response(who, key)
-            if first is not None:
-                if first.fingerprint != fingerprint:
-                    raise IdempotencyConflict(key)
-                return Response(first.body, first.status, media_type=JSON,
-                                headers={"Idempotency-Replayed": "true"})
-        result = run(uow)
-        reply = render(result)
-        text = reply.model_dump_json()
-        audit.record(uow, AuditEntry(
-            at=utcnow(), actor=who, action=action, owner=owner,
-            address=call.request.client.host if call.request.client else None,
-            request_id=getattr(call.request.state, "request_id", None), target=target,
-            movement_ids=_movement_ids(result),
-            detail={"method": call.request.method, "path": call.request.url.path,
-                    "status": status, "key": key}))
-        if key is not None and fingerprint is not None:
-            kept = text if stored is None else stored(reply).model_dump_json()
-            uow.access.store_response(principal=who, key=key, fingerprint=fingerprint,
-                                      status=status, body=kept, now=utcnow())
-        uow.commit()
-    return Response(text, status, media_type=JSON)
+@dataclass(frozen=True, slots=True)
+class Write(Generic[R]):
+    """One state-changing request: the body of its transaction, run by :meth:`Api.execute`."""
+
+    call: Call
+    action: str
+    owner: str | None
+    target: str | None
+    status: int
+    run: Callable[[UnitOfWork], R]
+    render: Callable[[R], Reply]
+    stored: Callable[[Reply], Reply] | None
+    fingerprint: str
+
+    def __call__(self, uow: UnitOfWork) -> Response:
+        """Replay the key's first response, or do the work, audit it and keep its response."""
+        call, who, key = self.call, self.call.principal.actor, self.call.key
+        with uow:
+            if key is not None:
+                first = self._first(uow, who, key)
+                if first is not None:
+                    return first
+            result = self.run(uow)
+            reply = self.render(result)
+            text = reply.model_dump_json()
+            audit.record(uow, AuditEntry(
+                at=utcnow(), actor=who, action=self.action, owner=self.owner,
+                address=call.request.client.host if call.request.client else None,
+                request_id=getattr(call.request.state, "request_id", None), target=self.target,
+                movement_ids=_movement_ids(result),
+                detail={"method": call.request.method, "path": call.request.url.path,
+                        "status": self.status, "key": key}))
+            if key is not None:
+                kept = text if self.stored is None else self.stored(reply).model_dump_json()
+                uow.access.store_response(principal=who, key=key, fingerprint=self.fingerprint,
+                                          status=self.status, body=kept, now=utcnow())
+            uow.commit()
+        return Response(text, self.status, media_type=JSON)
+
+    def _first(self, uow: UnitOfWork, who: str, key: str) -> Response | None:
+        if not uow.access.lock_request(who, key):
+            raise RequestInFlight(key)
+        first = uow.access.stored_response(who, key)
+        if first is None:
+            return None
+        if first.fingerprint != self.fingerprint:
+            raise IdempotencyConflict(key)
+        return Response(first.body, first.status, media_type=JSON,
+                        headers={"Idempotency-Replayed": "true"})
 
 
 def _fingerprint(request: Request, body: BaseModel | None) -> str:

@@ -269,5 +269,18 @@ class Page(Reply, Generic[T]):
     next_cursor: str | None
 
 
+class Problem(Reply):
+    """An error (RFC 9457): ``type``, ``title``, ``status``, ``detail`` and the error's fields
+    (``field``, ``sku``, ``location``, ``requested``, ``available``, ``line``…)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
 class Health(Reply):
     status: str

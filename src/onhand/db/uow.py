@@ -92,7 +92,7 @@ class UnitOfWork:
         finally:
             self._close()
         if isinstance(error, DBAPIError):  # never a driver's error: one of the tree
-            raise _translated(error) from error
+            raise translated(error) from error
 
     def _close(self) -> None:
         self._depth = 0
@@ -102,7 +102,7 @@ class UnitOfWork:
         self._tx = None
 
 
-def _translated(error: DBAPIError) -> OnhandError:
+def translated(error: DBAPIError) -> OnhandError:
     """Return the ``OnhandError`` a database failure the services did not expect stands for."""
     if isinstance(error, IntegrityError):  # e.g. two writers adding the same SKU at once
         return Conflict(f"the write conflicts with a concurrent one and was not applied "

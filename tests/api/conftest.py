@@ -1,0 +1,65 @@
+"""Fixtures for the HTTP API's tests: the app on the test's database, callers of every role.
+
+Two owners hold stock: ``default`` and ``acme``. Each role has an unscoped token, and
+``client`` (which must be scoped) a token for ``acme``; ``acme_*`` tokens are scoped to acme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from onhand.api.app import create_app
+from onhand.config import Settings
+from onhand.services import access
+
+ROLES = ("admin", "manager", "operator", "viewer")
+
+
+def make_app(database_url: str, **settings: Any) -> FastAPI:
+    """Return the API over ``database_url`` with ``settings`` (no rate limit unless given)."""
+    settings.setdefault("rate_limit_per_minute", 10**9)
+    return create_app(Settings.load(database_url=database_url, **settings))
+
+
+def bearer(token: str, **headers: str) -> dict[str, str]:
+    """Return the headers of a call authenticated with ``token``."""
+    return {"Authorization": f"Bearer {token}", **headers}
+
+
+@pytest.fixture
+def app(database_url: str) -> FastAPI:
+    """The API over the test's database: two owners, locations WH1 and WH1/A-01, an item each."""
+    api = make_app(database_url)
+    inv = api.state.api.inventory
+    inv.add_owner("acme", "Acme Corp")
+    inv.add_location("WH1")
+    inv.add_location("WH1/A-01")
+    inv.add_item(sku="MUG-1", name="Blue mug")
+    inv.add_item(sku="ACME-1", name="Acme anvil", owner="acme")
+    inv.receive(sku="MUG-1", qty=10, location="WH1/A-01")
+    inv.receive(sku="ACME-1", qty=5, location="WH1/A-01", owner="acme")
+    return api
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client of the app (raising nothing: every response is checked by status)."""
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def tokens(app: FastAPI) -> dict[str, str]:
+    """A token per role: ``admin``… unscoped, ``acme_<role>`` scoped to acme, ``client`` (acme)."""
+    uow = app.state.api.inventory.unit_of_work
+    made = {role: access.create_token(uow(), name=role, role=role)[1] for role in ROLES}
+    for role in (*ROLES, "client"):
+        made[f"acme_{role}"] = access.create_token(uow(), name=f"acme {role}", role=role,
+                                                   owner="acme")[1]
+    made["client"] = made["acme_client"]
+    return made
