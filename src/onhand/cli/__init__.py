@@ -18,6 +18,7 @@ The database comes from ``--db URL``, else ``ONHAND_DATABASE_URL``, else
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any
 
@@ -26,9 +27,12 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 import onhand
-from onhand.cli import catalog, demo, imports, movements, stock
+from onhand.cli import access, catalog, demo, imports, movements, serve, stock
 from onhand.cli.common import inventory, shown
 from onhand.config import Settings
+from onhand.services.access import has_users
+
+ADMIN_PASSWORD = "ONHAND_ADMIN_PASSWORD"
 
 EXIT_CODES: tuple[tuple[type[onhand.OnhandError], int], ...] = (
     (onhand.NotFound, 3),
@@ -74,13 +78,38 @@ def root(
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
-    """Create the database (or bring its schema up to date)."""
+def init(ctx: typer.Context, admin: Annotated[str, typer.Option(
+    "--admin", metavar="NAME", help="The first admin's username.")] = "admin") -> None:
+    """Create the database (or bring its schema up to date), and the first admin if no user.
+
+    The admin's password comes from $ONHAND_ADMIN_PASSWORD, else a hidden prompt at a terminal.
+
+    With neither, no user is created: there is never a default password.
+    """
     with inventory(ctx) as inv:
         typer.echo(f"database ready: {shown(inv.settings.database_url)}")
+        if not has_users(inv.unit_of_work(write=False)):
+            _first_admin(inv, admin)
 
 
-for module in (catalog, movements, stock, imports, demo):
+def _first_admin(inv: onhand.Inventory, username: str) -> None:
+    """Create the first admin, with a password from the environment or the terminal."""
+    password = os.environ.get(ADMIN_PASSWORD)
+    if password is None and sys.stdin is not None and sys.stdin.isatty():
+        password = access.read_password(False, f"Password for the first admin, {username}")
+    if password is None:
+        typer.echo(f"no user yet: set {ADMIN_PASSWORD} and run onhand init again, "
+                   "or run onhand user add NAME --role admin")
+        return
+    with access.writing(inv) as uow:
+        created = not has_users(uow)  # unless a concurrent init got there first
+        if created:
+            access.add_user(uow, username=username, password=password, role="admin")
+    if created:
+        typer.echo(f"created the first admin: {username}")
+
+
+for module in (catalog, movements, stock, imports, demo, access, serve):
     module.register(app)
 
 

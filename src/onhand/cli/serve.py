@@ -1,0 +1,101 @@
+"""``onhand serve``: the HTTP API under uvicorn, and with ``--demo`` something to try it on.
+
+The database is created or migrated here, before any worker starts. Workers build the app
+from the ``ONHAND_*`` environment (``Settings.load``), so the database this command was
+given is handed on to them as ``ONHAND_DATABASE_URL``. ``--demo`` never waits for input: it
+builds the demo database when there are no items, gives the user ``admin`` a new generated
+password and creates a new admin token named ``demo``, and prints them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+import onhand
+from onhand.cli import access
+from onhand.cli.common import inventory, settings, shown
+from onhand.db.uow import UnitOfWork
+from onhand.domain.access import Role
+from onhand.services import access as accounts
+
+DEMO_ADMIN = "admin"
+APP = "onhand.api.app:app_from_env"
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(
+        help="The address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Worker processes (each has its own rate limits).")] = 1,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Build the demo database if there are no items; print a new admin "
+                       "password and token.")] = False,
+) -> None:
+    """Serve the HTTP API (/v1, interactive docs at /docs) until interrupted."""
+    database_url = settings(ctx).database_url
+    with inventory(ctx) as inv:
+        credentials = _demo(inv) if demo else None
+        anyone = accounts.has_users(inv.unit_of_work(write=False))
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    typer.echo(f"onhand serves {shown(database_url)}\n  API docs:  {url}/docs")
+    if credentials is not None:
+        password, token = credentials
+        typer.echo(f"  username:  {DEMO_ADMIN}\n  password:  {password}\n  token:     {token}")
+        typer.echo('the password and token are new for this run; send the token as '
+                   '"Authorization: Bearer <token>"')
+    elif not anyone:
+        typer.echo("no user yet: run onhand user add NAME --role admin (or serve --demo)",
+                   err=True)
+    os.environ["ONHAND_DATABASE_URL"] = database_url  # seen by every worker process
+    import uvicorn  # here: the other commands start faster without it
+
+    uvicorn.run(APP, factory=True, host=host, port=port, workers=workers)
+
+
+def _demo(inv: onhand.Inventory) -> tuple[str, str]:
+    """Build the demo when there are no items; return a new admin password and token."""
+    if not inv.items():
+        _build(inv)
+    password = secrets.token_urlsafe(12)
+    with access.writing(inv) as uow:
+        _admin(uow, password)
+        _, token = access.create_token(uow, name="demo", role=Role.ADMIN.value)
+    return password, token
+
+
+def _build(inv: onhand.Inventory) -> None:
+    """Build the demo database, with a progress bar on a terminal."""
+    errors = Console(stderr=True)
+    with Progress(console=errors, transient=True, disable=not errors.is_terminal) as bar:
+        task = bar.add_task("building the demo", total=None)
+        summary = inv.build_demo(
+            progress=lambda _, done, total: bar.update(task, completed=done, total=total))
+    typer.echo(f"demo built: {summary.items} items, {summary.locations} locations, "
+               f"{summary.movements} movements")
+
+
+def _admin(uow: UnitOfWork, password: str) -> None:
+    """Make sure the user ``admin`` exists, is an enabled admin, and has ``password``."""
+    user = next((u for u in accounts.users(uow) if u.username == DEMO_ADMIN), None)
+    if user is None:
+        access.add_user(uow, username=DEMO_ADMIN, password=password, role=Role.ADMIN.value)
+        return
+    if user.role is not Role.ADMIN:
+        raise onhand.Conflict(f"the user {DEMO_ADMIN!r} has the role {user.role.value!r}; "
+                              "--demo needs it to be an admin", field="username")
+    access.set_password(uow, username=DEMO_ADMIN, password=password)
+    if user.disabled:
+        access.set_disabled(uow, username=DEMO_ADMIN, disabled=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to ``app``."""
+    app.command("serve")(serve)
