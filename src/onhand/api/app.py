@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -56,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, responses=PROBLEMS)
     _handle_errors(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.middleware("http")(_request_id)
+    app.add_middleware(RequestId)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins.split(","),
                            allow_methods=["GET", "POST"],
@@ -92,13 +91,30 @@ def _others(settings: Settings) -> dict[str, Any]:
             "max_batch_lines": settings.max_batch_lines}
 
 
-async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                      ) -> Response:
-    given = request.headers.get("x-request-id", "")
-    request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-    response = await call_next(request)
-    response.headers["X-Request-ID"] = request.state.request_id
-    return response
+class RequestId:
+    """Give each request an id (the client's ``X-Request-ID`` when sane), echoed back.
+
+    Plain ASGI rather than ``BaseHTTPMiddleware``, which costs a task and a stream per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", ())).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()),
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def _problem(error: OnhandError, request: Request) -> JSONResponse:

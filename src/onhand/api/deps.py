@@ -7,6 +7,7 @@ write is acknowledged, audited and made replayable together or not at all.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -21,9 +22,11 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from onhand.api.schemas import Reply
 from onhand.config import Settings
+from onhand.db.access import TokenReader
 from onhand.db.group import GroupCommitter
 from onhand.db.uow import UnitOfWork
 from onhand.domain.access import AuditEntry, Permission, Principal
@@ -57,16 +60,19 @@ class Api:
         grouped = self.settings.group_commit == "on" or (
             self.settings.group_commit == "auto" and inventory.engine.dialect.name == "sqlite")
         self.group = GroupCommitter(self.uow) if grouped else None
+        self.tokens = TokenReader(inventory.engine)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """Return a new unit of work."""
         return self.inventory.unit_of_work(write=write)
 
-    def execute(self, job: Callable[[UnitOfWork], Response]) -> Response:
-        """Run a write's transaction: in a shared group commit (SQLite), or on its own."""
-        if self.group is not None:
-            return self.group.run(job)
-        return job(self.uow())
+    async def execute(self, job: Callable[[UnitOfWork], Response], *,
+                      alone: bool = False) -> Response:
+        """Run a write's transaction: in a shared group commit (SQLite), or on its own in a
+        worker thread; the event loop serves other requests meanwhile."""
+        if self.group is not None and not alone:
+            return await asyncio.wrap_future(self.group.submit(job))
+        return await run_in_threadpool(job, self.uow())
 
     def close(self) -> None:
         """Finish the queued writes and release the database."""
@@ -102,29 +108,7 @@ def get_api(request: Request) -> Api:
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API token or a login session token.")
-
-
-def get_principal(request: Request, api: Annotated[Api, Depends(get_api)],
-                  credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                         Depends(_bearer)]) -> Principal:
-    """Return the authenticated caller, counted against its rate limit."""
-    if credentials is None:
-        raise NotAuthenticated("a bearer token is required (Authorization: Bearer <token>)",
-                               field="Authorization")
-    principal = access.authenticate(api.uow(write=False), credentials.credentials)
-    request.state.principal = principal
-    api.throttle(api.requests, principal.actor, "requests")
-    return principal
-
-
-def allow(permission: Permission) -> Any:
-    """Return a dependency giving the caller when its role holds ``permission`` (else 403)."""
-
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        principal.require(permission)
-        return principal
-
-    return Depends(check)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 IdempotencyKey = Annotated[str | None, Header(
@@ -152,12 +136,22 @@ class Call:
 
 
 def call_for(permission: Permission) -> Any:
-    """Return a dependency giving the :class:`Call` of a caller holding ``permission``."""
+    """Return a dependency giving the :class:`Call` of a caller holding ``permission``.
 
-    allowed = allow(permission)  # a default value: annotations here are strings, resolved late
+    It runs on the event loop, not in the thread pool: the token's one-row lookup costs
+    less than a hop to a thread and back.
+    """
 
-    def build(request: Request, api: Annotated[Api, Depends(get_api)],
-              key: IdempotencyKey = None, principal: Principal = allowed) -> Call:
+    async def build(request: Request, credentials: Credentials = None,
+                    key: IdempotencyKey = None) -> Call:
+        api = get_api(request)
+        if credentials is None:
+            raise NotAuthenticated("a bearer token is required (Authorization: Bearer <token>)",
+                                   field="Authorization")
+        principal = access.authenticate(api.tokens, credentials.credentials)
+        request.state.principal = principal
+        api.throttle(api.requests, principal.actor, "requests")
+        principal.require(permission)
         if key is not None and (not key.strip() or not key.isprintable()):
             raise InvalidInput("Idempotency-Key must be 1 to 200 printable characters",
                                field="Idempotency-Key")
@@ -166,10 +160,10 @@ def call_for(permission: Permission) -> Any:
     return Depends(build)
 
 
-def write(call: Call, *, action: str, owner: str | None, run: Callable[[UnitOfWork], R],
+async def write(call: Call, *, action: str, owner: str | None, run: Callable[[UnitOfWork], R],
           render: Callable[[R], Reply], body: BaseModel | None = None,
           target: str | None = None, status: int = 201,
-          stored: Callable[[Reply], Reply] | None = None) -> Response:
+          stored: Callable[[Reply], Reply] | None = None, alone: bool = False) -> Response:
     """Run ``run`` in one transaction with its audit entry (and stored response), answer it.
 
     With an ``Idempotency-Key``: a stored first response is replayed (same status and
@@ -177,14 +171,16 @@ def write(call: Call, *, action: str, owner: str | None, run: Callable[[UnitOfWo
     a key whose first request is still running is ``RequestInFlight``. A failed request
     (an error) stores nothing, so its retry is evaluated afresh. ``stored`` turns the reply
     into what may be kept for replays (a token's secret is shown once, never stored).
+    ``alone``: a slow write (hashing a password) runs in its own transaction, not holding up
+    a group commit.
     """
     job = Write(call=call, action=action, owner=owner, target=target, status=status,
                 run=run, render=render, stored=stored,
                 fingerprint=_fingerprint(call.request, body))
     if call.key is None:
-        return call.api.execute(job)
+        return await call.api.execute(job, alone=alone)
     with call.api.claim(call.principal.actor, call.key):
-        return call.api.execute(job)
+        return await call.api.execute(job, alone=alone)
 
 
 @dataclass(frozen=True, slots=True)

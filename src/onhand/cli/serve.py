@@ -35,6 +35,9 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="The TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(
         min=1, help="Worker processes (each has its own rate limits).")] = 1,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log", help="Log every request line (the audit trail records every write "
+                             "anyway).")] = False,
     demo: Annotated[bool, typer.Option(
         "--demo", help="Build the demo database if there are no items; print a new admin "
                        "password and token.")] = False,
@@ -57,7 +60,7 @@ def serve(
     os.environ["ONHAND_DATABASE_URL"] = database_url  # seen by every worker process
     import uvicorn  # here: the other commands start faster without it
 
-    uvicorn.run(APP, factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, access_log=access_log)
 
 
 def _demo(inv: onhand.Inventory) -> tuple[str, str]:

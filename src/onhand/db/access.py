@@ -3,24 +3,45 @@
 from __future__ import annotations
 
 import json
+import threading
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import and_, func, insert, select, text, true, update
+from sqlalchemy import and_, bindparam, func, insert, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
+from onhand.db.repository import aware, execute_rows, fetch, fetch_raw
 from onhand.db.tables import api_requests, audit_log, owners, tokens, users
 from onhand.domain.access import AuditEntry, TokenInfo, User, parse_role
-from onhand.errors import DuplicateUser
+from onhand.errors import DuplicateUser, StorageError
 
 _USER = select(users, owners.c.code.label("owner")).outerjoin(owners, owners.c.id == users.c.owner_id)
 _TOKEN = (select(tokens, owners.c.code.label("owner"), users.c.username)
           .outerjoin(owners, owners.c.id == tokens.c.owner_id)
           .outerjoin(users, users.c.id == tokens.c.user_id))
+_USER_OWNER = owners.alias("user_owner")
+# on every authenticated request: built once
+_TOKEN_ROW = (select(tokens.c.id, tokens.c.kind, tokens.c.name, tokens.c.role,
+                     tokens.c.secret_hash, tokens.c.expires_at, tokens.c.revoked_at,
+                     owners.c.code.label("owner"), users.c.id.label("user_id"),
+                     users.c.username, users.c.role.label("user_role"),
+                     users.c.disabled.label("user_disabled"),
+                     _USER_OWNER.c.code.label("user_owner"))
+              .outerjoin(owners, owners.c.id == tokens.c.owner_id)
+              .outerjoin(users, users.c.id == tokens.c.user_id)
+              .outerjoin(_USER_OWNER, _USER_OWNER.c.id == users.c.owner_id)
+              .where(tokens.c.id == bindparam("id")))
+_APPEND_AUDIT = insert(audit_log).values(
+    {name: bindparam(name) for name in audit_log.c.keys() if name != "id"})
+_STORED = select(api_requests.c.fingerprint, api_requests.c.status, api_requests.c.body).where(
+    api_requests.c.principal == bindparam("principal"), api_requests.c.key == bindparam("key"))
+_STORE = {name: dialect.insert(api_requests).values(
+    {column: bindparam(column) for column in api_requests.c.keys()}).on_conflict_do_nothing()
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
 _AUDIT = select(audit_log, owners.c.code.label("owner")).outerjoin(
     owners, owners.c.id == audit_log.c.owner_id)
 
@@ -77,18 +98,7 @@ class AccessStore:
 
     def token_row(self, token_id: int) -> Row[Any] | None:
         """Return the token (joined with its user's role, scope and state), or None."""
-        user_owner = owners.alias("user_owner")
-        query = (select(tokens.c.id, tokens.c.kind, tokens.c.name, tokens.c.role,
-                        tokens.c.secret_hash, tokens.c.expires_at, tokens.c.revoked_at,
-                        owners.c.code.label("owner"), users.c.id.label("user_id"),
-                        users.c.username, users.c.role.label("user_role"),
-                        users.c.disabled.label("user_disabled"),
-                        user_owner.c.code.label("user_owner"))
-                 .outerjoin(owners, owners.c.id == tokens.c.owner_id)
-                 .outerjoin(users, users.c.id == tokens.c.user_id)
-                 .outerjoin(user_owner, user_owner.c.id == users.c.owner_id)
-                 .where(tokens.c.id == token_id))
-        return cast("Row[Any] | None", self.conn.execute(query).first())
+        return cast("Row[Any] | None", self.conn.execute(_TOKEN_ROW, {"id": token_id}).first())
 
     def tokens(self, *, kind: str = "api") -> list[TokenInfo]:
         """Return the tokens of ``kind``, oldest first."""
@@ -117,11 +127,11 @@ class AccessStore:
 
     def append_audit(self, entry: AuditEntry, owner_id: int | None) -> None:
         """Append one entry to the audit trail."""
-        self.conn.execute(insert(audit_log).values(
-            at=entry.at, actor=entry.actor, owner_id=owner_id, address=entry.address,
-            request_id=entry.request_id, action=entry.action, target=entry.target,
-            movement_ids=json.dumps(list(entry.movement_ids)),
-            detail=json.dumps(entry.detail, sort_keys=True, default=str)))
+        execute_rows(self.conn, _APPEND_AUDIT, [{
+            "at": entry.at, "actor": entry.actor, "owner_id": owner_id,
+            "address": entry.address, "request_id": entry.request_id, "action": entry.action,
+            "target": entry.target, "movement_ids": json.dumps(list(entry.movement_ids)),
+            "detail": json.dumps(entry.detail, sort_keys=True, default=str)}])
 
     def audit(self, *, owner_id: int | None, actor: str | None, action: str | None,
               since: datetime | None, until: datetime | None, after_id: int | None,
@@ -158,19 +168,70 @@ class AccessStore:
         return bool(self.conn.execute(text("SELECT pg_try_advisory_xact_lock(1869, :k)"),
                                       {"k": lock}).scalar_one())
 
-    def stored_response(self, principal: str, key: str) -> Row[Any] | None:
+    def stored_response(self, principal: str, key: str) -> Any:
         """Return the (fingerprint, status, body) stored for this key, or None."""
-        return cast("Row[Any] | None", self.conn.execute(
-            select(api_requests.c.fingerprint, api_requests.c.status, api_requests.c.body)
-            .where(api_requests.c.principal == principal, api_requests.c.key == key)).first())
+        rows = fetch(self.conn, _STORED, {"principal": principal, "key": key})
+        return rows[0] if rows else None
 
     def store_response(self, *, principal: str, key: str, fingerprint: str, status: int,
                        body: str, now: datetime) -> None:
         """Store the first response to a key, in the transaction of the write it answers."""
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        self.conn.execute(dialect.insert(api_requests).values(
-            principal=principal, key=key, fingerprint=fingerprint, status=status, body=body,
-            created_at=now).on_conflict_do_nothing())
+        execute_rows(self.conn, _STORE[self.conn.dialect.name], [{
+            "principal": principal, "key": key, "fingerprint": fingerprint, "status": status,
+            "body": body, "created_at": now}])
+
+
+class TokenReader:
+    """Reads the token behind a bearer credential, on every request, as cheaply as it can:
+    the bare driver connection of each thread, outside any transaction (each read sees
+    what is committed), with the statement compiled once."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+
+    def token_row(self, token_id: int) -> TokenRow | None:
+        """Return the token (joined with its user's role, scope and state), or None."""
+        connection = getattr(self._local, "connection", None)
+        try:
+            if connection is None:
+                connection = self._local.connection = self._connect()
+            rows = fetch_raw(connection, self.engine.dialect, _TOKEN_ROW, {"id": token_id})
+        except Exception as error:
+            self._local.connection = None
+            if connection is not None:
+                connection.invalidate()
+            raise StorageError(f"cannot read the token ({type(error).__name__}: {error})",
+                               reason=str(error)) from error
+        if not rows:
+            return None
+        row = TokenRow(*rows[0])
+        return row._replace(expires_at=aware(row.expires_at), revoked_at=aware(row.revoked_at),
+                            user_disabled=bool(row.user_disabled))
+
+    def _connect(self) -> Any:
+        connection = self.engine.raw_connection()
+        if self.engine.dialect.name == "postgresql":
+            connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+        return connection
+
+
+class TokenRow(NamedTuple):
+    """The columns of ``_TOKEN_ROW``, in order."""
+
+    id: int
+    kind: str
+    name: str
+    role: str | None
+    secret_hash: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    owner: str | None
+    user_id: int | None
+    username: str | None
+    user_role: str | None
+    user_disabled: bool | None
+    user_owner: str | None
 
 
 def _user(row: Row[Any]) -> User:

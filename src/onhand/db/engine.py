@@ -21,7 +21,8 @@ def make_engine(settings: Settings) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            engine = create_engine(url, connect_args={"check_same_thread": False},
+                                   pool_size=10, max_overflow=30)
             _tune_sqlite(engine, settings)
             return engine
         if not url.startswith("postgresql+psycopg"):

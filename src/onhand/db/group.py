@@ -37,10 +37,14 @@ class GroupCommitter:
 
     def run(self, job: Callable[[UnitOfWork], T]) -> T:
         """Run ``job`` inside a group's transaction; return its result once it is durable."""
+        return self.submit(job).result()
+
+    def submit(self, job: Callable[[UnitOfWork], T]) -> Future[T]:
+        """Queue ``job``; its future completes once the group's commit made it durable."""
         self._ensure_started()
         future: Future[T] = Future()
         self._queue.put((job, future))
-        return future.result()
+        return future
 
     def close(self) -> None:
         """Stop the writer thread after the jobs already queued."""

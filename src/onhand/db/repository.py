@@ -229,36 +229,10 @@ class Repository:
             self._executemany(_upsert_balance(self.conn.dialect.name), rows)
 
     def _fetch(self, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
-        """Run a hot statement from its SQL compiled once, skipping SQLAlchemy's per-call
-        cache-key walk (costly for statements with subqueries); return its rows."""
-        compiled = _compiled(self.conn.dialect, statement)
-        values = {**compiled.defaults, **params}
-        names = compiled.names
-        args = values if names is None else tuple(values[name] for name in names)
-        return self.conn.exec_driver_sql(compiled.sql, args).all()
+        return fetch(self.conn, statement, params)
 
     def _executemany(self, statement: Any, rows: list[dict[str, Any]]) -> None:
-        """Run ``statement`` once per row through the driver's ``executemany``.
-
-        The statement is compiled once per dialect, and only the columns whose type needs
-        it are converted here, as the type would (times as SQLite text, Decimals as text):
-        SQLAlchemy's per-row parameter processing costs more than the inserts themselves.
-        """
-        compiled = _compiled(self.conn.dialect, statement)
-        sql, names, converters = compiled.sql, compiled.names, compiled.converters
-        if names is None:  # named parameters (psycopg); the rows were built for this call
-            for row in rows:
-                for name, convert in converters:
-                    row[name] = convert(row[name])
-            self.conn.exec_driver_sql(sql, rows)
-            return
-        params = []
-        for row in rows:  # positional parameters (sqlite3)
-            values = [row[name] for name in names]
-            for index, convert in converters:
-                values[index] = convert(values[index])
-            params.append(tuple(values))
-        self.conn.exec_driver_sql(sql, params)
+        execute_rows(self.conn, statement, rows)
 
     def reversed_by(self, movement_id: int) -> int | None:
         """Return the id of the movement that reverses ``movement_id``, if any."""
@@ -359,6 +333,59 @@ class _Compiled:
 
 
 _COMPILED: dict[tuple[str, Any], _Compiled] = {}  # by dialect and statement (kept alive)
+
+
+def fetch(conn: Connection, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
+    """Run a hot statement from its SQL compiled once, skipping SQLAlchemy's per-call
+    cache-key walk (costly for statements with subqueries); return its rows."""
+    compiled = _compiled(conn.dialect, statement)
+    values = {**compiled.defaults, **params}
+    names = compiled.names
+    args = values if names is None else tuple(values[name] for name in names)
+    return conn.exec_driver_sql(compiled.sql, args).all()
+
+
+def execute_rows(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """Run ``statement`` once per row through the driver's ``executemany``.
+
+    The statement is compiled once per dialect, and only the columns whose type needs
+    it are converted here, as the type would (times as SQLite text, Decimals as text):
+    SQLAlchemy's per-row parameter processing costs more than the inserts themselves.
+    """
+    compiled = _compiled(conn.dialect, statement)
+    sql, names, converters = compiled.sql, compiled.names, compiled.converters
+    if names is None:  # named parameters (psycopg); the rows were built for this call
+        for row in rows:
+            for name, convert in converters:
+                row[name] = convert(row[name])
+        conn.exec_driver_sql(sql, rows)
+        return
+    params = []
+    for row in rows:  # positional parameters (sqlite3)
+        values = [row[name] for name in names]
+        for index, convert in converters:
+            values[index] = convert(values[index])
+        params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
+
+
+def fetch_raw(dbapi_connection: Any, dialect: Dialect, statement: Any,
+              params: dict[str, Any]) -> list[Any]:
+    """Run a compiled-once statement on a bare driver connection; return its rows as tuples."""
+    compiled = _compiled(dialect, statement)
+    values = {**compiled.defaults, **params}
+    names = compiled.names
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(compiled.sql, values if names is None else tuple(values[n] for n in names))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def aware(value: datetime | str | None) -> datetime | None:
+    """Return a time read straight from the driver as UTCDateTime would, None as None."""
+    return None if value is None else _aware(value)
 
 
 def _compiled(dialect: Dialect, statement: Any) -> _Compiled:

@@ -9,7 +9,7 @@ role        may
 ==========  ===================================================================================
 admin       everything, users and tokens included
 manager     the catalog, every movement, reversals, reports, costs, the audit trail
-operator    read; receive, ship, return, transfer, adjust (with a reason), scrap, count; no cost
+operator    read; receive, ship, transfer, adjust (with a reason), count; no cost
 viewer      read only, no costs
 client      a 3PL's client: its own owner's items, stock and movements; no costs
 ==========  ===================================================================================
@@ -72,7 +72,9 @@ ALL_KINDS = frozenset({"receipt", "shipment", "return", "adjustment", "scrap", "
 POSTABLE_KINDS: dict[Role, frozenset[str]] = {
     Role.ADMIN: ALL_KINDS,
     Role.MANAGER: ALL_KINDS,
-    Role.OPERATOR: ALL_KINDS,
+    # as the issue lists them: returns and scrap (damage) go through a manager, or as an
+    # adjustment with its reason
+    Role.OPERATOR: frozenset({"receipt", "shipment", "transfer", "adjustment", "count"}),
     Role.VIEWER: frozenset(),
     Role.CLIENT: frozenset(),
 }

@@ -12,10 +12,12 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from onhand.db.access import TokenReader
 from onhand.db.uow import UnitOfWork
 from onhand.domain.access import (
     Principal,
@@ -172,11 +174,17 @@ def login(uow: UnitOfWork, *, username: str, password: str,
     return info, f"{PREFIX}{token_id}_{secret}"
 
 
-def authenticate(uow: UnitOfWork, token: str) -> Principal:
-    """Return the caller a bearer ``token`` stands for, or raise ``NotAuthenticated``."""
+def authenticate(source: UnitOfWork | TokenReader, token: str) -> Principal:
+    """Return the caller a bearer ``token`` stands for, or raise ``NotAuthenticated``.
+
+    ``source`` is a unit of work, or (on the API's hot path) a :class:`TokenReader`.
+    """
     token_id, secret = _parse(token)
-    with uow:
-        row = uow.access.token_row(token_id)
+    if isinstance(source, TokenReader):
+        row: Any = source.token_row(token_id)
+    else:
+        with source:
+            row = source.access.token_row(token_id)
     stored = row.secret_hash if row is not None else _digest("")
     if not hmac.compare_digest(_digest(secret), stored) or row is None:
         raise NotAuthenticated("the token is not valid")

@@ -29,19 +29,19 @@ def _request(call: Call, line: MovementIn, owner: str) -> MovementRequest:
 
 
 @router.post("", status_code=201, response_model=MovementOut)
-def post_movement(body: MovementIn, call: Annotated[Call, call_for(POST)],
+async def post_movement(body: MovementIn, call: Annotated[Call, call_for(POST)],
                   owner: Owner = None) -> Response:
     """Post one movement (a receipt, shipment, return, adjustment, scrap, transfer or count)."""
     who = call.principal.owner_for(owner)
     request = _request(call, body, who)
-    return write(call, action="movements.post", owner=who, target=body.sku, body=body,
+    return await write(call, action="movements.post", owner=who, target=body.sku, body=body,
                  run=lambda uow: movements.post(uow, [request], owner=who, batch=False)[0],
                  render=lambda moved: MovementOut.of(moved, costs=call.costs))
 
 
 @router.post("/batch", status_code=201, response_model=MovementsOut,
              responses={413: {"description": "More lines than the server accepts"}})
-def post_batch(body: BatchIn, call: Annotated[Call, call_for(POST)],
+async def post_batch(body: BatchIn, call: Annotated[Call, call_for(POST)],
                owner: Owner = None) -> Response:
     """Post many movements at once, all or nothing; an error names its 1-based ``line``."""
     limit = call.api.settings.api_batch_lines
@@ -54,7 +54,7 @@ def post_batch(body: BatchIn, call: Annotated[Call, call_for(POST)],
             requests.append(_request(call, line, who))
         except OnhandError as error:
             raise error.at_line(number) from None
-    return write(call, action="movements.batch", owner=who, target=f"{len(requests)} lines",
+    return await write(call, action="movements.batch", owner=who, target=f"{len(requests)} lines",
                  body=body, run=lambda uow: movements.post(uow, requests, owner=who,
                                                            max_lines=limit),
                  render=lambda moved: MovementsOut(
@@ -95,12 +95,12 @@ def get_movement(movement_id: MovementId,
 
 
 @router.post("/{movement_id}/reverse", status_code=201, response_model=MovementOut)
-def reverse_movement(movement_id: MovementId, body: ReverseIn,
+async def reverse_movement(movement_id: MovementId, body: ReverseIn,
                      call: Annotated[Call, call_for(Permission.MOVEMENTS_REVERSE)],
                      owner: Owner = None) -> Response:
     """Post a movement, dated now, that undoes this one (each movement is reversed once)."""
     who = call.principal.owner_for(owner)
-    return write(call, action="movements.reverse", owner=who, target=str(movement_id), body=body,
+    return await write(call, action="movements.reverse", owner=who, target=str(movement_id), body=body,
                  run=lambda uow: movements.reverse(uow, movement_id=movement_id,
                                                    reason=body.reason, owner=who),
                  render=lambda moved: MovementOut.of(moved, costs=call.costs))

@@ -24,8 +24,8 @@ def list_owners(call: Annotated[Call, call_for(Permission.OWNERS_READ)]) -> list
 
 
 @router.post("", status_code=201, response_model=OwnerOut)
-def add_owner(body: OwnerIn, call: Annotated[Call, call_for(Permission.OWNERS_WRITE)]) -> Response:
+async def add_owner(body: OwnerIn, call: Annotated[Call, call_for(Permission.OWNERS_WRITE)]) -> Response:
     """Create an owner."""
-    return write(call, action="owners.add", owner=None, target=body.code, body=body,
+    return await write(call, action="owners.add", owner=None, target=body.code, body=body,
                  run=lambda uow: catalog.add_owner(uow, code=body.code, name=body.name),
                  render=lambda code: OwnerOut(code=code, name=body.name or code))

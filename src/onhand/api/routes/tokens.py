@@ -31,9 +31,9 @@ def list_tokens(call: Annotated[Call, call_for(USERS)], cursor: str | None = Non
 
 
 @router.post("", status_code=201, response_model=TokenCreated)
-def create_token(body: TokenIn, call: Annotated[Call, call_for(USERS)]) -> Response:
+async def create_token(body: TokenIn, call: Annotated[Call, call_for(USERS)]) -> Response:
     """Create a token; its secret is in this response only (never stored, never replayed)."""
-    return write(call, action="tokens.create", owner=body.owner, target=body.name, body=body,
+    return await write(call, action="tokens.create", owner=body.owner, target=body.name, body=body,
                  run=lambda uow: access.create_token(uow, name=body.name, role=body.role,
                                                      owner=body.owner,
                                                      expires_at=body.expires_at),
@@ -43,9 +43,9 @@ def create_token(body: TokenIn, call: Annotated[Call, call_for(USERS)]) -> Respo
 
 
 @router.post("/{token_id}/revoke", response_model=TokenOut)
-def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31)],
+async def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31)],
                  call: Annotated[Call, call_for(USERS)]) -> Response:
     """Revoke a token: it stops authenticating at once."""
-    return write(call, action="tokens.revoke", owner=None, target=str(token_id), status=200,
+    return await write(call, action="tokens.revoke", owner=None, target=str(token_id), status=200,
                  run=lambda uow: access.revoke_token(uow, token_id=token_id),
                  render=TokenOut.of)
