@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+try:
+    import fcntl
+except ImportError:  # Windows: writers of other processes meet SQLite's busy timeout only
+    fcntl = None  # type: ignore[assignment]
+
+import os
+import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -12,6 +20,49 @@ from onhand.config import Settings
 from onhand.errors import InvalidInput
 
 WRITE = "onhand_write"
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
+
+
+class WriterLock:
+    """Makes SQLite writers take turns in a queue instead of polling for the write lock.
+
+    SQLite lets one writer in at a time; the others retry in its busy handler, sleeping in
+    growing steps (up to 100 ms), which gives concurrent writers second-long tails. Writers
+    of this engine first take a lock that wakes the next one the moment it is free: a
+    thread lock within the process, and ``flock`` on a file beside the database across
+    processes (released by the kernel if a process dies). Other programs still meet
+    SQLite's own lock and busy timeout.
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.Lock()
+        self._path = f"{database}-writer.lock" if database and fcntl is not None else None
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Wait for this writer's turn."""
+        self._threads.acquire()
+        try:
+            if self._path is not None and fcntl is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        """Let the next writer in."""
+        try:
+            if self._fd is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def writer_lock(engine: Engine) -> WriterLock | None:
+    """Return the lock writers of a SQLite ``engine`` take turns on (None for PostgreSQL)."""
+    return _WRITER_LOCKS.get(engine)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -24,6 +75,11 @@ def make_engine(settings: Settings) -> Engine:
             engine = create_engine(url, connect_args={"check_same_thread": False},
                                    pool_size=10, max_overflow=30)
             _tune_sqlite(engine, settings)
+            database = engine.url.database
+            on_disk = bool(database) and database != ":memory:" and not str(database).startswith(
+                "file:")
+            _WRITER_LOCKS[engine] = WriterLock(os.path.abspath(database)
+                                               if on_disk and database else None)
             return engine
         if not url.startswith("postgresql+psycopg"):
             raise ArgumentError("only sqlite:/// and postgresql+psycopg:// URLs are supported")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 
 from onhand.db.access import AccessStore
 from onhand.db.catalog import Catalog
-from onhand.db.engine import WRITE
+from onhand.db.engine import WRITE, writer_lock
 from onhand.db.queries import Queries
 from onhand.db.repository import Repository
 from onhand.errors import Conflict, InvalidInput, OnhandError, StorageError
@@ -35,11 +35,16 @@ class UnitOfWork:
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
         self._depth = 0
+        self._turn = writer_lock(engine) if write else None
+        self._waiting = False
 
     def __enter__(self) -> UnitOfWork:
         self._depth += 1
         if self._depth > 1:
             return self
+        if self._turn is not None:
+            self._turn.acquire()  # SQLite: writers queue here rather than poll for the lock
+            self._waiting = True
         options: dict[str, Any] = {WRITE: self.write}
         if not self.write and self.engine.dialect.name == "postgresql":
             # a read of several statements (stock as of a time, verify) sees one snapshot
@@ -96,10 +101,15 @@ class UnitOfWork:
 
     def _close(self) -> None:
         self._depth = 0
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
-        self._tx = None
+        try:
+            if self._conn is not None:
+                self._conn.close()
+        finally:
+            self._conn = None
+            self._tx = None
+            if self._waiting and self._turn is not None:
+                self._waiting = False
+                self._turn.release()
 
 
 def translated(error: DBAPIError) -> OnhandError:

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["health"])
 
 
 @router.get("/health")
-def health() -> Health:
+async def health() -> Health:
     """The process answers (a load balancer's liveness probe)."""
     return Health(status="ok")
 
