@@ -13,6 +13,7 @@ import re
 import uuid
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -29,6 +30,7 @@ from onhand.api.routes import tokens as token_routes
 from onhand.api.routes import users as user_routes
 from onhand.api.schemas import Problem
 from onhand.config import Settings
+from onhand.db.engine import POOL_SIZE
 from onhand.errors import InvalidInput, OnhandError, PayloadTooLarge, Throttled
 
 log = logging.getLogger("onhand.api")
@@ -61,8 +63,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.router.add_event_handler("startup", _limit_threads)
     app.router.add_event_handler("shutdown", api.close)
     return app
+
+
+async def _limit_threads() -> None:
+    """Run at most as many blocking requests at once as the pool keeps connections."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

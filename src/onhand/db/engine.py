@@ -20,6 +20,7 @@ from onhand.config import Settings
 from onhand.errors import InvalidInput
 
 WRITE = "onhand_write"
+POOL_SIZE = 20  # connections kept open; the API runs at most this many requests in threads
 _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
 
 
@@ -73,7 +74,7 @@ def make_engine(settings: Settings) -> Engine:
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"check_same_thread": False},
-                                   pool_size=10, max_overflow=30)
+                                   pool_size=POOL_SIZE, max_overflow=10)
             _tune_sqlite(engine, settings)
             database = engine.url.database
             on_disk = bool(database) and database != ":memory:" and not str(database).startswith(
@@ -83,7 +84,9 @@ def make_engine(settings: Settings) -> Engine:
             return engine
         if not url.startswith("postgresql+psycopg"):
             raise ArgumentError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
-        return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
+        # as many pooled connections as the API has threads (THREADS), so a burst reuses
+        # connections instead of opening and closing overflow ones
+        return create_engine(url, pool_size=POOL_SIZE, max_overflow=10, pool_recycle=3600)
     except (ArgumentError, NoSuchModuleError) as error:
         raise InvalidInput(f"database_url {_hide_password(url)!r} is not usable: "
                            f"{str(error).splitlines()[0]}", field="database_url") from None
