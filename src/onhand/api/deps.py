@@ -78,6 +78,7 @@ class Api:
         """Finish the queued writes and release the database."""
         if self.group is not None:
             self.group.close()
+        self.tokens.close()
         self.inventory.close()
 
     def throttle(self, limiter: RateLimiter, who: str, what: str) -> None:

@@ -189,6 +189,16 @@ class TokenReader:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Give back every connection this reader holds (before the engine is disposed)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+        self._local = threading.local()
 
     def token_row(self, token_id: int) -> TokenRow | None:
         """Return the token (joined with its user's role, scope and state), or None."""
@@ -200,6 +210,9 @@ class TokenReader:
         except Exception as error:
             self._local.connection = None
             if connection is not None:
+                with self._lock:
+                    if connection in self._opened:
+                        self._opened.remove(connection)
                 connection.invalidate()
             raise StorageError(f"cannot read the token ({type(error).__name__}: {error})",
                                reason=str(error)) from error
@@ -213,6 +226,8 @@ class TokenReader:
         connection = self.engine.raw_connection()
         if self.engine.dialect.name == "postgresql":
             connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+        with self._lock:
+            self._opened.append(connection)
         return connection
 
 
