@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -36,6 +37,15 @@ class Queries:
     def movement_row(self, movement_id: int) -> Row[Any] | None:
         """Return the stored row of one movement."""
         return self.conn.execute(select(movements).where(movements.c.id == movement_id)).first()
+
+    def last_unit_cost(self, item_id: int) -> Decimal | None:
+        """Return the unit cost of the item's latest receipt that had one (reversals aside)."""
+        row = self.conn.execute(
+            select(movements.c.unit_cost)
+            .where(movements.c.item_id == item_id, movements.c.kind == "receipt",
+                   movements.c.unit_cost.is_not(None), movements.c.reverses.is_(None))
+            .order_by(movements.c.occurred_at.desc(), movements.c.id.desc()).limit(1)).first()
+        return None if row is None else Decimal(row.unit_cost)
 
     def shipped_units(self, shipment_id: int) -> int:
         """Return how many units (scaled) a shipment shipped."""

@@ -161,6 +161,9 @@ def check_text(value: object, field: str, *, required: bool = False) -> str | No
     return value.strip()
 
 
+LAST_COST = "last"  # a receipt's unit_cost: the item's last receipt cost (none if it has none)
+
+
 def check_unit_cost(value: object, kind: str) -> Decimal | None:
     """Return a unit cost as a non-negative Decimal, or raise; only inbound kinds take one."""
     if value is None:

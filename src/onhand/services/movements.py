@@ -20,6 +20,7 @@ from onhand.db.repository import BalanceDelta, BalanceKey, ItemState
 from onhand.db.uow import UnitOfWork
 from onhand.domain.movements import (
     GENESIS,
+    LAST_COST,
     NEEDS_REASON,
     Movement,
     MovementRequest,
@@ -217,7 +218,9 @@ def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
         lot=check_text(request.lot, "lot") or "",
         reference=check_text(request.reference, "reference"),
         reason=check_text(request.reason, "reason", required=request.kind in NEEDS_REASON),
-        unit_cost=check_unit_cost(request.unit_cost, request.kind),
+        unit_cost=(uow.queries.last_unit_cost(item.id) if request.unit_cost == LAST_COST
+                   and request.kind == "receipt"
+                   else check_unit_cost(request.unit_cost, request.kind)),
         occurred_at=occurred_at, shipment_id=_check_return(uow, request, item),
     )
 
