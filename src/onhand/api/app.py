@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from dataclasses import fields
 from typing import Any
 
 import anyio.to_thread
@@ -43,6 +44,9 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
                          (413, "Too large"), (422, "Invalid input"), (429, "Too many requests"),
                          (503, "The database failed"))
 }
+# routes anyone may call: no 401 or 403 (login's wrong password is its own 401)
+OPEN_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: PROBLEMS[status] for status in (401, 413, 422, 429, 503)}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -54,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="A perpetual inventory: an exact, append-only stock ledger.")
     app.state.api = api = Api(inventory)
     for module in ROUTERS:
-        app.include_router(module.router, responses=PROBLEMS)
+        app.include_router(module.router,
+                           responses=OPEN_PROBLEMS if module in (health, auth) else PROBLEMS)
     _handle_errors(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RequestId)
@@ -94,9 +99,8 @@ def app_from_env() -> FastAPI:
 
 
 def _others(settings: Settings) -> dict[str, Any]:
-    return {"sqlite_synchronous": settings.sqlite_synchronous,
-            "busy_timeout_ms": settings.busy_timeout_ms,
-            "max_batch_lines": settings.max_batch_lines}
+    return {spec.name: getattr(settings, spec.name) for spec in fields(settings)
+            if spec.name != "database_url"}
 
 
 class RequestId:
@@ -146,6 +150,8 @@ def _handle_errors(app: FastAPI) -> None:
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
+        if error.status_code == 400:  # FastAPI could not decode the body (not UTF-8)
+            return _problem(InvalidInput("the body is not valid JSON", field="body"), request)
         title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
         body = {"type": "about:blank", "title": title, "status": error.status_code,
                 "detail": str(error.detail), "instance": request.url.path}
@@ -186,8 +192,7 @@ def _validation_error(error: RequestValidationError) -> InvalidInput:
         line = int(where[1]) + 1
         where = where[2:]
     field = ".".join(where) or "body"
-    reason = (NUMBER if kind == "string_pattern_mismatch" and where[-1:] in (["qty"], ["unit_cost"])
-              else first.get("msg", "invalid"))
+    reason = NUMBER if where[-1:] in (["qty"], ["unit_cost"]) else first.get("msg", "invalid")
     message = f"{field}: {reason}"
     failure = InvalidInput(message, field=field)
     if line is not None:
@@ -211,16 +216,23 @@ class BodyLimit:
             await _refuse(scope, send, PayloadTooLarge(int(declared), self.limit))
             return
         seen = 0
+        refused = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise PayloadTooLarge(seen, self.limit)
+            if seen > self.limit and not refused:
+                refused = True  # answer 413 now; the app sees the client gone
+                await _refuse(scope, send, PayloadTooLarge(seen, self.limit))
+                return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def unless_refused(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counted, unless_refused)
 
 
 async def _refuse(scope: Scope, send: Send, error: OnhandError) -> None:

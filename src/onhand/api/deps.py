@@ -81,10 +81,12 @@ class Api:
         self.tokens.close()
         self.inventory.close()
 
-    def throttle(self, limiter: RateLimiter, who: str, what: str) -> None:
-        """Raise ``Throttled`` when ``who`` is over ``limiter``'s rate (counted per worker)."""
+    def throttle(self, limiter: RateLimiter, who: str, what: str, *, spend: bool = True) -> None:
+        """Raise ``Throttled`` when ``who`` is over ``limiter``'s rate (counted per worker);
+        with ``spend``, count this request."""
         with self._lock:
-            wait = limiter.take(who, time.monotonic_ns())
+            now = time.monotonic_ns()
+            wait = limiter.take(who, now) if spend else limiter.wait(who, now)
         if wait:
             raise Throttled(f"too many {what}; retry in {wait} s", retry_after=wait)
 
@@ -113,7 +115,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", max_length=200,
+    alias="Idempotency-Key", min_length=1, max_length=200,
     description="A retry with the same key gets the first response and writes nothing.")]
 
 
@@ -143,22 +145,36 @@ def call_for(permission: Permission) -> Any:
     less than a hop to a thread and back.
     """
 
-    async def build(request: Request, credentials: Credentials = None,
-                    key: IdempotencyKey = None) -> Call:
-        api = get_api(request)
-        if credentials is None:
-            raise NotAuthenticated("a bearer token is required (Authorization: Bearer <token>)",
-                                   field="Authorization")
-        principal = access.authenticate(api.tokens, credentials.credentials)
-        request.state.principal = principal
-        api.throttle(api.requests, principal.actor, "requests")
-        principal.require(permission)
-        if key is not None and (not key.strip() or not key.isprintable()):
-            raise InvalidInput("Idempotency-Key must be 1 to 200 printable characters",
-                               field="Idempotency-Key")
-        return Call(api=api, principal=principal, request=request, key=key)
+    async def build(request: Request, credentials: Credentials = None) -> Call:
+        return _call(request, credentials, permission, None)
 
     return Depends(build)
+
+
+def writer_for(permission: Permission) -> Any:
+    """Return a dependency like :func:`call_for`'s, for a write: it reads ``Idempotency-Key``."""
+
+    async def build(request: Request, credentials: Credentials = None,
+                    key: IdempotencyKey = None) -> Call:
+        return _call(request, credentials, permission, key)
+
+    return Depends(build)
+
+
+def _call(request: Request, credentials: HTTPAuthorizationCredentials | None,
+          permission: Permission, key: str | None) -> Call:
+    api = get_api(request)
+    if credentials is None:
+        raise NotAuthenticated("a bearer token is required (Authorization: Bearer <token>)",
+                               field="Authorization")
+    principal = access.authenticate(api.tokens, credentials.credentials)
+    request.state.principal = principal
+    api.throttle(api.requests, principal.actor, "requests")
+    principal.require(permission)
+    if key is not None and (not key.strip() or not key.isprintable()):
+        raise InvalidInput("Idempotency-Key must be 1 to 200 printable characters",
+                           field="Idempotency-Key")
+    return Call(api=api, principal=principal, request=request, key=key)
 
 
 async def write(call: Call, *, action: str, owner: str | None, run: Callable[[UnitOfWork], R],
@@ -259,14 +275,20 @@ def encode_cursor(position: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(text).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    """Return the position a cursor stands for (None for the first page)."""
+def decode_cursor(cursor: str | None, **shape: type) -> dict[str, Any] | None:
+    """Return the position a cursor stands for (None for the first page).
+
+    ``shape`` names each field and its type; a cursor of another shape was not given out
+    by this server (or not for this list) and is refused, naming ``cursor``.
+    """
     if cursor is None:
         return None
     try:
         position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError):
         position = None
-    if not isinstance(position, dict):
-        raise InvalidInput("cursor is not one this server gave out", field="cursor")
+    if not isinstance(position, dict) or set(position) != set(shape) or any(
+            type(position[name]) is not kind for name, kind in shape.items()):
+        raise InvalidInput("cursor is not one this server gave out for this list",
+                           field="cursor")
     return position

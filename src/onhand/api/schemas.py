@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from onhand.domain.access import AuditEntry, Role, TokenInfo, User
 from onhand.domain.items import Item
@@ -33,7 +33,7 @@ class Reply(BaseModel):
 
 
 class OwnerIn(Request):
-    code: Code
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     name: Text | None = None
 
 
@@ -93,7 +93,7 @@ class MovementIn(Request):
 
     kind: Kind
     sku: Code
-    qty: Number | int
+    qty: Number | StrictInt  # never a bool, never a float (1.5, or 2.0000000000000001)
     location: Annotated[str, StringConstraints(max_length=600)] | None = None
     source: Annotated[str, StringConstraints(max_length=600)] | None = None
     target: Annotated[str, StringConstraints(max_length=600)] | None = None
@@ -114,7 +114,7 @@ class MovementIn(Request):
 
 
 class BatchIn(Request):
-    lines: list[MovementIn]
+    lines: Annotated[list[MovementIn], Field(min_length=1)]
 
 
 class ReverseIn(Request):
@@ -179,8 +179,8 @@ class StockOut(Reply):
 
 
 class UserIn(Request):
-    username: Code
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$")]
+    password: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
     role: Role
     owner: Code | None = None
 

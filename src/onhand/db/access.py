@@ -226,6 +226,7 @@ class TokenReader:
         connection = self.engine.raw_connection()
         if self.engine.dialect.name == "postgresql":
             connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+        connection.detach()  # the reader's own, never back in the pool: it is in autocommit
         with self._lock:
             self._opened.append(connection)
         return connection

@@ -18,6 +18,12 @@ class RateLimiter:
         self.capacity = per_minute * MINUTE_NS
         self._buckets: dict[str, tuple[int, int]] = {}  # caller -> (level, at ns)
 
+    def wait(self, caller: str, now_ns: int) -> int:
+        """Return 0 when ``caller`` may go on now, or the seconds to wait; spend nothing."""
+        level, at = self._buckets.get(caller, (self.capacity, now_ns))
+        level = min(self.capacity, level + max(0, now_ns - at) * self.per_minute)
+        return 0 if level >= MINUTE_NS else -(-(MINUTE_NS - level) // (self.per_minute * 10**9))
+
     def take(self, caller: str, now_ns: int) -> int:
         """Spend one request of ``caller``'s; return 0, or the seconds to wait before retrying."""
         level, at = self._buckets.get(caller, (self.capacity, now_ns))

@@ -8,6 +8,8 @@ from onhand.db.uow import UnitOfWork
 from onhand.domain.access import AuditEntry
 from onhand.errors import InvalidInput
 
+MAX_ENTRIES = 10_000  # one read
+
 
 def record(uow: UnitOfWork, entry: AuditEntry) -> None:
     """Append ``entry``; inside an adapter's unit, so it commits with the write it records."""
@@ -24,8 +26,9 @@ def entries(uow: UnitOfWork, *, owner: str | None = None, actor: str | None = No
             limit: int = 100) -> list[AuditEntry]:
     """Return audit entries oldest first (after ``after_id``), filtered by owner, actor, action
     and time (``since`` inclusive, ``until`` exclusive)."""
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be between 1 and 1000", field="limit", value=limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_ENTRIES:
+        raise InvalidInput(f"limit must be an integer from 1 to {MAX_ENTRIES}", field="limit",
+                           value=limit)
     with uow:
         owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
         return uow.access.audit(owner_id=owner_id, actor=actor, action=action, since=since,

@@ -22,14 +22,14 @@ def list_audit(call: Annotated[Call, call_for(Permission.AUDIT_READ)],
                since: Time = None, until: Time = None, cursor: str | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[AuditOut]:
     """Audit entries oldest first, filtered by owner, actor, action and time."""
-    position = decode_cursor(cursor)
+    position = decode_cursor(cursor, id=int)
     scope = call.principal.owner
     found = audit.entries(
         call.uow(write=False), owner=owner if scope is None else call.principal.owner_for(owner),
         actor=actor, action=action,
         since=None if since is None else parse_time(since, field="since", start_of_day=True),
         until=None if until is None else parse_time(until, field="until"),
-        after_id=None if position is None else int(position.get("id", 0)), limit=limit + 1)
+        after_id=None if position is None else position["id"], limit=limit + 1)
     page = found[:limit]
     return Page[AuditOut](items=[AuditOut.of(entry) for entry in page],
                           next_cursor=encode_cursor({"id": page[-1].id})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from onhand.api.deps import Api, get_api
 from onhand.api.schemas import LoginIn, SessionOut
+from onhand.errors import NotAuthenticated
 from onhand.services import access
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -18,10 +19,15 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
                                   429: {"description": "Too many attempts"}})
 def login(body: LoginIn, request: Request, api: Annotated[Api, Depends(get_api)]) -> SessionOut:
     """Return a session token for a user (``Authorization: Bearer <token>``), throttled."""
-    address = request.client.host if request.client else "?"
-    api.throttle(api.logins, f"{body.username}@{address}", "login attempts")
-    session, token = access.login(api.uow(), username=body.username, password=body.password,
-                                  ttl=timedelta(minutes=api.settings.session_minutes))
+    who = f"{body.username}@{request.client.host if request.client else '?'}"
+    api.throttle(api.logins, who, "failed logins", spend=False)
+    try:
+        session, token = access.login(api.uow(), username=body.username,
+                                      password=body.password,
+                                      ttl=timedelta(minutes=api.settings.session_minutes))
+    except NotAuthenticated:
+        api.throttle(api.logins, who, "failed logins")  # only failures count
+        raise
     assert session.expires_at is not None and session.role is not None
     return SessionOut(token=token, expires_at=session.expires_at, username=body.username,
                       role=session.role)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
 from onhand.api.schemas import ItemIn, ItemOut, Page
 from onhand.domain.access import Permission
 from onhand.domain.items import Item
@@ -23,9 +23,9 @@ def list_items(call: Annotated[Call, call_for(Permission.CATALOG_READ)], owner: 
                cursor: str | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[ItemOut]:
     """An owner's items, ordered by SKU, one page at a time."""
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, sku=str)
     found = catalog.list_items(call.uow(write=False), owner=call.principal.owner_for(owner),
-                               after=None if after is None else str(after.get("sku")),
+                               after=None if after is None else after["sku"],
                                limit=limit + 1)
     more = len(found) > limit
     page = found[:limit]
@@ -42,7 +42,7 @@ def get_item(sku: str, call: Annotated[Call, call_for(Permission.CATALOG_READ)],
 
 
 @router.post("", status_code=201, response_model=ItemOut)
-async def add_item(body: ItemIn, call: Annotated[Call, call_for(Permission.CATALOG_WRITE)],
+async def add_item(body: ItemIn, call: Annotated[Call, writer_for(Permission.CATALOG_WRITE)],
              owner: Owner = None) -> Response:
     """Create an item; its SKU is unique per owner."""
     who = call.principal.owner_for(owner)

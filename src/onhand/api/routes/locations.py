@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
 from onhand.api.schemas import LocationIn, LocationOut, Page
 from onhand.domain.access import Permission
 from onhand.services import catalog
@@ -20,9 +20,9 @@ def list_locations(call: Annotated[Call, call_for(Permission.LOCATIONS_READ)],
                    cursor: str | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[LocationOut]:
     """Every location, ordered by path, one page at a time."""
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, path=str)
     rows = [row for row in catalog.list_locations(call.uow(write=False))
-            if after is None or row[0] > str(after.get("path"))]
+            if after is None or row[0] > after["path"]]
     page = rows[:limit]
     return Page[LocationOut](
         items=[LocationOut(path=path, kind=kind, name=name) for path, kind, name in page],
@@ -31,7 +31,7 @@ def list_locations(call: Annotated[Call, call_for(Permission.LOCATIONS_READ)],
 
 @router.post("", status_code=201, response_model=LocationOut)
 async def add_location(body: LocationIn,
-                 call: Annotated[Call, call_for(Permission.LOCATIONS_WRITE)]) -> Response:
+                 call: Annotated[Call, writer_for(Permission.LOCATIONS_WRITE)]) -> Response:
     """Create an internal location; its parent must exist (``WH1`` before ``WH1/A-01``)."""
     return await write(call, action="locations.add", owner=None, target=body.path, body=body,
                  run=lambda uow: catalog.add_location(uow, path=body.path, name=body.name),

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
 from onhand.api.schemas import BatchIn, MovementIn, MovementOut, MovementsOut, Page, ReverseIn
 from onhand.domain.access import Permission
 from onhand.domain.movements import LAST_COST, MovementRequest
@@ -32,7 +32,7 @@ def _request(call: Call, line: MovementIn, owner: str) -> MovementRequest:
 
 
 @router.post("", status_code=201, response_model=MovementOut)
-async def post_movement(body: MovementIn, call: Annotated[Call, call_for(POST)],
+async def post_movement(body: MovementIn, call: Annotated[Call, writer_for(POST)],
                   owner: Owner = None) -> Response:
     """Post one movement (a receipt, shipment, return, adjustment, scrap, transfer or count)."""
     who = call.principal.owner_for(owner)
@@ -44,7 +44,7 @@ async def post_movement(body: MovementIn, call: Annotated[Call, call_for(POST)],
 
 @router.post("/batch", status_code=201, response_model=MovementsOut,
              responses={413: {"description": "More lines than the server accepts"}})
-async def post_batch(body: BatchIn, call: Annotated[Call, call_for(POST)],
+async def post_batch(body: BatchIn, call: Annotated[Call, writer_for(POST)],
                owner: Owner = None) -> Response:
     """Post many movements at once, all or nothing; an error names its 1-based ``line``."""
     limit = call.api.settings.api_batch_lines
@@ -70,10 +70,10 @@ def list_movements(call: Annotated[Call, call_for(Permission.MOVEMENTS_READ)],
                    since: Time = None, until: Time = None, cursor: str | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[MovementOut]:
     """Movements oldest first (by ``occurred_at``), filtered, one page at a time."""
-    position = decode_cursor(cursor)
+    position = decode_cursor(cursor, at=str, id=int)
     after = None
     if position is not None:
-        after = (parse_time(str(position.get("at")), field="cursor"), int(position.get("id", 0)))
+        after = (parse_time(position["at"], field="cursor"), position["id"])
     found = stock.history(
         call.uow(write=False), sku=sku, owner=call.principal.owner_for(owner), location=location,
         since=None if since is None else parse_time(since, field="since", start_of_day=True),
@@ -99,7 +99,7 @@ def get_movement(movement_id: MovementId,
 
 @router.post("/{movement_id}/reverse", status_code=201, response_model=MovementOut)
 async def reverse_movement(movement_id: MovementId, body: ReverseIn,
-                     call: Annotated[Call, call_for(Permission.MOVEMENTS_REVERSE)],
+                     call: Annotated[Call, writer_for(Permission.MOVEMENTS_REVERSE)],
                      owner: Owner = None) -> Response:
     """Post a movement, dated now, that undoes this one (each movement is reversed once)."""
     who = call.principal.owner_for(owner)

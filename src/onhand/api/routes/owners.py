@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, write
+from onhand.api.deps import Call, call_for, write, writer_for
 from onhand.api.schemas import OwnerIn, OwnerOut
 from onhand.domain.access import Permission
 from onhand.services import catalog
@@ -24,7 +24,7 @@ def list_owners(call: Annotated[Call, call_for(Permission.OWNERS_READ)]) -> list
 
 
 @router.post("", status_code=201, response_model=OwnerOut)
-async def add_owner(body: OwnerIn, call: Annotated[Call, call_for(Permission.OWNERS_WRITE)]) -> Response:
+async def add_owner(body: OwnerIn, call: Annotated[Call, writer_for(Permission.OWNERS_WRITE)]) -> Response:
     """Create an owner."""
     return await write(call, action="owners.add", owner=None, target=body.code, body=body,
                  run=lambda uow: catalog.add_owner(uow, code=body.code, name=body.name),

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
 from onhand.api.schemas import Page, TokenCreated, TokenIn, TokenOut
 from onhand.domain.access import Permission
 from onhand.services import access
@@ -21,9 +21,9 @@ NOT_KEPT = "(shown once, in the first response; a replay does not repeat it)"
 def list_tokens(call: Annotated[Call, call_for(USERS)], cursor: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[TokenOut]:
     """Every API token, oldest first (never their secrets)."""
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, id=int)
     rows = [token for token in access.tokens(call.uow(write=False))
-            if after is None or token.id > int(after.get("id", 0))]
+            if after is None or token.id > after["id"]]
     page = rows[:limit]
     return Page[TokenOut](items=[TokenOut.of(token) for token in page],
                           next_cursor=encode_cursor({"id": page[-1].id})
@@ -31,7 +31,7 @@ def list_tokens(call: Annotated[Call, call_for(USERS)], cursor: str | None = Non
 
 
 @router.post("", status_code=201, response_model=TokenCreated)
-async def create_token(body: TokenIn, call: Annotated[Call, call_for(USERS)]) -> Response:
+async def create_token(body: TokenIn, call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Create a token; its secret is in this response only (never stored, never replayed)."""
     return await write(call, action="tokens.create", owner=body.owner, target=body.name, body=body,
                  run=lambda uow: access.create_token(uow, name=body.name, role=body.role,
@@ -44,7 +44,7 @@ async def create_token(body: TokenIn, call: Annotated[Call, call_for(USERS)]) ->
 
 @router.post("/{token_id}/revoke", response_model=TokenOut)
 async def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31)],
-                 call: Annotated[Call, call_for(USERS)]) -> Response:
+                 call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Revoke a token: it stops authenticating at once."""
     return await write(call, action="tokens.revoke", owner=None, target=str(token_id), status=200,
                  run=lambda uow: access.revoke_token(uow, token_id=token_id),

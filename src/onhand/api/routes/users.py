@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
 from onhand.api.schemas import Page, UserIn, UserOut
 from onhand.domain.access import Permission
 from onhand.services import access
@@ -20,9 +20,9 @@ USERS = Permission.USERS
 def list_users(call: Annotated[Call, call_for(USERS)], cursor: str | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[UserOut]:
     """Every user, ordered by name."""
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, username=str)
     rows = [user for user in access.users(call.uow(write=False))
-            if after is None or user.username > str(after.get("username"))]
+            if after is None or user.username > after["username"]]
     page = rows[:limit]
     return Page[UserOut](items=[UserOut.of(user) for user in page],
                          next_cursor=encode_cursor({"username": page[-1].username})
@@ -30,7 +30,7 @@ def list_users(call: Annotated[Call, call_for(USERS)], cursor: str | None = None
 
 
 @router.post("", status_code=201, response_model=UserOut)
-async def add_user(body: UserIn, call: Annotated[Call, call_for(USERS)]) -> Response:
+async def add_user(body: UserIn, call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Create a user (the password is hashed with argon2id and never shown again)."""
     return await write(call, action="users.add", owner=body.owner, target=body.username, body=body,
                  run=lambda uow: access.add_user(uow, username=body.username,
@@ -40,7 +40,7 @@ async def add_user(body: UserIn, call: Annotated[Call, call_for(USERS)]) -> Resp
 
 
 @router.post("/{username}/disable", response_model=UserOut)
-async def disable_user(username: str, call: Annotated[Call, call_for(USERS)]) -> Response:
+async def disable_user(username: str, call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Disable a user; their sessions end at once."""
     return await write(call, action="users.disable", owner=None, target=username, status=200,
                  run=lambda uow: access.set_disabled(uow, username=username, disabled=True),
@@ -48,7 +48,7 @@ async def disable_user(username: str, call: Annotated[Call, call_for(USERS)]) ->
 
 
 @router.post("/{username}/enable", response_model=UserOut)
-async def enable_user(username: str, call: Annotated[Call, call_for(USERS)]) -> Response:
+async def enable_user(username: str, call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Enable a disabled user again."""
     return await write(call, action="users.enable", owner=None, target=username, status=200,
                  run=lambda uow: access.set_disabled(uow, username=username, disabled=False),
