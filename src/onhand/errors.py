@@ -176,10 +176,10 @@ class PayloadTooLarge(InvalidInput):
 class IdempotencyConflict(InvalidInput):
     """The idempotency key was already used for a different request."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, field: str = "key") -> None:
         super().__init__(
             f"idempotency key {key!r} was already used for a different request",
-            field="key",
+            field=field,
             key=key,
         )
 
@@ -264,8 +264,8 @@ class AlreadyReversed(Conflict):
 class RequestInFlight(Conflict):
     """A request with the same idempotency key is still being processed."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__(f"a request with key {key!r} is still in flight", field="key", key=key)
+    def __init__(self, key: str, *, field: str = "key") -> None:
+        super().__init__(f"a request with key {key!r} is still in flight", field=field, key=key)
 
 
 # --- access -----------------------------------------------------------------------------------

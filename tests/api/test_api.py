@@ -90,12 +90,13 @@ def test_an_admin_creates_an_owner_and_lists_it(
                              headers=admin), 201)
 
     assert created == {"code": "globex", "name": "Globex"}
-    assert {"code": "globex", "name": "Globex"} in ok(client.get("/v1/owners", headers=admin))
+    assert {"code": "globex", "name": "Globex"} in ok(
+        client.get("/v1/owners", headers=admin))["items"]
 
 
 def test_a_scoped_caller_sees_only_its_own_owner(
         client: TestClient, tokens: dict[str, str]) -> None:
-    owners = ok(client.get("/v1/owners", headers=bearer(tokens["acme_viewer"])))
+    owners = ok(client.get("/v1/owners", headers=bearer(tokens["acme_viewer"])))["items"]
 
     assert [owner["code"] for owner in owners] == ["acme"]
 
@@ -767,7 +768,7 @@ def test_every_write_is_audited_once_with_its_action_and_target(
          "dave"),
         ("/v1/users/dave/disable", None, "users.disable", "dave"),
         ("/v1/users/dave/enable", None, "users.enable", "dave"),
-        ("/v1/tokens", {"name": "sync", "role": "viewer"}, "tokens.create", "sync"),
+        ("/v1/tokens", {"name": "sync", "role": "viewer"}, "tokens.create", None),  # its id
         (f"/v1/tokens/{token_id(tokens['viewer'])}/revoke", None, "tokens.revoke",
          str(token_id(tokens["viewer"]))),
     ]
@@ -787,6 +788,9 @@ def test_every_write_is_audited_once_with_its_action_and_target(
     assert entries[3]["movement_ids"] == [answers[3]["id"]]
     assert entries[4]["movement_ids"] == [m["id"] for m in answers[4]["movements"]]
     assert entries[5]["movement_ids"] == [answers[5]["id"]]
+    assert entries[9]["target"] == str(answers[9]["id"])  # as tokens.revoke names it
+    assert entries[9]["detail"]["name"] == "sync" and entries[9]["detail"]["role"] == "viewer"
+    assert entries[6]["detail"]["role"] == "viewer"  # what was granted
     assert all(PASSWORD not in json.dumps(entry) for entry in entries)
     assert all(answers[9]["token"] not in json.dumps(entry) for entry in entries)
 
@@ -834,7 +838,7 @@ def test_the_audit_trail_is_filtered_by_actor(
     by_alice = within(audit_entries(client, admin, actor="user:alice"), trail)
 
     assert [e["action"] for e in by_token] == ["owners.add", "items.add"]
-    assert [e["action"] for e in by_alice] == ["movements.post"]
+    assert [e["action"] for e in by_alice] == ["auth.login", "movements.post"]
 
 
 def test_the_audit_trail_is_filtered_by_action(

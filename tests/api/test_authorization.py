@@ -419,9 +419,9 @@ def test_every_route_has_a_row_and_every_row_a_route(client: TestClient) -> None
 def test_a_scoped_caller_sees_only_its_own_owner(client: TestClient,
                                                   tokens: dict[str, str]) -> None:
     assert [owner["code"] for owner in client.get(
-        "/v1/owners", headers=bearer(tokens["acme_viewer"])).json()] == ["acme"]
+        "/v1/owners", headers=bearer(tokens["acme_viewer"])).json()["items"]] == ["acme"]
     assert {"default", "acme"} <= {owner["code"] for owner in client.get(
-        "/v1/owners", headers=bearer(tokens["viewer"])).json()}
+        "/v1/owners", headers=bearer(tokens["viewer"])).json()["items"]}
 
 
 # --- operators -------------------------------------------------------------------------------

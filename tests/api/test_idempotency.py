@@ -368,7 +368,7 @@ def test_a_replayed_token_creation_does_not_repeat_the_secret_nor_make_another_t
     assert retry.status_code == 201
     replayed = retry.json()
     assert secret not in retry.text
-    assert secret.split("_")[2] not in retry.text
+    assert secret.split("_", 2)[2] not in retry.text  # the secret may itself hold "_"
     assert client.get("/v1/items", headers=bearer(replayed["token"])).status_code == 401
     assert {k: v for k, v in replayed.items() if k != "token"} == \
            {k: v for k, v in first.json().items() if k != "token"}

@@ -44,6 +44,7 @@ from onhand.inventory import Inventory
 from onhand.services import access, audit
 
 R = TypeVar("R")
+HEADER = "Idempotency-Key"
 JSON = "application/json"
 
 
@@ -61,6 +62,7 @@ class Api:
             self.settings.group_commit == "auto" and inventory.engine.dialect.name == "sqlite")
         self.group = GroupCommitter(self.uow) if grouped else None
         self.tokens = TokenReader(inventory.engine)
+        self.local = inventory.engine.dialect.name == "sqlite"
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """Return a new unit of work."""
@@ -95,7 +97,7 @@ class Api:
         """Hold ``key`` in this worker while its request runs; a second holder is in flight."""
         with self._lock:
             if (principal, key) in self._in_flight:
-                raise RequestInFlight(key)
+                raise RequestInFlight(key, field=HEADER)
             self._in_flight.add((principal, key))
         try:
             yield
@@ -146,7 +148,7 @@ def call_for(permission: Permission) -> Any:
     """
 
     async def build(request: Request, credentials: Credentials = None) -> Call:
-        return _call(request, credentials, permission, None)
+        return await _call(request, credentials, permission, None)
 
     return Depends(build)
 
@@ -156,18 +158,22 @@ def writer_for(permission: Permission) -> Any:
 
     async def build(request: Request, credentials: Credentials = None,
                     key: IdempotencyKey = None) -> Call:
-        return _call(request, credentials, permission, key)
+        return await _call(request, credentials, permission, key)
 
     return Depends(build)
 
 
-def _call(request: Request, credentials: HTTPAuthorizationCredentials | None,
-          permission: Permission, key: str | None) -> Call:
+async def _call(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                permission: Permission, key: str | None) -> Call:
     api = get_api(request)
     if credentials is None:
         raise NotAuthenticated("a bearer token is required (Authorization: Bearer <token>)",
                                field="Authorization")
-    principal = access.authenticate(api.tokens, credentials.credentials)
+    if api.local:  # SQLite: a read of one row costs less than a hop to a thread
+        principal = access.authenticate(api.tokens, credentials.credentials)
+    else:  # over the network: never block the event loop on the database
+        principal = await run_in_threadpool(access.authenticate, api.tokens,
+                                            credentials.credentials)
     request.state.principal = principal
     api.throttle(api.requests, principal.actor, "requests")
     principal.require(permission)
@@ -179,8 +185,9 @@ def _call(request: Request, credentials: HTTPAuthorizationCredentials | None,
 
 async def write(call: Call, *, action: str, owner: str | None, run: Callable[[UnitOfWork], R],
           render: Callable[[R], Reply], body: BaseModel | None = None,
-          target: str | None = None, status: int = 201,
-          stored: Callable[[Reply], Reply] | None = None, alone: bool = False) -> Response:
+          target: str | Callable[[R], str] | None = None, status: int = 201,
+          stored: Callable[[Reply], Reply] | None = None, alone: bool = False,
+          effect: Callable[[R], dict[str, Any]] | None = None) -> Response:
     """Run ``run`` in one transaction with its audit entry (and stored response), answer it.
 
     With an ``Idempotency-Key``: a stored first response is replayed (same status and
@@ -188,11 +195,11 @@ async def write(call: Call, *, action: str, owner: str | None, run: Callable[[Un
     a key whose first request is still running is ``RequestInFlight``. A failed request
     (an error) stores nothing, so its retry is evaluated afresh. ``stored`` turns the reply
     into what may be kept for replays (a token's secret is shown once, never stored).
-    ``alone``: a slow write (hashing a password) runs in its own transaction, not holding up
-    a group commit.
+    ``alone``: a write that must not wait for a group runs in its own transaction.
+    ``effect`` describes the result for the audit trail (what was granted, its id).
     """
     job = Write(call=call, action=action, owner=owner, target=target, status=status,
-                run=run, render=render, stored=stored,
+                run=run, render=render, stored=stored, effect=effect,
                 fingerprint=_fingerprint(call.request, body))
     if call.key is None:
         return await call.api.execute(job, alone=alone)
@@ -207,11 +214,12 @@ class Write(Generic[R]):
     call: Call
     action: str
     owner: str | None
-    target: str | None
+    target: str | Callable[[R], str] | None  # what it acted on, or how to name it from the result
     status: int
     run: Callable[[UnitOfWork], R]
     render: Callable[[R], Reply]
     stored: Callable[[Reply], Reply] | None
+    effect: Callable[[R], dict[str, Any]] | None
     fingerprint: str
 
     def __call__(self, uow: UnitOfWork) -> Response:
@@ -228,10 +236,12 @@ class Write(Generic[R]):
             audit.record(uow, AuditEntry(
                 at=utcnow(), actor=who, action=self.action, owner=self.owner,
                 address=call.request.client.host if call.request.client else None,
-                request_id=getattr(call.request.state, "request_id", None), target=self.target,
+                request_id=getattr(call.request.state, "request_id", None),
+                target=self.target(result) if callable(self.target) else self.target,
                 movement_ids=_movement_ids(result),
                 detail={"method": call.request.method, "path": call.request.url.path,
-                        "status": self.status, "key": key}))
+                        "status": self.status, "key": key,
+                        **(self.effect(result) if self.effect is not None else {})}))
             if key is not None:
                 kept = text if self.stored is None else self.stored(reply).model_dump_json()
                 uow.access.store_response(principal=who, key=key, fingerprint=self.fingerprint,
@@ -241,12 +251,12 @@ class Write(Generic[R]):
 
     def _first(self, uow: UnitOfWork, who: str, key: str) -> Response | None:
         if not uow.access.lock_request(who, key):
-            raise RequestInFlight(key)
+            raise RequestInFlight(key, field=HEADER)
         first = uow.access.stored_response(who, key)
         if first is None:
             return None
         if first.fingerprint != self.fingerprint:
-            raise IdempotencyConflict(key)
+            raise IdempotencyConflict(key, field=HEADER)
         return Response(first.body, first.status, media_type=JSON,
                         headers={"Idempotency-Replayed": "true"})
 
@@ -284,8 +294,9 @@ def decode_cursor(cursor: str | None, **shape: type) -> dict[str, Any] | None:
     if cursor is None:
         return None
     try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
+        position = (json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+                    if len(cursor) <= 1024 else None)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         position = None
     if not isinstance(position, dict) or set(position) != set(shape) or any(
             type(position[name]) is not kind for name, kind in shape.items()):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -22,9 +24,11 @@ from onhand.cli import access
 from onhand.cli.common import inventory, settings, shown
 from onhand.db.uow import UnitOfWork
 from onhand.domain.access import Role
+from onhand.domain.times import utcnow
 from onhand.services import access as accounts
 
 DEMO_ADMIN = "admin"
+DEMO_TOKEN = "demo"
 APP = "onhand.api.app:app_from_env"
 
 
@@ -44,6 +48,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API (/v1, interactive docs at /docs) until interrupted."""
     database_url = settings(ctx).database_url
+    _check_port(host, port)  # before anything changes: a second serve must not reset the first
     with inventory(ctx) as inv:
         credentials = _demo(inv) if demo else None
         anyone = accounts.has_users(inv.unit_of_work(write=False))
@@ -70,8 +75,26 @@ def _demo(inv: onhand.Inventory) -> tuple[str, str]:
     password = secrets.token_urlsafe(12)
     with access.writing(inv) as uow:
         _admin(uow, password)
-        _, token = access.create_token(uow, name="demo", role=Role.ADMIN.value)
+        for old in accounts.tokens(uow):  # one demo token at a time
+            if old.name == DEMO_TOKEN and old.revoked_at is None:
+                accounts.revoke_token(uow, token_id=old.id)
+                access.audited(uow, "tokens.revoke", target=str(old.id), owner=None,
+                               detail={"name": old.name, "why": "a new demo token"})
+        _, token = access.create_token(uow, name=DEMO_TOKEN, role=Role.ADMIN.value,
+                                       expires_at=utcnow() + timedelta(days=30))
     return password, token
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse to go on when the address is taken (another server is running)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise onhand.Conflict(f"cannot listen on {host}:{port} ({error.strerror}); is "
+                                  "another server running? Try --port", field="port") from None
 
 
 def _build(inv: onhand.Inventory) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
-import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
@@ -164,8 +164,9 @@ class AccessStore:
         """
         if self.conn.dialect.name != "postgresql":
             return True
-        lock = zlib.crc32(f"{principal}\x00{key}".encode()) - (1 << 31)
-        return bool(self.conn.execute(text("SELECT pg_try_advisory_xact_lock(1869, :k)"),
+        digest = hashlib.blake2b(f"{principal}\x00{key}".encode(), digest_size=8).digest()
+        lock = int.from_bytes(digest, "big", signed=True)  # 64 bits: collisions unlikely
+        return bool(self.conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
                                       {"k": lock}).scalar_one())
 
     def stored_response(self, principal: str, key: str) -> Any:

@@ -9,6 +9,7 @@ except ImportError:  # Windows: writers of other processes meet SQLite's busy ti
 
 import os
 import threading
+import time
 import weakref
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from onhand.config import Settings
-from onhand.errors import InvalidInput
+from onhand.errors import InvalidInput, StorageError
 
 WRITE = "onhand_write"
 POOL_SIZE = 20  # connections kept open; the API runs at most this many requests in threads
@@ -35,22 +36,43 @@ class WriterLock:
     SQLite's own lock and busy timeout.
     """
 
-    def __init__(self, database: str | None) -> None:
+    def __init__(self, database: str | None, timeout_ms: int) -> None:
         self._threads = threading.Lock()
         self._path = f"{database}-writer.lock" if database and fcntl is not None else None
         self._fd: int | None = None
+        self._timeout = timeout_ms / 1000
 
     def acquire(self) -> None:
-        """Wait for this writer's turn."""
-        self._threads.acquire()
+        """Wait for this writer's turn, at most the busy timeout (then ``StorageError``)."""
+        deadline = time.monotonic() + self._timeout
+        if not self._threads.acquire(timeout=self._timeout):
+            raise StorageError("database is locked: another writer held it for longer than "
+                               "the busy timeout; nothing was written")
         try:
             if self._path is not None and fcntl is not None:
                 if self._fd is None:
                     self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except OSError:
+                self._lock_file(self._fd, deadline)
+        except BaseException:
             self._threads.release()
             raise
+
+    @staticmethod
+    def _lock_file(fd: int, deadline: float) -> None:
+        """Take the file lock, trying again every 0.1 to 2 ms until ``deadline``."""
+        assert fcntl is not None
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StorageError("database is locked: another process held it for "
+                                       "longer than the busy timeout; nothing was written"
+                                       ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
 
     def release(self) -> None:
         """Let the next writer in."""
@@ -79,8 +101,9 @@ def make_engine(settings: Settings) -> Engine:
             database = engine.url.database
             on_disk = bool(database) and database != ":memory:" and not str(database).startswith(
                 "file:")
-            _WRITER_LOCKS[engine] = WriterLock(os.path.abspath(database)
-                                               if on_disk and database else None)
+            _WRITER_LOCKS[engine] = WriterLock(
+                os.path.abspath(database) if on_disk and database else None,
+                settings.busy_timeout_ms)
             return engine
         if not url.startswith("postgresql+psycopg"):
             raise ArgumentError("only sqlite:/// and postgresql+psycopg:// URLs are supported")

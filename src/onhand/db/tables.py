@@ -177,7 +177,7 @@ audit_log = Table(
 # the first response to each (caller, Idempotency-Key), stored in the write's own transaction
 api_requests = Table(
     "api_requests", metadata,
-    Column("principal", String(64), primary_key=True),
+    Column("principal", String(100), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("status", Integer, nullable=False),

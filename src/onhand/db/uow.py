@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection, RootTransaction
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from onhand.db.access import AccessStore
 from onhand.db.catalog import Catalog
@@ -43,7 +43,11 @@ class UnitOfWork:
         if self._depth > 1:
             return self
         if self._turn is not None:
-            self._turn.acquire()  # SQLite: writers queue here rather than poll for the lock
+            try:
+                self._turn.acquire()  # SQLite: writers queue here rather than poll for the lock
+            except BaseException:
+                self._depth = 0
+                raise
             self._waiting = True
         options: dict[str, Any] = {WRITE: self.write}
         if not self.write and self.engine.dialect.name == "postgresql":
@@ -53,15 +57,20 @@ class UnitOfWork:
             conn = self.engine.connect().execution_options(**options)
             self._conn = conn
             self._tx = conn.begin()
-        except OperationalError as exc:
-            self._depth = 0
+        except BaseException as exc:  # never leave the writer lock or a connection behind
             self._close()
-            raise StorageError(f"cannot start a transaction: {_reason(exc)}",
-                               reason=_reason(exc)) from exc
+            if isinstance(exc, DBAPIError):
+                raise StorageError(f"cannot start a transaction: {_reason(exc)}",
+                                   reason=_reason(exc)) from exc
+            raise
         self.repo = Repository(conn)
         self.queries = Queries(conn, self.catalog)
         self.access = AccessStore(conn)
         return self
+
+    def reader(self) -> UnitOfWork:
+        """Return a read-only unit on the same database (for work before a write opens)."""
+        return UnitOfWork(self.engine, self.catalog, write=False)
 
     def commit(self) -> None:
         """Make the work durable; a failed commit is reported, never retried."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
@@ -20,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from onhand.db.access import TokenReader
 from onhand.db.uow import UnitOfWork
 from onhand.domain.access import (
+    AuditEntry,
     Principal,
     Role,
     TokenInfo,
@@ -34,6 +36,7 @@ from onhand.domain.times import utcnow
 from onhand.errors import Conflict, InvalidInput, NotAuthenticated, UnknownToken, UnknownUser
 
 PREFIX = "onh_"
+_TOKEN_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() takes "²" too
 
 
 @cache
@@ -50,10 +53,27 @@ def _decoy_hash() -> str:
 def add_user(uow: UnitOfWork, *, username: str, password: str, role: str,
              owner: str | None = None) -> User:
     """Create a user who logs in with ``password`` and acts with ``role`` (within ``owner``)."""
+    check_username(username)
+    check_scope(parse_role(role), owner)
+    return add_hashed_user(uow, username=username, password_hash=hash_password(password),
+                           role=role, owner=owner)
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of an acceptable password (slow on purpose: ~50 ms).
+
+    Hash before opening a write unit, so the work never holds the database's write lock.
+    """
+    return _hasher().hash(check_password(password))
+
+
+def add_hashed_user(uow: UnitOfWork, *, username: str, password_hash: str, role: str,
+                    owner: str | None = None) -> User:
+    """Create a user whose password was hashed with :func:`hash_password`."""
     username = check_username(username)
     checked_role = parse_role(role)
     check_scope(checked_role, owner)
-    digest = _hasher().hash(check_password(password))
+    digest = password_hash
     with uow:
         owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
         uow.access.add_user(username=username, password_hash=digest, role=checked_role.value,
@@ -150,23 +170,28 @@ def revoke_token(uow: UnitOfWork, *, token_id: int) -> TokenInfo:
     return revoked
 
 
-def login(uow: UnitOfWork, *, username: str, password: str,
-          ttl: timedelta) -> tuple[TokenInfo, str]:
+def login(uow: UnitOfWork, *, username: str, password: str, ttl: timedelta,
+          audit: AuditEntry | None = None) -> tuple[TokenInfo, str]:
     """Check a user's password and open a session; return it and its token (short-lived).
 
     A wrong name and a wrong password answer the same ``NotAuthenticated``, after the same
-    work, so a caller cannot tell which was wrong.
+    work, so a caller cannot tell which was wrong. The password is checked before the write
+    unit opens: argon2's ~50 ms never holds the write lock. ``audit`` is appended with the
+    session, in its transaction.
     """
+    with uow.reader() as reader:
+        row = reader.access.user_row(username) if isinstance(username, str) else None
+    if not _password_matches(row.password_hash if row else _decoy_hash(), password) \
+            or row is None or row.disabled:
+        raise NotAuthenticated("wrong username or password", field="password")
     with uow:
-        row = uow.access.user_row(username) if isinstance(username, str) else None
-        if not _password_matches(row.password_hash if row else _decoy_hash(), password) \
-                or row is None or row.disabled:
-            raise NotAuthenticated("wrong username or password", field="password")
         now = utcnow()
         secret = secrets.token_urlsafe(32)
         token_id = uow.access.add_token(
             kind="session", name=f"login {username}", role=None, owner_id=None,
             user_id=row.id, secret_hash=_digest(secret), created_at=now, expires_at=now + ttl)
+        if audit is not None:
+            uow.access.append_audit(audit, row.owner_id)
         uow.commit()
     info = TokenInfo(id=token_id, name=f"login {username}", kind="session", role=parse_role(row.role),
                      owner=row.owner, user=username, created_at=now, expires_at=now + ttl,
@@ -202,7 +227,7 @@ def authenticate(source: UnitOfWork | TokenReader, token: str) -> Principal:
 
 def _parse(token: str) -> tuple[int, str]:
     head, _, secret = token.removeprefix(PREFIX).partition("_")
-    if not token.startswith(PREFIX) or not head.isdigit() or not secret or len(head) > 18:
+    if not token.startswith(PREFIX) or not _TOKEN_ID.fullmatch(head) or not secret:
         raise NotAuthenticated("the token is malformed; it reads onh_<id>_<secret>")
     return int(head), secret
 

@@ -97,12 +97,13 @@ def history(uow: UnitOfWork, *, sku: str | None = None, owner: str = "default",
                                    else (after.occurred_at, after.id))
 
 
-def movement(uow: UnitOfWork, *, movement_id: int, owner: str = "default") -> Movement:
-    """Return one movement of ``owner``'s by id (another owner's is unknown)."""
+def movement(uow: UnitOfWork, *, movement_id: int, owner: str | None = "default") -> Movement:
+    """Return one movement by id: of ``owner``'s (another owner's is unknown), or any owner's
+    with ``owner=None``."""
     with uow:
-        owner_id = uow.catalog.owner_id(uow.queries.conn, owner)
+        owner_id = None if owner is None else uow.catalog.owner_id(uow.queries.conn, owner)
         row = uow.queries.movement_row(movement_id)
-        if row is None or row.owner_id != owner_id:
+        if row is None or owner_id not in (None, row.owner_id):
             raise UnknownMovement(movement_id)
         return uow.queries.to_movement(row)
 

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Request
 
 from onhand.api.deps import Api, get_api
 from onhand.api.schemas import LoginIn, SessionOut
+from onhand.domain.access import AuditEntry
+from onhand.domain.times import utcnow
 from onhand.errors import NotAuthenticated
 from onhand.services import access
 
@@ -21,9 +23,13 @@ def login(body: LoginIn, request: Request, api: Annotated[Api, Depends(get_api)]
     """Return a session token for a user (``Authorization: Bearer <token>``), throttled."""
     who = f"{body.username}@{request.client.host if request.client else '?'}"
     api.throttle(api.logins, who, "failed logins", spend=False)
+    entry = AuditEntry(at=utcnow(), actor=f"user:{body.username}", action="auth.login",
+                       address=request.client.host if request.client else None,
+                       request_id=getattr(request.state, "request_id", None),
+                       detail={"method": "POST", "path": request.url.path})
     try:
         session, token = access.login(api.uow(), username=body.username,
-                                      password=body.password,
+                                      password=body.password, audit=entry,
                                       ttl=timedelta(minutes=api.settings.session_minutes))
     except NotAuthenticated:
         api.throttle(api.logins, who, "failed logins")  # only failures count

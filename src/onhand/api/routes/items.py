@@ -43,9 +43,9 @@ def get_item(sku: str, call: Annotated[Call, call_for(Permission.CATALOG_READ)],
 
 @router.post("", status_code=201, response_model=ItemOut)
 async def add_item(body: ItemIn, call: Annotated[Call, writer_for(Permission.CATALOG_WRITE)],
-             owner: Owner = None) -> Response:
+                   owner: Owner = None) -> Response:
     """Create an item; its SKU is unique per owner."""
     who = call.principal.owner_for(owner)
     item = Item(owner=who, **{**body.model_dump(), "barcodes": tuple(body.barcodes)})
     return await write(call, action="items.add", owner=who, target=body.sku, body=body,
-                 run=lambda uow: catalog.add_item(uow, item), render=ItemOut.of)
+                       run=lambda uow: catalog.add_item(uow, item), render=ItemOut.of)

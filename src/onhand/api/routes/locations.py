@@ -31,9 +31,9 @@ def list_locations(call: Annotated[Call, call_for(Permission.LOCATIONS_READ)],
 
 @router.post("", status_code=201, response_model=LocationOut)
 async def add_location(body: LocationIn,
-                 call: Annotated[Call, writer_for(Permission.LOCATIONS_WRITE)]) -> Response:
+                       call: Annotated[Call, writer_for(Permission.LOCATIONS_WRITE)]) -> Response:
     """Create an internal location; its parent must exist (``WH1`` before ``WH1/A-01``)."""
     return await write(call, action="locations.add", owner=None, target=body.path, body=body,
-                 run=lambda uow: catalog.add_location(uow, path=body.path, name=body.name),
-                 render=lambda path: LocationOut(path=path, kind="internal",
-                                                 name=body.name or path.rsplit("/", 1)[-1]))
+                       run=lambda uow: catalog.add_location(uow, path=body.path, name=body.name),
+                       render=lambda path: LocationOut(path=path, kind="internal",
+                                                       name=body.name or path.rsplit("/", 1)[-1]))

@@ -33,19 +33,19 @@ def _request(call: Call, line: MovementIn, owner: str) -> MovementRequest:
 
 @router.post("", status_code=201, response_model=MovementOut)
 async def post_movement(body: MovementIn, call: Annotated[Call, writer_for(POST)],
-                  owner: Owner = None) -> Response:
+                        owner: Owner = None) -> Response:
     """Post one movement (a receipt, shipment, return, adjustment, scrap, transfer or count)."""
     who = call.principal.owner_for(owner)
     request = _request(call, body, who)
     return await write(call, action="movements.post", owner=who, target=body.sku, body=body,
-                 run=lambda uow: movements.post(uow, [request], owner=who, batch=False)[0],
-                 render=lambda moved: MovementOut.of(moved, costs=call.costs))
+                       run=lambda uow: movements.post(uow, [request], owner=who, batch=False)[0],
+                       render=lambda moved: MovementOut.of(moved, costs=call.costs))
 
 
 @router.post("/batch", status_code=201, response_model=MovementsOut,
              responses={413: {"description": "More lines than the server accepts"}})
 async def post_batch(body: BatchIn, call: Annotated[Call, writer_for(POST)],
-               owner: Owner = None) -> Response:
+                           owner: Owner = None) -> Response:
     """Post many movements at once, all or nothing; an error names its 1-based ``line``."""
     limit = call.api.settings.api_batch_lines
     if len(body.lines) > limit:
@@ -58,10 +58,10 @@ async def post_batch(body: BatchIn, call: Annotated[Call, writer_for(POST)],
         except OnhandError as error:
             raise error.at_line(number) from None
     return await write(call, action="movements.batch", owner=who, target=f"{len(requests)} lines",
-                 body=body, run=lambda uow: movements.post(uow, requests, owner=who,
-                                                           max_lines=limit),
-                 render=lambda moved: MovementsOut(
-                     movements=[MovementOut.of(m, costs=call.costs) for m in moved]))
+                       body=body, run=lambda uow: movements.post(uow, requests, owner=who,
+                                                                 max_lines=limit),
+                       render=lambda moved: MovementsOut(
+                           movements=[MovementOut.of(m, costs=call.costs) for m in moved]))
 
 
 @router.get("")
@@ -91,20 +91,21 @@ def list_movements(call: Annotated[Call, call_for(Permission.MOVEMENTS_READ)],
 def get_movement(movement_id: MovementId,
                  call: Annotated[Call, call_for(Permission.MOVEMENTS_READ)],
                  owner: Owner = None) -> MovementOut:
-    """One movement by id."""
+    """One movement by id (ids are unique across owners: an unscoped caller needs no owner)."""
+    unscoped = call.principal.owner is None and owner is None
     found = stock.movement(call.uow(write=False), movement_id=movement_id,
-                           owner=call.principal.owner_for(owner))
+                           owner=None if unscoped else call.principal.owner_for(owner))
     return MovementOut.of(found, costs=call.costs)
 
 
 @router.post("/{movement_id}/reverse", status_code=201, response_model=MovementOut)
 async def reverse_movement(movement_id: MovementId, body: ReverseIn,
-                     call: Annotated[Call, writer_for(Permission.MOVEMENTS_REVERSE)],
-                     owner: Owner = None) -> Response:
+                           call: Annotated[Call, writer_for(Permission.MOVEMENTS_REVERSE)],
+                           owner: Owner = None) -> Response:
     """Post a movement, dated now, that undoes this one (each movement is reversed once)."""
     who = call.principal.owner_for(owner)
     return await write(call, action="movements.reverse", owner=who, target=str(movement_id), body=body,
-                 run=lambda uow: movements.reverse(uow, movement_id=movement_id,
-                                                   reason=body.reason, owner=who),
-                 render=lambda moved: MovementOut.of(moved, costs=call.costs))
+                       run=lambda uow: movements.reverse(uow, movement_id=movement_id,
+                                                         reason=body.reason, owner=who),
+                       render=lambda moved: MovementOut.of(moved, costs=call.costs))
 

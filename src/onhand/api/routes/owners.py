@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, write, writer_for
-from onhand.api.schemas import OwnerIn, OwnerOut
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
+from onhand.api.schemas import OwnerIn, OwnerOut, Page
 from onhand.domain.access import Permission
 from onhand.services import catalog
 
@@ -16,16 +16,23 @@ router = APIRouter(prefix="/v1/owners", tags=["owners"])
 
 
 @router.get("")
-def list_owners(call: Annotated[Call, call_for(Permission.OWNERS_READ)]) -> list[OwnerOut]:
-    """Every owner the caller may see (a scoped caller: its own)."""
+def list_owners(call: Annotated[Call, call_for(Permission.OWNERS_READ)],
+                cursor: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[OwnerOut]:
+    """Every owner the caller may see (a scoped caller: its own), ordered by code."""
+    after = decode_cursor(cursor, code=str)
     scope = call.principal.owner
-    return [OwnerOut(code=code, name=name) for code, name in catalog.list_owners(call.uow(write=False))
-            if scope in (None, code)]
+    rows = [(code, name) for code, name in catalog.list_owners(call.uow(write=False))
+            if scope in (None, code) and (after is None or code > after["code"])]
+    page = rows[:limit]
+    return Page[OwnerOut](items=[OwnerOut(code=code, name=name) for code, name in page],
+                          next_cursor=encode_cursor({"code": page[-1][0]})
+                          if len(rows) > limit else None)
 
 
 @router.post("", status_code=201, response_model=OwnerOut)
 async def add_owner(body: OwnerIn, call: Annotated[Call, writer_for(Permission.OWNERS_WRITE)]) -> Response:
     """Create an owner."""
     return await write(call, action="owners.add", owner=None, target=body.code, body=body,
-                 run=lambda uow: catalog.add_owner(uow, code=body.code, name=body.name),
-                 render=lambda code: OwnerOut(code=code, name=body.name or code))
+                       run=lambda uow: catalog.add_owner(uow, code=body.code, name=body.name),
+                       render=lambda code: OwnerOut(code=code, name=body.name or code))

@@ -33,19 +33,23 @@ def list_tokens(call: Annotated[Call, call_for(USERS)], cursor: str | None = Non
 @router.post("", status_code=201, response_model=TokenCreated)
 async def create_token(body: TokenIn, call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Create a token; its secret is in this response only (never stored, never replayed)."""
-    return await write(call, action="tokens.create", owner=body.owner, target=body.name, body=body,
-                 run=lambda uow: access.create_token(uow, name=body.name, role=body.role,
-                                                     owner=body.owner,
-                                                     expires_at=body.expires_at),
-                 render=lambda made: TokenCreated(**TokenOut.of(made[0]).model_dump(),
-                                                  token=made[1]),
-                 stored=lambda reply: reply.model_copy(update={"token": NOT_KEPT}))
+    return await write(call, action="tokens.create", owner=body.owner, body=body,
+                       target=lambda made: str(made[0].id),
+                       run=lambda uow: access.create_token(uow, name=body.name, role=body.role,
+                                                           owner=body.owner,
+                                                           expires_at=body.expires_at),
+                       render=lambda made: TokenCreated(**TokenOut.of(made[0]).model_dump(),
+                                                        token=made[1]),
+                       stored=lambda reply: reply.model_copy(update={"token": NOT_KEPT}),
+                       effect=lambda made: {"name": made[0].name, "role": made[0].role,
+                                            "owner": made[0].owner,
+                                            "expires_at": made[0].expires_at})
 
 
 @router.post("/{token_id}/revoke", response_model=TokenOut)
 async def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31)],
-                 call: Annotated[Call, writer_for(USERS)]) -> Response:
+                       call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Revoke a token: it stops authenticating at once."""
     return await write(call, action="tokens.revoke", owner=None, target=str(token_id), status=200,
-                 run=lambda uow: access.revoke_token(uow, token_id=token_id),
-                 render=TokenOut.of)
+                       run=lambda uow: access.revoke_token(uow, token_id=token_id),
+                       render=TokenOut.of)

@@ -80,7 +80,7 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     op.create_table(
         "api_requests",
-        sa.Column("principal", sa.String(64), primary_key=True),
+        sa.Column("principal", sa.String(100), primary_key=True),
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("status", sa.Integer, nullable=False),
