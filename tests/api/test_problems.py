@@ -750,3 +750,22 @@ def test_disabling_the_last_admin_answers_409_and_writes_nothing(
 
     assert_problem(response, 409, username="root")
     assert written(app) == before
+
+
+def test_a_token_whose_id_has_non_ascii_digits_answers_401_not_500(client: TestClient) -> None:
+    header = "Bearer onh_\u00b2_secret".encode("latin-1")  # "²" passes str.isdigit()
+    answer = client.get("/v1/items", headers={"Authorization": header})
+
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_a_deeply_nested_cursor_answers_422_naming_cursor(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    import base64
+
+    deep = base64.urlsafe_b64encode(b"[" * 700).decode().rstrip("=")
+
+    answer = client.get("/v1/items", params={"cursor": deep}, headers=bearer(tokens["admin"]))
+
+    assert answer.status_code == 422 and answer.json()["field"] == "cursor"
