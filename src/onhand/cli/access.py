@@ -115,7 +115,12 @@ def read_password(from_stdin: bool, prompt: str = "Password") -> str:
     """Return a password from standard input's first line, or a hidden prompt asked twice."""
     if from_stdin:
         return typer.get_text_stream("stdin").readline().rstrip("\r\n")
-    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+    try:
+        return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+    except typer.Abort:  # end of input: nobody at a terminal to type it
+        raise onhand.InvalidInput("no password was typed: type it at the prompt, or pass it on "
+                                  "standard input with --password-stdin",
+                                  field="password") from None
 
 
 # --- users ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -184,52 +185,75 @@ class AccessStore:
 
 class TokenReader:
     """Reads the token behind a bearer credential, on every request, as cheaply as it can:
-    the bare driver connection of each thread, outside any transaction (each read sees
-    what is committed), with the statement compiled once."""
+    a few bare driver connections of its own (at most ``size``, shared by the threads that
+    authenticate), outside any transaction — each read sees what is committed — with the
+    statement compiled once."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, size: int = 4) -> None:
         self.engine = engine
-        self._local = threading.local()
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._opened: list[Any] = []
+        self._size = size
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Give back every connection this reader holds (before the engine is disposed)."""
+        """Close every connection this reader opened (before the engine is disposed)."""
         with self._lock:
             opened, self._opened = self._opened, []
+            self._idle = queue.SimpleQueue()
         for connection in opened:
             connection.close()
-        self._local = threading.local()
 
     def token_row(self, token_id: int) -> TokenRow | None:
         """Return the token (joined with its user's role, scope and state), or None."""
-        connection = getattr(self._local, "connection", None)
+        connection = None
         try:
-            if connection is None:
-                connection = self._local.connection = self._connect()
+            connection = self._take()
             rows = fetch_raw(connection, self.engine.dialect, _TOKEN_ROW, {"id": token_id})
         except Exception as error:
-            self._local.connection = None
             if connection is not None:
-                with self._lock:
-                    if connection in self._opened:
-                        self._opened.remove(connection)
-                connection.invalidate()
+                self._discard(connection)
             raise StorageError(f"cannot read the token ({type(error).__name__}: {error})",
                                reason=str(error)) from error
+        self._idle.put(connection)
         if not rows:
             return None
         row = TokenRow(*rows[0])
         return row._replace(expires_at=aware(row.expires_at), revoked_at=aware(row.revoked_at),
                             user_disabled=bool(row.user_disabled))
 
+    def _take(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            opening = len(self._opened) < self._size
+            if opening:
+                self._opened.append(None)  # a place kept for the connection being opened
+        if not opening:
+            return self._idle.get(timeout=30)  # another request gives one back soon
+        try:
+            connection = self._connect()
+        except BaseException:
+            with self._lock:
+                self._opened.remove(None)
+            raise
+        with self._lock:
+            self._opened[self._opened.index(None)] = connection
+        return connection
+
+    def _discard(self, connection: Any) -> None:
+        with self._lock:
+            if connection in self._opened:
+                self._opened.remove(connection)
+        connection.invalidate()
+
     def _connect(self) -> Any:
         connection = self.engine.raw_connection()
         if self.engine.dialect.name == "postgresql":
             connection.driver_connection.autocommit = True  # type: ignore[union-attr]
         connection.detach()  # the reader's own, never back in the pool: it is in autocommit
-        with self._lock:
-            self._opened.append(connection)
         return connection
 
 

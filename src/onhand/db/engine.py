@@ -39,7 +39,7 @@ class WriterLock:
     def __init__(self, database: str | None, timeout_ms: int) -> None:
         self._threads = threading.Lock()
         self._path = f"{database}-writer.lock" if database and fcntl is not None else None
-        self._fd: int | None = None
+        self._fd: int | None = None  # a descriptor of its own per turn (see _lock_file)
         self._timeout = timeout_ms / 1000
 
     def acquire(self) -> None:
@@ -49,38 +49,59 @@ class WriterLock:
             raise StorageError("database is locked: another writer held it for longer than "
                                "the busy timeout; nothing was written")
         try:
-            if self._path is not None and fcntl is not None:
-                if self._fd is None:
-                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-                self._lock_file(self._fd, deadline)
+            if self._path is not None:
+                self._fd = _lock_file(self._path, deadline)
         except BaseException:
             self._threads.release()
             raise
-
-    @staticmethod
-    def _lock_file(fd: int, deadline: float) -> None:
-        """Take the file lock, trying again every 0.1 to 2 ms until ``deadline``."""
-        assert fcntl is not None
-        pause = 0.0001
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StorageError("database is locked: another process held it for "
-                                       "longer than the busy timeout; nothing was written"
-                                       ) from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
 
     def release(self) -> None:
         """Let the next writer in."""
         try:
             if self._fd is not None and fcntl is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                fd, self._fd = self._fd, None
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
         finally:
             self._threads.release()
+
+
+def _lock_file(path: str, deadline: float) -> int:
+    """Return a new descriptor of ``path`` holding its exclusive ``flock``, by ``deadline``.
+
+    A blocking ``flock`` wakes the moment the holder lets go (polling would let a busy
+    process win every time). It waits in a helper thread, so this one can give up at the
+    deadline; the helper then lets go of what it gets, on its own descriptor.
+    """
+    assert fcntl is not None
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BlockingIOError:
+        pass
+    got, handoff, state = threading.Event(), threading.Lock(), ["waiting"]
+
+    def wait() -> None:
+        assert fcntl is not None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with handoff:
+            if state[0] == "abandoned":
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+                return
+            state[0] = "held"
+        got.set()
+
+    threading.Thread(target=wait, daemon=True, name="onhand-writer-lock").start()
+    if got.wait(max(0.0, deadline - time.monotonic())):
+        return fd
+    with handoff:
+        if state[0] == "held":
+            return fd
+        state[0] = "abandoned"
+    raise StorageError("database is locked: another process held it for longer than the busy "
+                       "timeout; nothing was written")
 
 
 def writer_lock(engine: Engine) -> WriterLock | None:
@@ -109,7 +130,9 @@ def make_engine(settings: Settings) -> Engine:
             raise ArgumentError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         # as many pooled connections as the API has threads (THREADS), so a burst reuses
         # connections instead of opening and closing overflow ones
-        return create_engine(url, pool_size=POOL_SIZE, max_overflow=10, pool_recycle=3600)
+        # (per process: a server of N workers opens up to N × (POOL_SIZE + 5 + 4 token
+        # readers) connections; keep that under PostgreSQL's max_connections)
+        return create_engine(url, pool_size=POOL_SIZE, max_overflow=5, pool_recycle=3600)
     except (ArgumentError, NoSuchModuleError) as error:
         raise InvalidInput(f"database_url {_hide_password(url)!r} is not usable: "
                            f"{str(error).splitlines()[0]}", field="database_url") from None
