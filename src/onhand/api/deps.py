@@ -13,12 +13,12 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -277,6 +277,24 @@ def _movement_ids(result: object) -> tuple[int, ...]:
 
 
 # --- cursors ---------------------------------------------------------------------------------
+
+
+T = TypeVar("T")
+Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page")]
+
+
+def page_of(rows: Iterable[T], *, cursor: str | None, limit: int, name: str,
+            key: Callable[[T], str | int]) -> tuple[list[T], str | None]:
+    """Return the page of ``rows`` (ordered by ``key``) after ``cursor``, and the next cursor.
+
+    For the short lists held whole in memory (owners, locations, users, tokens, levels); the
+    cursor holds the last key of a page under ``name``.
+    """
+    kind = str if name != "id" else int
+    after = decode_cursor(cursor, **{name: kind})
+    rest = [row for row in rows if after is None or key(row) > after[name]]
+    page = rest[:limit]
+    return page, encode_cursor({name: key(page[-1])}) if len(rest) > limit else None
 
 
 def encode_cursor(position: dict[str, Any]) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
 from onhand.api.schemas import LocationIn, LocationOut, Page
 from onhand.domain.access import Permission
 from onhand.services import catalog
@@ -17,16 +17,13 @@ router = APIRouter(prefix="/v1/locations", tags=["locations"])
 
 @router.get("")
 def list_locations(call: Annotated[Call, call_for(Permission.LOCATIONS_READ)],
-                   cursor: str | None = None,
-                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[LocationOut]:
+                   cursor: str | None = None, limit: Limit = 100) -> Page[LocationOut]:
     """Every location, ordered by path, one page at a time."""
-    after = decode_cursor(cursor, path=str)
-    rows = [row for row in catalog.list_locations(call.uow(write=False))
-            if after is None or row[0] > after["path"]]
-    page = rows[:limit]
+    page, after = page_of(catalog.list_locations(call.uow(write=False)), cursor=cursor,
+                          limit=limit, name="path", key=lambda row: row[0])
     return Page[LocationOut](
         items=[LocationOut(path=path, kind=kind, name=name) for path, kind, name in page],
-        next_cursor=encode_cursor({"path": page[-1][0]}) if len(rows) > limit else None)
+        next_cursor=after)
 
 
 @router.post("", status_code=201, response_model=LocationOut)

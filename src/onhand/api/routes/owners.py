@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
 from onhand.api.schemas import OwnerIn, OwnerOut, Page
 from onhand.domain.access import Permission
 from onhand.services import catalog
@@ -17,17 +17,13 @@ router = APIRouter(prefix="/v1/owners", tags=["owners"])
 
 @router.get("")
 def list_owners(call: Annotated[Call, call_for(Permission.OWNERS_READ)],
-                cursor: str | None = None,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[OwnerOut]:
+                cursor: str | None = None, limit: Limit = 100) -> Page[OwnerOut]:
     """Every owner the caller may see (a scoped caller: its own), ordered by code."""
-    after = decode_cursor(cursor, code=str)
     scope = call.principal.owner
-    rows = [(code, name) for code, name in catalog.list_owners(call.uow(write=False))
-            if scope in (None, code) and (after is None or code > after["code"])]
-    page = rows[:limit]
+    visible = [row for row in catalog.list_owners(call.uow(write=False)) if scope in (None, row[0])]
+    page, after = page_of(visible, cursor=cursor, limit=limit, name="code", key=lambda row: row[0])
     return Page[OwnerOut](items=[OwnerOut(code=code, name=name) for code, name in page],
-                          next_cursor=encode_cursor({"code": page[-1][0]})
-                          if len(rows) > limit else None)
+                          next_cursor=after)
 
 
 @router.post("", status_code=201, response_model=OwnerOut)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor
+from onhand.api.deps import Call, Limit, call_for, page_of
 from onhand.api.schemas import Page, StockOut
 from onhand.domain.access import Permission
 from onhand.domain.times import parse_time
@@ -22,17 +22,14 @@ READ = Permission.STOCK_READ
 @router.get("")
 def list_stock(call: Annotated[Call, call_for(READ)], owner: Owner = None,
                location: str | None = None, as_of: AsOf = None, cursor: str | None = None,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[StockOut]:
+               limit: Limit = 100) -> Page[StockOut]:
     """The stock of every item that has some (within ``location``), ordered by SKU."""
-    after = decode_cursor(cursor, sku=str)
     found = stock.levels(call.uow(write=False), owner=call.principal.owner_for(owner),
                          location=location,
                          as_of=None if as_of is None else parse_time(as_of, field="as_of"))
-    rows = [level for level in found if after is None or level.sku > after["sku"]]
-    page = rows[:limit]
-    return Page[StockOut](items=[StockOut.of(level) for level in page],
-                          next_cursor=encode_cursor({"sku": page[-1].sku})
-                          if len(rows) > limit else None)
+    page, after = page_of(found, cursor=cursor, limit=limit, name="sku",
+                          key=lambda level: level.sku)
+    return Page[StockOut](items=[StockOut.of(level) for level in page], next_cursor=after)
 
 
 @router.get("/{sku}")

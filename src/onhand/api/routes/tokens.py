@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
 from onhand.api.schemas import Page, TokenCreated, TokenIn, TokenOut
 from onhand.domain.access import Permission
 from onhand.services import access
@@ -19,15 +19,11 @@ NOT_KEPT = "(shown once, in the first response; a replay does not repeat it)"
 
 @router.get("")
 def list_tokens(call: Annotated[Call, call_for(USERS)], cursor: str | None = None,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[TokenOut]:
+                limit: Limit = 100) -> Page[TokenOut]:
     """Every API token, oldest first (never their secrets)."""
-    after = decode_cursor(cursor, id=int)
-    rows = [token for token in access.tokens(call.uow(write=False))
-            if after is None or token.id > after["id"]]
-    page = rows[:limit]
-    return Page[TokenOut](items=[TokenOut.of(token) for token in page],
-                          next_cursor=encode_cursor({"id": page[-1].id})
-                          if len(rows) > limit else None)
+    page, after = page_of(access.tokens(call.uow(write=False)), cursor=cursor, limit=limit,
+                          name="id", key=lambda token: token.id)
+    return Page[TokenOut](items=[TokenOut.of(token) for token in page], next_cursor=after)
 
 
 @router.post("", status_code=201, response_model=TokenCreated)

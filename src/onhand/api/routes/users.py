@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
 from onhand.api.schemas import Page, UserIn, UserOut
 from onhand.domain.access import Permission
 from onhand.services import access
@@ -19,15 +19,11 @@ USERS = Permission.USERS
 
 @router.get("")
 def list_users(call: Annotated[Call, call_for(USERS)], cursor: str | None = None,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page[UserOut]:
+               limit: Limit = 100) -> Page[UserOut]:
     """Every user, ordered by name."""
-    after = decode_cursor(cursor, username=str)
-    rows = [user for user in access.users(call.uow(write=False))
-            if after is None or user.username > after["username"]]
-    page = rows[:limit]
-    return Page[UserOut](items=[UserOut.of(user) for user in page],
-                         next_cursor=encode_cursor({"username": page[-1].username})
-                         if len(rows) > limit else None)
+    page, after = page_of(access.users(call.uow(write=False)), cursor=cursor, limit=limit,
+                          name="username", key=lambda user: user.username)
+    return Page[UserOut](items=[UserOut.of(user) for user in page], next_cursor=after)
 
 
 @router.post("", status_code=201, response_model=UserOut)
