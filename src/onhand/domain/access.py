@@ -23,6 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from onhand.domain.movements import LAST_COST
 from onhand.errors import Forbidden, InvalidInput, UnknownOwner
 
 
@@ -203,6 +204,13 @@ class Principal:
         if requested not in (None, self.owner):
             raise UnknownOwner(str(requested))
         return self.owner
+
+    def unit_cost(self, kind: str, given: object) -> object:
+        """Return the unit cost this caller's posting carries: its own, or — a receipt by a
+        caller who may not see costs — the item's last receipt cost (``LAST_COST``)."""
+        if kind == "receipt" and not self.can(Permission.COSTS):
+            return LAST_COST
+        return given
 
     def check_posting(self, kind: str, *, has_cost: bool) -> None:
         """Raise ``Forbidden`` when this caller may not post ``kind``, or set a unit cost."""

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
 from onhand.api.schemas import BatchIn, MovementIn, MovementOut, MovementsOut, Page, ReverseIn
 from onhand.domain.access import Permission
-from onhand.domain.movements import LAST_COST, MovementRequest
+from onhand.domain.movements import MovementRequest
 from onhand.domain.times import parse_time
 from onhand.errors import BatchTooLarge, OnhandError
 from onhand.services import movements, stock
@@ -26,8 +26,7 @@ POST = Permission.MOVEMENTS_POST
 def _request(call: Call, line: MovementIn, owner: str) -> MovementRequest:
     call.principal.check_posting(line.kind, has_cost=line.unit_cost is not None)
     fields = line.fields()
-    if line.kind == "receipt" and not call.costs:  # an operator's receipt: the last cost
-        fields["unit_cost"] = LAST_COST
+    fields["unit_cost"] = call.principal.unit_cost(line.kind, fields.get("unit_cost"))
     return MovementRequest(owner=owner, **fields)
 
 
