@@ -68,11 +68,10 @@ class Api:
         """Return a new unit of work."""
         return self.inventory.unit_of_work(write=write)
 
-    async def execute(self, job: Callable[[UnitOfWork], Response], *,
-                      alone: bool = False) -> Response:
+    async def execute(self, job: Callable[[UnitOfWork], Response]) -> Response:
         """Run a write's transaction: in a shared group commit (SQLite), or on its own in a
         worker thread; the event loop serves other requests meanwhile."""
-        if self.group is not None and not alone:
+        if self.group is not None:
             return await asyncio.wrap_future(self.group.submit(job))
         return await run_in_threadpool(job, self.uow())
 
@@ -183,11 +182,11 @@ async def _call(request: Request, credentials: HTTPAuthorizationCredentials | No
     return Call(api=api, principal=principal, request=request, key=key)
 
 
-async def write(call: Call, *, action: str, owner: str | None, run: Callable[[UnitOfWork], R],
-          render: Callable[[R], Reply], body: BaseModel | None = None,
-          target: str | Callable[[R], str] | None = None, status: int = 201,
-          stored: Callable[[Reply], Reply] | None = None, alone: bool = False,
-          effect: Callable[[R], dict[str, Any]] | None = None) -> Response:
+async def write(call: Call, *, action: str, owner: str | None,
+                run: Callable[[UnitOfWork], R], render: Callable[[R], Reply],
+                body: BaseModel | None = None, target: str | Callable[[R], str] | None = None,
+                status: int = 201, stored: Callable[[Reply], Reply] | None = None,
+                effect: Callable[[R], dict[str, Any]] | None = None) -> Response:
     """Run ``run`` in one transaction with its audit entry (and stored response), answer it.
 
     With an ``Idempotency-Key``: a stored first response is replayed (same status and
@@ -195,16 +194,15 @@ async def write(call: Call, *, action: str, owner: str | None, run: Callable[[Un
     a key whose first request is still running is ``RequestInFlight``. A failed request
     (an error) stores nothing, so its retry is evaluated afresh. ``stored`` turns the reply
     into what may be kept for replays (a token's secret is shown once, never stored).
-    ``alone``: a write that must not wait for a group runs in its own transaction.
     ``effect`` describes the result for the audit trail (what was granted, its id).
     """
     job = Write(call=call, action=action, owner=owner, target=target, status=status,
                 run=run, render=render, stored=stored, effect=effect,
                 fingerprint=_fingerprint(call.request, body))
     if call.key is None:
-        return await call.api.execute(job, alone=alone)
+        return await call.api.execute(job)
     with call.api.claim(call.principal.actor, call.key):
-        return await call.api.execute(job, alone=alone)
+        return await call.api.execute(job)
 
 
 @dataclass(frozen=True, slots=True)
