@@ -941,3 +941,26 @@ def test_cors_refuses_an_origin_that_was_not_configured(
 
     assert preflight.headers.get("access-control-allow-origin") != "https://evil.example"
     assert "access-control-allow-origin" not in simple.headers
+
+
+def test_an_unscoped_caller_reads_and_reverses_another_owners_movement_by_id_alone(
+        app: FastAPI, client: TestClient, admin: dict[str, str]) -> None:
+    anvil = app.state.api.inventory.history(sku="ACME-1", owner="acme", limit=1)[0]
+
+    seen = ok(client.get(f"/v1/movements/{anvil.id}", headers=admin))
+    undone = ok(client.post(f"/v1/movements/{anvil.id}/reverse", json={"reason": "typo"},
+                            headers=admin), 201)
+
+    assert seen["owner"] == "acme" and undone["owner"] == "acme"
+    assert undone["reverses"] == anvil.id
+    assert app.state.api.inventory.stock(sku="ACME-1", owner="acme").on_hand == 0
+
+
+def test_a_scoped_caller_cannot_reverse_another_owners_movement(
+        app: FastAPI, client: TestClient, tokens: dict[str, str]) -> None:
+    mug = app.state.api.inventory.history(sku="MUG-1", limit=1)[0]
+
+    answer = client.post(f"/v1/movements/{mug.id}/reverse", json={"reason": "typo"},
+                         headers=bearer(tokens["acme_manager"]))
+
+    assert answer.status_code == 404

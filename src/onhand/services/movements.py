@@ -136,21 +136,31 @@ def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandEr
     return sorted(errors, key=lambda error: error.fields().get("line", 0))
 
 
-def reverse(uow: UnitOfWork, *, movement_id: int, reason: str, owner: str = "default",
-            key: str | None = None) -> Movement:
-    """Post a movement, dated now, that undoes ``movement_id``; each movement reverses once."""
+def reverse(uow: UnitOfWork, *, movement_id: int, reason: str,
+            owner: str | None = "default", key: str | None = None) -> Movement:
+    """Post a movement, dated now, that undoes ``movement_id``; each movement reverses once.
+
+    ``owner=None``: whichever owner the movement belongs to (ids are unique across owners).
+    """
     why = check_text(reason, "reason", required=True)
     if isinstance(movement_id, bool) or not isinstance(movement_id, int):
         raise InvalidInput("movement_id must be an integer", field="movement_id")
+    if owner is None:
+        with uow:
+            found = uow.queries.movement_row(movement_id)
+            if found is None:
+                raise UnknownMovement(movement_id)
+            owner = uow.catalog.owner_code(uow.repo.conn, found.owner_id)
+    whose = owner
 
     def prepare(uow: UnitOfWork, now: datetime) -> list[Line]:
         row = uow.queries.movement_row(movement_id)
-        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = uow.catalog.owner_id(uow.repo.conn, whose)
         if row is None or row.owner_id != owner_id:
             raise UnknownMovement(movement_id)
         conn, catalog = uow.repo.conn, uow.catalog
         return [Line(
-            item=catalog.item_by_id(conn, row.item_id), owner=owner, kind=row.kind,
+            item=catalog.item_by_id(conn, row.item_id), owner=whose, kind=row.kind,
             units=int(row.qty), source=catalog.location_by_id(conn, row.target_id),
             target=catalog.location_by_id(conn, row.source_id), lot=row.lot,
             reference=row.reference, reason=why, unit_cost=row.unit_cost, occurred_at=now,
@@ -158,7 +168,7 @@ def reverse(uow: UnitOfWork, *, movement_id: int, reason: str, owner: str = "def
         )]
 
     identity = {"reverse": movement_id, "reason": why}
-    return _idempotent(uow, owner, key, identity, prepare)[0]
+    return _idempotent(uow, whose, key, identity, prepare)[0]
 
 
 def _idempotent(uow: UnitOfWork, owner: str, key: str | None, identity: Any,

@@ -101,10 +101,14 @@ def get_movement(movement_id: MovementId,
 async def reverse_movement(movement_id: MovementId, body: ReverseIn,
                            call: Annotated[Call, writer_for(Permission.MOVEMENTS_REVERSE)],
                            owner: Owner = None) -> Response:
-    """Post a movement, dated now, that undoes this one (each movement is reversed once)."""
-    who = call.principal.owner_for(owner)
-    return await write(call, action="movements.reverse", owner=who, target=str(movement_id), body=body,
+    """Post a movement, dated now, that undoes this one (each movement is reversed once).
+
+    Ids are unique across owners: an unscoped caller needs no ``owner=``.
+    """
+    unscoped = call.principal.owner is None and owner is None
+    who = None if unscoped else call.principal.owner_for(owner)
+    return await write(call, action="movements.reverse", owner=who, target=str(movement_id),
+                       body=body, render=lambda moved: MovementOut.of(moved, costs=call.costs),
                        run=lambda uow: movements.reverse(uow, movement_id=movement_id,
-                                                         reason=body.reason, owner=who),
-                       render=lambda moved: MovementOut.of(moved, costs=call.costs))
+                                                         reason=body.reason, owner=who))
 
