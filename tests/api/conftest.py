@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from onhand.api.app import create_app
 from onhand.config import Settings
-from onhand.services import access
+from onhand.services import access, audit, catalog
 
 ROLES = ("admin", "manager", "operator", "viewer")
 
@@ -63,3 +63,21 @@ def tokens(app: FastAPI) -> dict[str, str]:
                                                    owner="acme")[1]
     made["client"] = made["acme_client"]
     return made
+
+
+def written(app: FastAPI) -> dict[str, Any]:
+    """Return everything a write could change: ledger, audit trail, catalog and access."""
+    inv = app.state.api.inventory
+    uow = inv.unit_of_work
+    return {
+        "movements": [m.id for owner in ("default", "acme")
+                      for m in inv.history(owner=owner, limit=1000)],
+        "audit": [entry.id for entry in audit.entries(uow(write=False), limit=1000)],
+        "items": [(item.owner, item.sku) for item in inv.items()],
+        "locations": inv.locations(),
+        "owners": catalog.list_owners(uow(write=False)),
+        "users": [(user.username, user.disabled) for user in access.users(uow(write=False))],
+        "tokens": [(token.id, token.revoked_at) for token in access.tokens(uow(write=False))],
+        "stock": [(s.sku, s.on_hand) for owner in ("default", "acme")
+                  for s in inv.levels(owner=owner)],
+    }

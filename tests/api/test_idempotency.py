@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy.engine import make_url
 
-from onhand.services import access, audit, catalog
+from onhand.services import access
 from onhand.services import movements as movement_service
-from tests.api.conftest import bearer, make_app
+from tests.api.conftest import bearer, make_app, written
 
 THREADS = 12
 SHIP_TWO = {"kind": "shipment", "sku": "MUG-1", "qty": 2, "location": "WH1/A-01"}
@@ -30,22 +30,6 @@ SHIP_TWO = {"kind": "shipment", "sku": "MUG-1", "qty": 2, "location": "WH1/A-01"
 def keyed(token: str, key: str, **headers: str) -> dict[str, str]:
     """Return the headers of an authenticated call carrying ``Idempotency-Key: key``."""
     return bearer(token, **{"Idempotency-Key": key}, **headers)
-
-
-def written(app: FastAPI) -> dict[str, Any]:
-    """Return everything a write could change: ledger, audit trail, catalog and access."""
-    inv = app.state.api.inventory
-    uow = inv.unit_of_work
-    return {
-        "movements": [m.id for owner in ("default", "acme")
-                      for m in inv.history(owner=owner, limit=1000)],
-        "audit": [entry.id for entry in audit.entries(uow(write=False), limit=1000)],
-        "items": [(item.owner, item.sku) for item in inv.items()],
-        "locations": inv.locations(),
-        "owners": catalog.list_owners(uow(write=False)),
-        "users": [(user.username, user.disabled) for user in access.users(uow(write=False))],
-        "tokens": [(token.id, token.revoked_at) for token in access.tokens(uow(write=False))],
-    }
 
 
 def mugs_shipped(app: FastAPI) -> list[int]:

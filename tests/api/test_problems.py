@@ -19,9 +19,9 @@ from httpx2 import Response
 from sqlalchemy import text
 
 from onhand.config import Settings
-from onhand.services import access, audit, catalog
+from onhand.services import access
 from onhand.services import movements as movement_service
-from tests.api.conftest import bearer, make_app
+from tests.api.conftest import bearer, make_app, written
 
 PROBLEM = "application/problem+json"
 SHIP = {"kind": "shipment", "sku": "MUG-1", "qty": 2, "location": "WH1/A-01"}
@@ -48,24 +48,6 @@ def assert_problem(response: Response, status: int, **fields: Any) -> dict[str, 
 def assert_no_stack_trace(response: Response) -> None:
     for sign in ("Traceback", 'File "', "site-packages", ".py\", line", "Exception:"):
         assert sign not in response.text, response.text
-
-
-def written(app: FastAPI) -> dict[str, Any]:
-    """Return everything a write could change: ledger, audit trail, catalog and access."""
-    inv = app.state.api.inventory
-    uow = inv.unit_of_work
-    return {
-        "movements": [m.id for owner in ("default", "acme")
-                      for m in inv.history(owner=owner, limit=1000)],
-        "audit": [entry.id for entry in audit.entries(uow(write=False), limit=1000)],
-        "items": [(item.owner, item.sku) for item in inv.items()],
-        "locations": inv.locations(),
-        "owners": catalog.list_owners(uow(write=False)),
-        "users": [(user.username, user.disabled) for user in access.users(uow(write=False))],
-        "tokens": [(token.id, token.revoked_at) for token in access.tokens(uow(write=False))],
-        "stock": [(s.sku, s.on_hand) for owner in ("default", "acme")
-                  for s in inv.levels(owner=owner)],
-    }
 
 
 @pytest.fixture
