@@ -751,3 +751,15 @@ def test_a_deeply_nested_cursor_answers_422_naming_cursor(
     answer = client.get("/v1/items", params={"cursor": deep}, headers=bearer(tokens["admin"]))
 
     assert answer.status_code == 422 and answer.json()["field"] == "cursor"
+
+
+def test_failed_logins_from_one_address_are_throttled_whatever_the_username(
+        database_url: str) -> None:
+    throttled = make_app(database_url, login_attempts_per_minute=1)
+    with TestClient(throttled, raise_server_exceptions=False) as client:
+        answers = [client.post("/v1/auth/login",
+                               json={"username": f"guess{n}", "password": "not it at all"})
+                   for n in range(11)]
+
+    assert [a.status_code for a in answers[:10]] == [401] * 10
+    assert answers[10].status_code == 429 and "Retry-After" in answers[10].headers

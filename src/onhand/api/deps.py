@@ -56,6 +56,8 @@ class Api:
         self.settings: Settings = inventory.settings
         self.requests = RateLimiter(self.settings.rate_limit_per_minute)
         self.logins = RateLimiter(self.settings.login_attempts_per_minute)
+        # guessing across usernames from one address: ten times the per-user allowance
+        self.logins_from = RateLimiter(10 * self.settings.login_attempts_per_minute)
         self._lock = threading.Lock()
         self._in_flight: set[tuple[str, str]] = set()
         grouped = self.settings.group_commit == "on" or (

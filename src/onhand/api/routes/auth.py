@@ -21,18 +21,23 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
                                   429: {"description": "Too many attempts"}})
 def login(body: LoginIn, request: Request, api: Annotated[Api, Depends(get_api)]) -> SessionOut:
     """Return a session token for a user (``Authorization: Bearer <token>``), throttled."""
-    who = f"{body.username}@{request.client.host if request.client else '?'}"
+    address = request.client.host if request.client else "?"
+    who = f"{body.username}@{address}"
     api.throttle(api.logins, who, "failed logins", spend=False)
+    api.throttle(api.logins_from, address, "failed logins", spend=False)  # any username
     entry = AuditEntry(at=utcnow(), actor=f"user:{body.username}", action="auth.login",
-                       address=request.client.host if request.client else None,
+                       address=address,
                        request_id=getattr(request.state, "request_id", None),
                        detail={"method": "POST", "path": request.url.path})
     try:
         session, token = access.login(api.uow(), username=body.username,
                                       password=body.password, audit=entry,
                                       ttl=timedelta(minutes=api.settings.session_minutes))
-    except NotAuthenticated:
-        api.throttle(api.logins, who, "failed logins")  # only failures count
+    except NotAuthenticated:  # only failures count
+        try:
+            api.throttle(api.logins, who, "failed logins")
+        finally:
+            api.throttle(api.logins_from, address, "failed logins")
         raise
     assert session.expires_at is not None and session.role is not None
     return SessionOut(token=token, expires_at=session.expires_at, username=body.username,
