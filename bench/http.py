@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import databases
-from ledger import machine
+from ledger import Target, machine
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
@@ -715,18 +715,6 @@ def _find(cells: list[Cell], cell: Cell, path: str) -> Cell | None:
                 path == LIBRARY or other.workers == cell.workers):
             return other
     return None
-
-
-@dataclass
-class Target:
-    engine: str
-    name: str
-    goal: str
-    measured: str
-    met: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def targets(runs: list[EngineRun]) -> list[Target]:

@@ -22,12 +22,8 @@ from onhand.domain.locations import warehouse_of
 
 def demo(ctx: typer.Context) -> None:
     """Build a demo database (warehouses, items, months of history) and show its stock."""
-    errors = Console(stderr=True)
     with inventory(ctx) as inv:
-        with Progress(console=errors, transient=True, disable=not errors.is_terminal) as bar:
-            task = bar.add_task("building the demo", total=None)
-            summary = inv.build_demo(
-                progress=lambda _, done, total: bar.update(task, completed=done, total=total))
+        summary = build(inv)
         levels = inv.levels(owner="default")
     out = console()
     out.print(_table(levels))
@@ -36,6 +32,15 @@ def demo(ctx: typer.Context) -> None:
               f"{summary.movements} movements", markup=False)
     out.print("try: onhand stock MUG-BLUE · onhand history MUG-BLUE --limit 10 · "
               "onhand verify", markup=False)
+
+
+def build(inv: onhand.Inventory) -> onhand.DemoSummary:
+    """Build the demo into ``inv`` (nothing when it is there), with a progress bar on a terminal."""
+    errors = Console(stderr=True)
+    with Progress(console=errors, transient=True, disable=not errors.is_terminal) as bar:
+        task = bar.add_task("building the demo", total=None)
+        return inv.build_demo(
+            progress=lambda _, done, total: bar.update(task, completed=done, total=total))
 
 
 def _table(levels: list[onhand.Stock]) -> Table:

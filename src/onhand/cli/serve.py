@@ -16,12 +16,11 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
 import onhand
 from onhand.cli import access
 from onhand.cli.common import inventory, settings, shown
+from onhand.cli.demo import build as build_demo
 from onhand.db.uow import UnitOfWork
 from onhand.domain.access import Role
 from onhand.domain.times import utcnow
@@ -99,11 +98,7 @@ def _check_port(host: str, port: int) -> None:
 
 def _build(inv: onhand.Inventory) -> None:
     """Build the demo database, with a progress bar on a terminal."""
-    errors = Console(stderr=True)
-    with Progress(console=errors, transient=True, disable=not errors.is_terminal) as bar:
-        task = bar.add_task("building the demo", total=None)
-        summary = inv.build_demo(
-            progress=lambda _, done, total: bar.update(task, completed=done, total=total))
+    summary = build_demo(inv)
     typer.echo(f"demo built: {summary.items} items, {summary.locations} locations, "
                f"{summary.movements} movements")
 

@@ -73,10 +73,9 @@ def add_hashed_user(uow: UnitOfWork, *, username: str, password_hash: str, role:
     username = check_username(username)
     checked_role = parse_role(role)
     check_scope(checked_role, owner)
-    digest = password_hash
     with uow:
         owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
-        uow.access.add_user(username=username, password_hash=digest, role=checked_role.value,
+        uow.access.add_user(username=username, password_hash=password_hash, role=checked_role.value,
                             owner_id=owner_id, now=utcnow())
         uow.commit()
     return User(username=username, role=checked_role, owner=owner, disabled=False,
