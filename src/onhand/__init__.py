@@ -13,6 +13,7 @@ from onhand.config import Settings
 from onhand.domain.imports import ImportReport, Rejection
 from onhand.domain.items import Item
 from onhand.domain.movements import Movement, MovementRequest
+from onhand.domain.orders import Event, Order, OrderLine
 from onhand.domain.stock import Problem, Stock, VerifyReport
 from onhand.errors import (
     AccessDenied,
@@ -21,9 +22,11 @@ from onhand.errors import (
     Conflict,
     DuplicateItem,
     DuplicateLocation,
+    DuplicateOrder,
     DuplicateOwner,
     DuplicateUser,
     Forbidden,
+    HoldExpired,
     IdempotencyConflict,
     InsufficientStock,
     InvalidInput,
@@ -33,6 +36,7 @@ from onhand.errors import (
     NotAuthenticated,
     NotFound,
     OnhandError,
+    OrderClosed,
     PayloadTooLarge,
     RequestInFlight,
     StorageError,
@@ -40,6 +44,7 @@ from onhand.errors import (
     UnknownItem,
     UnknownLocation,
     UnknownMovement,
+    UnknownOrder,
     UnknownOwner,
     UnknownToken,
     UnknownUser,
@@ -57,9 +62,12 @@ __all__ = [
     "DemoSummary",
     "DuplicateItem",
     "DuplicateLocation",
+    "DuplicateOrder",
     "DuplicateOwner",
     "DuplicateUser",
+    "Event",
     "Forbidden",
+    "HoldExpired",
     "IdempotencyConflict",
     "ImportReport",
     "InsufficientStock",
@@ -74,6 +82,9 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "OnhandError",
+    "Order",
+    "OrderClosed",
+    "OrderLine",
     "PayloadTooLarge",
     "Problem",
     "Rejection",
@@ -85,6 +96,7 @@ __all__ = [
     "UnknownItem",
     "UnknownLocation",
     "UnknownMovement",
+    "UnknownOrder",
     "UnknownOwner",
     "UnknownToken",
     "UnknownUser",

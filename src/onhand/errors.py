@@ -4,11 +4,12 @@
 
     OnhandError
     ├── NotFound                UnknownOwner, UnknownItem, UnknownLocation, UnknownMovement,
-    │                           UnknownUser, UnknownToken
+    │                           UnknownUser, UnknownToken, UnknownOrder
     ├── InvalidInput            InvalidQuantity, InvalidTime, InvalidLocation, BatchTooLarge,
     │                           PayloadTooLarge, IdempotencyConflict
     ├── Conflict                InsufficientStock, DuplicateItem, DuplicateLocation,
-    │                           DuplicateOwner, DuplicateUser, AlreadyReversed, RequestInFlight
+    │                           DuplicateOwner, DuplicateUser, AlreadyReversed, RequestInFlight,
+    │                           DuplicateOrder, OrderClosed, HoldExpired
     ├── AccessDenied            NotAuthenticated, Forbidden
     ├── Throttled               too many requests (or login attempts); retry after a while
     └── StorageError            the database failed (I/O, disk full); never retried blindly
@@ -104,6 +105,13 @@ class UnknownMovement(NotFound):
         super().__init__(
             f"unknown {what}movement {movement_id!r}", field=field, movement_id=movement_id
         )
+
+
+class UnknownOrder(NotFound):
+    """No order (or hold) of this owner has this reference."""
+
+    def __init__(self, reference: str, *, field: str = "reference") -> None:
+        super().__init__(f"unknown order {reference!r}", field=field, reference=reference)
 
 
 class UnknownUser(NotFound):
@@ -205,12 +213,15 @@ class InsufficientStock(Conflict):
         available: int | Decimal,
         lot: str | None = None,
         at: str | None = None,
+        reserved: bool = False,
     ) -> None:
         when = f" at {at}" if at else ""
         lot_part = f" lot {lot!r}" if lot else ""
+        what = "unreserved stock" if reserved else "stock"
         super().__init__(
-            f"insufficient stock of {sku!r}{lot_part} at {location!r}{when}: "
-            f"requested {requested}, available {available}",
+            f"insufficient {what} of {sku!r}{lot_part} at {location!r}{when}: "
+            f"requested {requested}, available {available}"
+            + (" (the rest is reserved by open orders)" if reserved else ""),
             sku=sku,
             location=location,
             requested=requested,
@@ -266,6 +277,30 @@ class RequestInFlight(Conflict):
 
     def __init__(self, key: str, *, field: str = "key") -> None:
         super().__init__(f"a request with key {key!r} is still in flight", field=field, key=key)
+
+
+class DuplicateOrder(Conflict):
+    """The owner already has an order (or hold) with this reference, with other content."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"order {reference!r} already exists with other lines or terms",
+                         field="reference", reference=reference)
+
+
+class OrderClosed(Conflict):
+    """The order's status does not allow this (it is shipped, cancelled, a hold…)."""
+
+    def __init__(self, reference: str, status: str, action: str) -> None:
+        super().__init__(f"order {reference!r} is {status}: cannot {action}",
+                         field="reference", reference=reference, status=status)
+
+
+class HoldExpired(Conflict):
+    """The hold's time ran out: its units are no longer reserved."""
+
+    def __init__(self, reference: str, expires_at: str) -> None:
+        super().__init__(f"hold {reference!r} expired at {expires_at}", field="reference",
+                         reference=reference, expires_at=expires_at)
 
 
 # --- access -----------------------------------------------------------------------------------

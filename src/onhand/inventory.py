@@ -8,7 +8,7 @@ and return the movement(s) they wrote.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TextIO, TypedDict, Unpack
 
@@ -20,10 +20,23 @@ from onhand.db.uow import UnitOfWork
 from onhand.domain.imports import ImportReport, Progress
 from onhand.domain.items import Item
 from onhand.domain.movements import Movement, MovementRequest
+from onhand.domain.orders import Event, Order
 from onhand.domain.quantities import Quantity
 from onhand.domain.stock import Stock, VerifyReport
 from onhand.errors import InvalidInput, OnhandError
-from onhand.services import catalog, demo, exports, imports, movements, shopify, stock, verify
+from onhand.services import (
+    catalog,
+    demo,
+    events,
+    exports,
+    fulfilment,
+    imports,
+    movements,
+    orders,
+    shopify,
+    stock,
+    verify,
+)
 from onhand.services.demo import DemoSummary
 
 _REQUEST_FIELDS = frozenset(MovementRequest.__dataclass_fields__)
@@ -73,9 +86,23 @@ class Inventory:
         """Create an owner (a 3PL's client); the owner ``default`` always exists."""
         return catalog.add_owner(self._uow(), code=code, name=name)
 
-    def add_location(self, path: str, name: str | None = None) -> str:
-        """Create an internal location by path; the parent must exist first."""
-        return catalog.add_location(self._uow(), path=path, name=name)
+    def add_location(self, path: str, name: str | None = None, *,
+                     sellable: bool | None = None) -> str:
+        """Create an internal location by path; the parent must exist first.
+
+        A top-level location is a warehouse. ``sellable=False`` keeps its stock out of
+        available (damaged, quarantine, returns inspection); default: as its parent.
+        """
+        return catalog.add_location(self._uow(), path=path, name=name, sellable=sellable)
+
+    def set_sellable(self, path: str, sellable: bool) -> None:
+        """Flag a location (and everything below it) sellable or not."""
+        catalog.set_sellable(self._uow(), path=path, sellable=sellable)
+
+    def set_safety_stock(self, *, sku: str, warehouse: str, qty: Quantity,
+                         owner: str = "default") -> None:
+        """Keep ``qty`` of an item in a warehouse out of what orders may reserve."""
+        catalog.set_safety_stock(self._uow(), sku=sku, warehouse=warehouse, qty=qty, owner=owner)
 
     def add_item(self, *, sku: str, name: str, owner: str = "default", unit: str = "each",
                  decimals: int = 0, barcodes: Iterable[str] = (), allow_negative: bool = False,
@@ -126,14 +153,24 @@ class Inventory:
                           unit_cost=unit_cost, **common)
 
     def scrap(self, *, sku: str, qty: Quantity, location: str, reason: str,
-              **common: Unpack[Common]) -> Movement:
-        """Write off damaged or broken stock to ``loss``; a reason is required."""
-        return self._post("scrap", sku=sku, qty=qty, location=location, reason=reason, **common)
+              damage: bool = False, **common: Unpack[Common]) -> Movement:
+        """Write off stock to ``loss``; a reason is required.
+
+        A scrap may not take units open orders reserved, unless it records ``damage``
+        (the units are gone): then the newest reservations become backorders.
+        """
+        return self._post("scrap", sku=sku, qty=qty, location=location, reason=reason,
+                          damage=damage or None, **common)
 
     def transfer(self, *, sku: str, qty: Quantity, source: str, target: str,
-                 **common: Unpack[Common]) -> Movement:
-        """Move stock between internal locations (or to and from ``transit``)."""
-        return self._post("transfer", sku=sku, qty=qty, source=source, target=target, **common)
+                 damage: bool = False, **common: Unpack[Common]) -> Movement:
+        """Move stock between internal locations (or to and from ``transit``).
+
+        ``damage``: the move records damage (into a non-sellable location), and may take
+        reserved units, which become backorders.
+        """
+        return self._post("transfer", sku=sku, qty=qty, source=source, target=target,
+                          damage=damage or None, **common)
 
     def post_batch(self, lines: Iterable[Mapping[str, Any]], *, key: str | None = None,
                    owner: str = "default") -> list[Movement]:
@@ -163,6 +200,90 @@ class Inventory:
               **fields: Any) -> Movement:
         request = _request({"kind": kind, **fields}, owner, None)
         return movements.post(self._uow(), [request], owner=owner, key=key, batch=False)[0]
+
+    # --- orders and holds ---------------------------------------------------------------------
+
+    def create_order(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
+                     owner: str = "default", policy: str | None = None,
+                     warehouse: str | None = None, any_warehouse: bool | None = None,
+                     priority: int = 0, cancel_after: datetime | None = None) -> Order:
+        """Create a sales order and reserve its lines at once (all or nothing).
+
+        ``lines``: ``[{"sku": "MUG-1", "qty": 2, "unit_price": Decimal("9.50")}]``.
+        ``policy`` ``reject`` (default, or the items' own) raises ``InsufficientStock`` when
+        short; ``backorder`` reserves what exists and backorders the rest, filled
+        automatically as stock arrives, highest ``priority`` first, then oldest.
+
+        >>> inv.create_order("SHOP-1001", [{"sku": "MUG-1", "qty": 2}])  # doctest: +SKIP
+        """
+        terms = orders.Terms(policy=policy, warehouse=warehouse, any_warehouse=any_warehouse,
+                             priority=priority, cancel_after=cancel_after)
+        return orders.create_order(self._uow(), reference=reference, lines=lines, owner=owner,
+                                   terms=terms)
+
+    def update_order(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
+                     owner: str = "default") -> Order:
+        """Set the ordered quantity of SKUs before they ship (0 removes a line)."""
+        return orders.update_order(self._uow(), reference=reference, lines=lines, owner=owner)
+
+    def ship_order(self, reference: str, lines: Sequence[Mapping[str, Any]] | None = None, *,
+                   owner: str = "default", key: str | None = None) -> Order:
+        """Ship an order's reserved units (all, or ``lines`` quantities), picking FEFO/FIFO."""
+        return fulfilment.ship_order(self._uow(), reference=reference, lines=lines,
+                                     owner=owner, key=key)
+
+    def pick_list(self, reference: str, *, owner: str = "default") -> list[fulfilment.Pick]:
+        """Return where to take an order's reserved units from, without shipping."""
+        return fulfilment.pick_list(self._uow(write=False), reference=reference, owner=owner)
+
+    def cancel_order(self, reference: str, lines: Sequence[Mapping[str, Any]] | None = None, *,
+                     owner: str = "default", reason: str | None = None) -> Order:
+        """Cancel what is left of an order, or ``lines`` quantities; reservations are freed."""
+        return orders.cancel_order(self._uow(), reference=reference, lines=lines, owner=owner,
+                                   reason=reason)
+
+    def return_order(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
+                     location: str, reason: str, owner: str = "default",
+                     key: str | None = None) -> Order:
+        """Take back shipped units (an RMA) into ``location`` (sellable or not), with a reason."""
+        return fulfilment.return_order(self._uow(), reference=reference, lines=lines,
+                                       location=location, reason=reason, owner=owner, key=key)
+
+    def place_hold(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
+                   ttl: timedelta, owner: str = "default", warehouse: str | None = None) -> Order:
+        """Reserve a cart's lines for ``ttl``; once it ends they are no longer reserved."""
+        return orders.place_hold(self._uow(), reference=reference, lines=lines, ttl=ttl,
+                                 owner=owner, warehouse=warehouse)
+
+    def confirm_hold(self, reference: str, *, owner: str = "default") -> Order:
+        """Turn a live hold into an order (its units stay reserved)."""
+        return orders.confirm_hold(self._uow(), reference=reference, owner=owner)
+
+    def release_hold(self, reference: str, *, owner: str = "default") -> Order:
+        """Give a hold's units back at once."""
+        return orders.release_hold(self._uow(), reference=reference, owner=owner)
+
+    def order(self, reference: str, *, owner: str = "default") -> Order:
+        """Return an order or hold by its reference."""
+        return orders.get_order(self._uow(write=False), reference=reference, owner=owner)
+
+    def orders(self, *, owner: str | None = None, status: str | None = None,
+               limit: int = 100) -> list[Order]:
+        """Return orders oldest first, of one owner (or all), with one status (or any)."""
+        return [order for _, order in orders.list_orders(
+            self._uow(write=False), owner=owner, status=status, limit=limit)]
+
+    def sweep(self) -> tuple[int, int]:
+        """Expire holds whose time ran out and cancel backorders past their deadline.
+
+        The server runs this every few seconds; returns (holds expired, orders cancelled).
+        """
+        return (orders.expire_holds(self._uow()), orders.cancel_overdue(self._uow()))
+
+    def events(self, *, cursor: int = 0, limit: int = 100,
+               owner: str | None = None) -> list[Event]:
+        """Return outbox events after ``cursor`` in commit order: poll with the last id seen."""
+        return events.events(self._uow(write=False), cursor=cursor, limit=limit, owner=owner)
 
     # --- reads -------------------------------------------------------------------------------
 

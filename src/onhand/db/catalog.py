@@ -33,6 +33,7 @@ class LocationRef:
     id: int
     path: str
     virtual: bool
+    warehouse_id: int | None = None  # the top-level location it lies in (None: virtual)
 
     @property
     def holds_stock(self) -> bool:
@@ -130,8 +131,9 @@ class Catalog:
                         ) -> tuple[dict[str, LocationRef], dict[int, LocationRef]]:
         """Load every location into fresh dicts, swap them in, and return them."""
         by_path, by_id = {}, {}
-        for row in conn.execute(select(locations.c.id, locations.c.path, locations.c.kind)):
-            ref = LocationRef(row.id, row.path, row.kind == "virtual")
+        for row in conn.execute(select(locations.c.id, locations.c.path, locations.c.kind,
+                                       locations.c.warehouse_id)):
+            ref = LocationRef(row.id, row.path, row.kind == "virtual", row.warehouse_id)
             by_path[row.path], by_id[row.id] = ref, ref
         self.locations_by_path, self.locations_by_id = by_path, by_id
         return by_path, by_id

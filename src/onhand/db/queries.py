@@ -27,6 +27,25 @@ class Queries:
         self.conn = conn
         self.catalog = catalog
 
+    def items_at(self, path: str) -> list[int]:
+        """Return the ids of items with a balance at ``path`` or below."""
+        return [int(i) for i in self.conn.execute(
+            select(balances.c.item_id).distinct()
+            .join(locations, locations.c.id == balances.c.location_id)
+            .where(_within(path))).scalars()]
+
+    def transit_units(self, item_id: int) -> int:
+        """Return the units of an item in transit between warehouses."""
+        return int(self.conn.execute(
+            select(func.coalesce(func.sum(balances.c.qty), 0))
+            .join(locations, locations.c.id == balances.c.location_id)
+            .where(balances.c.item_id == item_id, locations.c.path == "transit")).scalar_one())
+
+    def sellable(self, location_id: int) -> bool:
+        """Tell whether stock at a location counts toward available."""
+        return bool(self.conn.execute(
+            select(locations.c.sellable).where(locations.c.id == location_id)).scalar_one())
+
     # --- movements ---------------------------------------------------------------------------
 
     def movements(self, ids: Sequence[int]) -> list[Movement]:

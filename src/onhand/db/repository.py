@@ -69,17 +69,29 @@ class Repository:
         ).one()
         return int(row.id)
 
-    def add_location(self, path: str, parent_id: int | None, name: str, now: datetime) -> int:
-        """Insert an internal location, or raise ``DuplicateLocation``."""
+    def add_location(self, path: str, parent_id: int | None, name: str, now: datetime, *,
+                     warehouse_id: int | None, sellable: bool) -> int:
+        """Insert an internal location (a warehouse when it has no parent), or raise
+        ``DuplicateLocation``."""
         if self.conn.execute(select(locations.c.id).where(locations.c.path == path)).first():
             raise DuplicateLocation(path)
         self.created_catalog = True
         row = self.conn.execute(
             insert(locations)
-            .values(path=path, parent_id=parent_id, kind="internal", name=name, created_at=now)
+            .values(path=path, parent_id=parent_id, kind="internal", name=name, created_at=now,
+                    warehouse_id=warehouse_id, sellable=sellable)
             .returning(locations.c.id)
         ).one()
+        if warehouse_id is None:  # a warehouse lies in itself
+            self.conn.execute(update(locations).where(locations.c.id == row.id)
+                              .values(warehouse_id=row.id))
         return int(row.id)
+
+    def set_sellable(self, path: str, sellable: bool) -> None:
+        """Flag a location and everything below it sellable or not."""
+        self.conn.execute(update(locations).where(
+            or_(locations.c.path == path, locations.c.path.startswith(path + "/", autoescape=True))
+        ).values(sellable=sellable))
 
     def add_item(self, owner_id: int, item: Item, now: datetime) -> int:
         """Insert an item and its barcodes, or raise ``DuplicateItem``."""
@@ -394,7 +406,9 @@ def _compiled(dialect: Dialect, statement: Any) -> _Compiled:
     if found is None:
         compiled = statement.compile(dialect=dialect)
         names = tuple(compiled.positiontup) if compiled.positiontup else None
-        table = getattr(statement, "table", None)  # an INSERT: convert its values by type
+        # an INSERT: convert its values by type
+        table = getattr(statement, "table", None) if getattr(statement, "is_insert", False) \
+            else None
         converters: list[tuple[Any, Callable[[Any], Any]]] = []
         for index, name in enumerate(names or ([] if table is None else table.c.keys())):
             convert = None if table is None else _converter(table.c[name].type, dialect.name)
@@ -410,7 +424,7 @@ def _converter(kind: Any, dialect_name: str) -> Callable[[Any], Any] | None:
     if isinstance(kind, ExactDecimal):
         return _text
     if isinstance(kind, UTCDateTime) and dialect_name == "sqlite":
-        return _sqlite_time
+        return sqlite_time
     return None  # PostgreSQL takes aware datetimes as they are
 
 
@@ -421,7 +435,7 @@ def _aware(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _sqlite_time(value: datetime) -> str:
+def sqlite_time(value: datetime) -> str:
     """Return a time as UTCDateTime stores it on SQLite (UTC, microseconds, no offset)."""
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -49,7 +50,12 @@ locations = Table(
     Column("kind", String(16), nullable=False),  # internal | virtual
     Column("name", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # the top-level location this one lies in (itself for a warehouse); NULL for virtual ones
+    Column("warehouse_id", Integer, nullable=True),
+    # stock here counts toward available (false: damaged, quarantine, returns inspection)
+    Column("sellable", Boolean, nullable=False, server_default=text("true")),
     CheckConstraint("kind IN ('internal', 'virtual')", name="kind"),
+    Index("ix_locations_warehouse_id", "warehouse_id"),
 )
 
 items = Table(
@@ -64,6 +70,8 @@ items = Table(
     Column("tracking", String(8), nullable=False),
     Column("cost_method", String(8), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # what an order short of stock does when it names no policy: reject | backorder
+    Column("order_policy", String(12), nullable=False, server_default="reject"),
     UniqueConstraint("owner_id", "sku", name="uq_items_owner_sku"),
 )
 
@@ -183,4 +191,110 @@ api_requests = Table(
     Column("status", Integer, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+# --- orders, holds, reservations, the outbox --------------------------------------------------
+
+# expiry dates of lots, for picking first-expired-first-out
+lots = Table(
+    "lots", metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("lot", String(200), primary_key=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("expires_on", Date, nullable=True),
+    Column("first_in", UTCDateTime, nullable=False),  # its first inbound movement's time
+)
+
+# per item × warehouse: units reserved by open orders (holds are summed from their lines, as
+# they lapse by time alone), units backordered, and the safety stock kept out of available
+item_warehouses = Table(
+    "item_warehouses", metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("warehouse_id", Integer, ForeignKey("locations.id"), primary_key=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("reserved", BigInteger, nullable=False),
+    Column("backordered", BigInteger, nullable=False),
+    Column("safety_stock", BigInteger, nullable=False),
+    CheckConstraint("reserved >= 0 AND backordered >= 0 AND safety_stock >= 0",
+                    name="not_negative"),
+)
+
+# sales orders and holds (a hold is an order with status 'held' and an expiry)
+orders = Table(
+    "orders", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("policy", String(12), nullable=False),  # reject | backorder
+    Column("warehouse_id", Integer, ForeignKey("locations.id"), nullable=True),  # preferred
+    Column("any_warehouse", Boolean, nullable=False),  # may be served from another warehouse
+    Column("priority", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),  # holds
+    Column("cancel_after", UTCDateTime, nullable=True),  # backorders not met by then: cancelled
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner_id", "reference", name="uq_orders_owner_reference"),
+    CheckConstraint("status IN ('held', 'open', 'completed', 'cancelled', 'expired', "
+                    "'released')", name="status"),
+    Index("ix_orders_held", "expires_at", sqlite_where=text("status = 'held'"),
+          postgresql_where=text("status = 'held'")),
+)
+
+# qty = reserved + backordered + shipped + cancelled, always
+order_lines = Table(
+    "order_lines", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("warehouse_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Column("unit_price", ExactDecimal, nullable=True),
+    Column("reserved", BigInteger, nullable=False),
+    Column("backordered", BigInteger, nullable=False),
+    Column("shipped", BigInteger, nullable=False),
+    Column("cancelled", BigInteger, nullable=False),
+    Column("returned", BigInteger, nullable=False),
+    # copies of the order's, for the partial indexes that sum holds and fill backorders
+    Column("hold_until", UTCDateTime, nullable=True),
+    Column("priority", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("order_id", "line", name="uq_order_lines_order_line"),
+    CheckConstraint("reserved >= 0 AND backordered >= 0 AND shipped >= 0 AND cancelled >= 0 "
+                    "AND returned >= 0 AND returned <= shipped AND "
+                    "qty = reserved + backordered + shipped + cancelled", name="quantities"),
+    Index("ix_order_lines_holds", "item_id", "warehouse_id", "hold_until",
+          sqlite_where=text("hold_until IS NOT NULL AND reserved > 0"),
+          postgresql_where=text("hold_until IS NOT NULL AND reserved > 0")),
+    Index("ix_order_lines_backorders", "item_id", "warehouse_id",
+          sqlite_where=text("backordered > 0"), postgresql_where=text("backordered > 0")),
+)
+
+# which movements shipped or returned which order line
+order_movements = Table(
+    "order_movements", metadata,
+    Column("movement_id", Id, ForeignKey("movements.id"), primary_key=True),
+    Column("order_line_id", Id, ForeignKey("order_lines.id"), nullable=False, index=True),
+)
+
+# Events for sales channels, numbered gap-free in commit order: a writer takes the one
+# ``event_clock`` row last in its transaction and holds it until it commits, so no event
+# can commit later with a lower number than one a reader has already seen.
+event_clock = Table(
+    "event_clock", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("data", Text, nullable=False),  # JSON object
+    Index("ix_events_owner_id", "owner_id", "id"),
 )

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from onhand.db.access import AccessStore
 from onhand.db.catalog import Catalog
 from onhand.db.engine import WRITE, writer_lock
+from onhand.db.orders import OrderStore
 from onhand.db.queries import Queries
 from onhand.db.repository import Repository
 from onhand.errors import Conflict, InvalidInput, OnhandError, StorageError
@@ -66,6 +67,7 @@ class UnitOfWork:
         self.repo = Repository(conn)
         self.queries = Queries(conn, self.catalog)
         self.access = AccessStore(conn)
+        self.orders = OrderStore(conn)
         return self
 
     def reader(self) -> UnitOfWork:

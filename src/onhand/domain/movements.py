@@ -20,6 +20,9 @@ from onhand.errors import InvalidInput, InvalidLocation
 
 KINDS = ("receipt", "shipment", "return", "adjustment", "scrap", "transfer", "count")
 NEEDS_REASON = ("adjustment", "scrap", "count")
+# kinds that record what physically happened: they may take stock that orders reserved
+# (a count always; the others when flagged as damage)
+DAMAGE_KINDS = ("scrap", "transfer", "adjustment")
 TAKES_COST = ("receipt", "return", "adjustment", "count")
 MAX_TEXT = 200
 GENESIS = "0" * 64
@@ -76,6 +79,10 @@ class MovementRequest:
     unit_cost: object = None
     occurred_at: datetime | None = None
     shipment_id: int | None = None
+    # recorded damage (a scrap, a transfer to a non-sellable location, a negative
+    # adjustment): the units are gone whatever was promised, so it may take reserved
+    # stock, and the newest reservations become backorders
+    damage: bool | None = None
 
     def identity(self) -> dict[str, Any]:
         """Return what makes two requests the same, for idempotency keys.

@@ -23,16 +23,42 @@ class Stock:
     available: Quantity
     as_of: datetime | None = None
     by_location: dict[str, Quantity] = field(default_factory=dict)
+    backordered: Quantity = 0
+    incoming: Quantity = 0  # on confirmed purchase orders, not yet received
+    in_transit: Quantity = 0  # dispatched between warehouses, not yet received
+    non_sellable: Quantity = 0  # on hand in locations flagged not sellable
+    safety_stock: Quantity = 0
+    by_warehouse: dict[str, WarehouseStock] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the level as JSON-ready values."""
         return {
             "sku": self.sku, "owner": self.owner, "location": self.location, "lot": self.lot,
             "on_hand": str(self.on_hand), "reserved": str(self.reserved),
-            "available": str(self.available),
+            "available": str(self.available), "backordered": str(self.backordered),
+            "incoming": str(self.incoming), "in_transit": str(self.in_transit),
+            "non_sellable": str(self.non_sellable), "safety_stock": str(self.safety_stock),
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "by_location": {path: str(qty) for path, qty in self.by_location.items()},
+            "by_warehouse": {path: w.to_dict() for path, w in self.by_warehouse.items()},
         }
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseStock:
+    """The states of one item's stock in one warehouse."""
+
+    on_hand: Quantity
+    reserved: Quantity
+    available: Quantity
+    backordered: Quantity
+    non_sellable: Quantity
+    safety_stock: Quantity
+    incoming: Quantity = 0
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the states as JSON-ready strings."""
+        return {name: str(getattr(self, name)) for name in self.__slots__}
 
 
 class Step(NamedTuple):

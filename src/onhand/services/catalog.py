@@ -9,6 +9,7 @@ from onhand.db.uow import UnitOfWork
 from onhand.domain.items import Item, check_item
 from onhand.domain.locations import is_virtual, normalize_path, parent_of
 from onhand.domain.movements import check_text
+from onhand.domain.quantities import parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.errors import (
     InvalidInput,
@@ -17,6 +18,7 @@ from onhand.errors import (
     UnknownItem,
     UnknownLocation,
 )
+from onhand.services.reservations import settle
 
 _OWNER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -33,21 +35,34 @@ def add_owner(uow: UnitOfWork, *, code: str, name: str | None = None) -> str:
     return code
 
 
-def add_location(uow: UnitOfWork, *, path: str, name: str | None = None) -> str:
-    """Create an internal location; its parent path must exist (``WH1`` before ``WH1/A-01``)."""
+def add_location(uow: UnitOfWork, *, path: str, name: str | None = None,
+                 sellable: bool | None = None) -> str:
+    """Create an internal location; its parent path must exist (``WH1`` before ``WH1/A-01``).
+
+    A top-level location is a warehouse. Stock in a location that is not ``sellable``
+    (damaged, quarantine, returns inspection) is on hand but never available; a new
+    location is as sellable as its parent unless told.
+    """
     path = normalize_path(path, field="path")
     name = check_text(name, "name")
+    if sellable is not None and not isinstance(sellable, bool):
+        raise InvalidInput("sellable must be true or false", field="sellable")
     if is_virtual(path.split("/")[0]):
         raise InvalidLocation("is reserved for a virtual location", location=path, field="path")
     with uow:
         parent = parent_of(path)
-        parent_id = None
+        ref = None
         if parent is not None:
             try:
-                parent_id = uow.catalog.location(uow.repo.conn, parent, field="path").id
+                ref = uow.catalog.location(uow.repo.conn, parent, field="path")
             except UnknownLocation:
                 raise UnknownLocation(parent, field="parent") from None
-        uow.repo.add_location(path, parent_id, name or path.rsplit("/", 1)[-1], utcnow())
+        if sellable is None:
+            sellable = ref is None or uow.queries.sellable(ref.id)
+        uow.repo.add_location(path, None if ref is None else ref.id,
+                              name or path.rsplit("/", 1)[-1], utcnow(),
+                              warehouse_id=None if ref is None else ref.warehouse_id,
+                              sellable=sellable)
         uow.commit()
     return path
 
@@ -133,7 +148,7 @@ def create_in(uow: UnitOfWork, items: Sequence[Item], *, locations: Sequence[str
         if is_virtual(path.split("/")[0]) or parent_of(path) is not None:
             raise InvalidLocation("cannot be created here; give a top-level, non-virtual "
                                   "path", location=path, field="path")
-        uow.repo.add_location(path, None, path, now)
+        uow.repo.add_location(path, None, path, now, warehouse_id=None, sellable=True)
     errors = _insert_items(uow, items)
     if errors:
         raise errors[0]
@@ -151,3 +166,37 @@ def _insert_items(uow: UnitOfWork, items: Sequence[Item]) -> list[OnhandError]:
         except OnhandError as error:
             errors.append(error.at_line(line))
     return errors
+
+
+def set_sellable(uow: UnitOfWork, *, path: str, sellable: bool) -> None:
+    """Flag a location and everything below it sellable or not, then settle reservations
+    (stock no longer sellable may leave orders backordered)."""
+    if not isinstance(sellable, bool):
+        raise InvalidInput("sellable must be true or false", field="sellable")
+    with uow:
+        ref = uow.catalog.location(uow.repo.conn, normalize_path(path, field="path"), field="path")
+        if ref.virtual:
+            raise InvalidLocation("is virtual", location=ref.path, field="path")
+        uow.repo.set_sellable(ref.path, sellable)
+        assert ref.warehouse_id is not None
+        settle(uow, utcnow(), {(item_id, ref.warehouse_id)
+                               for item_id in uow.queries.items_at(ref.path)})
+        uow.commit()
+
+
+def set_safety_stock(uow: UnitOfWork, *, sku: str, warehouse: str, qty: object,
+                     owner: str = "default") -> None:
+    """Set how much of an item a warehouse keeps out of what orders may reserve (0: none)."""
+    with uow:
+        conn = uow.repo.conn
+        owner_id = uow.catalog.owner_id(conn, owner)
+        item = uow.catalog.item(conn, owner_id, sku, owner)
+        ref = uow.catalog.location(conn, warehouse, field="warehouse")
+        if ref.virtual or ref.warehouse_id != ref.id:
+            raise InvalidLocation("is not a warehouse (a top-level internal location)",
+                                  location=warehouse, field="warehouse")
+        units = 0 if qty == 0 else to_units(parse_qty(qty, item.decimals), item.decimals)
+        uow.orders.lock_items([item.id])
+        uow.orders.set_safety_stock(item.id, ref.id, owner_id, units)
+        settle(uow, utcnow(), {(item.id, ref.id)})
+        uow.commit()

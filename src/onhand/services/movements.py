@@ -16,9 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.db.catalog import ItemRef, LocationRef
+from onhand.db.orders import Pair
 from onhand.db.repository import BalanceDelta, BalanceKey, ItemState
 from onhand.db.uow import UnitOfWork
+from onhand.domain.locations import warehouse_of
 from onhand.domain.movements import (
+    DAMAGE_KINDS,
     GENESIS,
     LAST_COST,
     NEEDS_REASON,
@@ -30,6 +33,7 @@ from onhand.domain.movements import (
     fingerprint,
     route,
 )
+from onhand.domain.orders import Position
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.stock import Step, first_dip
 from onhand.domain.times import check_occurred_at, utcnow
@@ -44,6 +48,7 @@ from onhand.errors import (
     OnhandError,
     UnknownMovement,
 )
+from onhand.services.reservations import Outbox, Refusal, settle
 
 LATER = 1 << 62  # orders a new line after every stored movement of the same instant
 
@@ -66,6 +71,7 @@ class Line:
     reverses: int | None = None
     shipment_id: int | None = None
     number: int = 1  # the request's 1-based line in its batch
+    breaks_reservations: bool = False  # a count or recorded damage: the units are gone
 
 
 def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "default",
@@ -232,7 +238,19 @@ def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
                    and request.kind == "receipt"
                    else check_unit_cost(request.unit_cost, request.kind)),
         occurred_at=occurred_at, shipment_id=_check_return(uow, request, item),
+        breaks_reservations=request.kind == "count" or _damage(request),
     )
+
+
+def _damage(request: MovementRequest) -> bool:
+    """Return whether the request records damage, checking the flag."""
+    if request.damage is None or request.damage is False:
+        return False
+    if request.damage is not True:
+        raise InvalidInput("damage must be true or false", field="damage")
+    if request.kind not in DAMAGE_KINDS:
+        raise InvalidInput(f"damage is only for {', '.join(DAMAGE_KINDS)}", field="damage")
+    return True
 
 
 def _location(uow: UnitOfWork, path: str, request: MovementRequest) -> LocationRef:
@@ -261,8 +279,16 @@ def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef) -> i
 
 
 def _write(uow: UnitOfWork, lines: list[Line], now: datetime, numbered: bool) -> list[Movement]:
+    return write(uow, lines, now, numbered=numbered)
+
+
+def write(uow: UnitOfWork, lines: list[Line], now: datetime, *, numbered: bool = False,
+          outbox: Outbox | None = None) -> list[Movement]:
     """Check reversals, returns and balances over time; then append the movements (linked
-    into their items' chains) and upsert the balances."""
+    into their items' chains), upsert the balances and settle reservations (no commit).
+
+    For use cases that post as part of a larger change (shipping an order).
+    """
     states, ids = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
     # under the item locks: no concurrent reversal or return can slip in between
     _check_reversals(uow, lines)
@@ -271,7 +297,47 @@ def _write(uow: UnitOfWork, lines: list[Line], now: datetime, numbered: bool) ->
     written, rows = _chain(lines, ids, states, now)
     uow.repo.insert_movements(rows)
     uow.repo.apply_deltas(_deltas(lines))
+    _remember_lots(uow, lines)
+    touched, strict = _reservations_at_stake(lines, states, numbered)
+    settle(uow, now, touched, strict=strict, outbox=outbox)
     return written
+
+
+def _remember_lots(uow: UnitOfWork, lines: list[Line]) -> None:
+    """Note when each lot first came in (picking takes the oldest first)."""
+    uow.orders.record_lots([
+        {"item_id": line.item.id, "lot": line.lot, "owner_id": line.item.owner_id,
+         "expires_on": None, "first_in": line.occurred_at}
+        for line in lines if line.lot and line.target.warehouse_id is not None])
+
+
+def _reservations_at_stake(lines: list[Line], states: dict[int, ItemState], numbered: bool
+                           ) -> tuple[set[Pair], dict[Pair, Refusal]]:
+    """Return the item × warehouse pairs the lines touch, and those whose reservations an
+    outbound line must leave covered (with the error it raises if it does not)."""
+    touched: set[Pair] = set()
+    strict: dict[Pair, Refusal] = {}
+    for line in lines:
+        for place in (line.source, line.target):
+            if place.warehouse_id is not None:
+                touched.add((line.item.id, place.warehouse_id))
+        leaves = line.source.warehouse_id
+        if (leaves is not None and not line.breaks_reservations
+                and not states[line.item.id].allow_negative):
+            strict[(line.item.id, leaves)] = _refusal(line, numbered)
+    return touched, strict
+
+
+def _refusal(line: Line, numbered: bool) -> Refusal:
+    """Return how to refuse ``line`` when it would take reserved stock."""
+    def refuse(position: Position) -> OnhandError:
+        could = max(0, line.units - position.overcommitted)
+        error = InsufficientStock(
+            sku=line.item.sku, location=warehouse_of(line.source.path),
+            requested=from_units(line.units, line.item.decimals),
+            available=from_units(could, line.item.decimals), reserved=True)
+        return error.at_line(line.number) if numbered else error
+    return refuse
 
 
 def _check_reversals(uow: UnitOfWork, lines: list[Line]) -> None:

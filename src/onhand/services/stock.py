@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 
 from onhand.db.queries import Level
 from onhand.db.uow import UnitOfWork
 from onhand.domain.movements import Movement, check_text
+from onhand.domain.orders import Position
 from onhand.domain.quantities import from_units
-from onhand.domain.stock import Stock
-from onhand.domain.times import check_occurred_at
+from onhand.domain.stock import Stock, WarehouseStock
+from onhand.domain.times import check_occurred_at, utcnow
 from onhand.errors import InvalidInput, UnknownMovement
 
 MAX_HISTORY = 100_000
@@ -41,7 +43,12 @@ def stock(uow: UnitOfWork, *, sku: str, owner: str = "default", location: str | 
             ref = uow.catalog.location_by_id(conn, location_id)
             if _counts(ref.path, ref.virtual, location):
                 by_location[ref.path] += qty
-    return _stock(sku, owner, location, lot, when, by_location, item.decimals)
+        level = _stock(sku, owner, location, lot, when, by_location, item.decimals)
+        if when is not None or lot is not None:
+            return level  # reservations are per item and warehouse, and kept for now only
+        positions = uow.orders.positions(item.id, utcnow())
+        transit = 0 if location is not None else uow.queries.transit_units(item.id)
+        return _with_states(uow, level, positions, item.decimals, transit)
 
 
 def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = None,
@@ -62,13 +69,16 @@ def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = 
             if not ref.virtual and _counts(ref.path, ref.virtual, location):  # internal only
                 totals[item_id][ref.path] += qty
         result = []
+        positions = {} if when is not None else uow.orders.all_positions(owner_id, utcnow())
         for item_id, places in totals.items():
             if not any(places.values()):
                 continue
             item = uow.catalog.item_by_id(conn, item_id)
             owner_code = uow.catalog.owner_code(conn, item.owner_id)
-            result.append(_stock(item.sku, owner_code, location, None, when, places,
-                                 item.decimals))
+            level = _stock(item.sku, owner_code, location, None, when, places, item.decimals)
+            if when is None:
+                level = _with_states(uow, level, positions.get(item_id, {}), item.decimals, 0)
+            result.append(level)
     return sorted(result, key=lambda s: (s.owner, s.sku))
 
 
@@ -117,6 +127,41 @@ def _stock(sku: str, owner: str, location: str | None, lot: str | None, when: da
         reserved=from_units(0, decimals), available=on_hand, as_of=when,
         by_location={p: from_units(q, decimals) for p, q in sorted(places.items()) if q},
     )
+
+
+def _with_states(uow: UnitOfWork, level: Stock, positions: dict[int, Position], decimals: int,
+                 transit: int) -> Stock:
+    """Return ``level`` with reserved, available and the other states of its warehouses.
+
+    Reservations are per warehouse: a level read at a location below a warehouse shows its
+    on-hand stock only.
+    """
+    conn = uow.repo.conn
+    places = {uow.catalog.location_by_id(conn, w).path: p for w, p in positions.items()}
+    if level.location is not None:
+        places = {path: p for path, p in places.items() if path == level.location}
+        if not places:
+            return level
+    total = Position()
+    by_warehouse = {}
+    for path, p in sorted(places.items()):
+        for name in ("sellable", "on_hand", "reserved", "held", "backordered", "safety_stock"):
+            setattr(total, name, getattr(total, name) + getattr(p, name))
+        by_warehouse[path] = WarehouseStock(
+            on_hand=from_units(p.on_hand, decimals),
+            reserved=from_units(p.reserved + p.held, decimals),
+            available=from_units(max(0, p.available), decimals),
+            backordered=from_units(p.backordered, decimals),
+            non_sellable=from_units(p.on_hand - p.sellable, decimals),
+            safety_stock=from_units(p.safety_stock, decimals))
+    available = sum(max(0, p.available) for p in places.values())
+    return replace(
+        level, reserved=from_units(total.reserved + total.held, decimals),
+        available=from_units(available, decimals),
+        backordered=from_units(total.backordered, decimals),
+        non_sellable=from_units(total.on_hand - total.sellable, decimals),
+        safety_stock=from_units(total.safety_stock, decimals),
+        in_transit=from_units(transit, decimals), by_warehouse=by_warehouse)
 
 
 def _counts(path: str, virtual: bool, location: str | None) -> bool:

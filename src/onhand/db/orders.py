@@ -1,0 +1,378 @@
+"""Orders, holds, reservations, lots and the outbox: their reads and writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
+
+from onhand.db.repository import aware, execute_rows, fetch, sqlite_time
+from onhand.db.tables import (
+    balances,
+    event_clock,
+    events,
+    item_warehouses,
+    items,
+    locations,
+    lots,
+    movements,
+    order_lines,
+    order_movements,
+    orders,
+)
+from onhand.domain.orders import Claim, Pickable, Position
+
+Pair = tuple[int, int]  # item_id, warehouse_id
+
+
+class OrderStore:
+    """Reads and writes the order tables inside the unit of work's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def _time(self, value: datetime) -> Any:
+        """Return a time as the driver takes it for a compiled-once statement."""
+        return value if self.postgres else sqlite_time(value)
+
+    # --- locks and positions -----------------------------------------------------------------
+
+    def lock_items(self, item_ids: Iterable[int]) -> None:
+        """Lock items in id order (PostgreSQL; SQLite's writer already holds the database)."""
+        ids = sorted(set(item_ids))
+        if self.postgres and ids:
+            fetch(self.conn, _LOCK_ITEMS, {"ids": ids}) if len(ids) > 1 else \
+                fetch(self.conn, _LOCK_ITEM, {"id": ids[0]})
+
+    def positions(self, item_id: int, now: datetime) -> dict[int, Position]:
+        """Return what each warehouse holds and owes of an item (only those with anything)."""
+        found: dict[int, Position] = {}
+        for row in fetch(self.conn, _STOCK_BY_WAREHOUSE, {"item_id": item_id}):
+            found[row.warehouse_id] = Position(sellable=int(row.sellable), on_hand=int(row.on_hand))
+        for row in fetch(self.conn, _DUES_BY_WAREHOUSE, {"item_id": item_id}):
+            position = found.setdefault(row.warehouse_id, Position())
+            position.reserved, position.backordered = int(row.reserved), int(row.backordered)
+            position.safety_stock = int(row.safety_stock)
+        for row in fetch(self.conn, _HELD_BY_WAREHOUSE, {"item_id": item_id,
+                                                         "now": self._time(now)}):
+            found.setdefault(row.warehouse_id, Position()).held = int(row.held)
+        return found
+
+    def all_positions(self, owner_id: int | None, now: datetime
+                      ) -> dict[int, dict[int, Position]]:
+        """Return every item's positions by warehouse (of one owner, or all)."""
+        found: dict[int, dict[int, Position]] = {}
+
+        def at(item_id: int, warehouse_id: int) -> Position:
+            return found.setdefault(item_id, {}).setdefault(warehouse_id, Position())
+
+        def mine(column: Any) -> Any:
+            return column.is_not(None) if owner_id is None else column == owner_id
+
+        stock = (select(balances.c.item_id, locations.c.warehouse_id,
+                        *list(_STOCK_BY_WAREHOUSE.selected_columns)[1:])
+                 .select_from(_in_stock)
+                 .where(locations.c.warehouse_id.is_not(None), mine(balances.c.owner_id))
+                 .group_by(balances.c.item_id, locations.c.warehouse_id))
+        for row in self.conn.execute(stock):
+            position = at(row.item_id, row.warehouse_id)
+            position.sellable, position.on_hand = int(row.sellable), int(row.on_hand)
+        for row in self.conn.execute(select(item_warehouses)
+                                     .where(mine(item_warehouses.c.owner_id))):
+            position = at(row.item_id, row.warehouse_id)
+            position.reserved, position.backordered = int(row.reserved), int(row.backordered)
+            position.safety_stock = int(row.safety_stock)
+        held = (select(order_lines.c.item_id, order_lines.c.warehouse_id,
+                       func.sum(order_lines.c.reserved).label("held"))
+                .where(order_lines.c.hold_until.is_not(None), order_lines.c.reserved > _ZERO,
+                       order_lines.c.hold_until > now, mine(order_lines.c.owner_id))
+                .group_by(order_lines.c.item_id, order_lines.c.warehouse_id))
+        for row in self.conn.execute(held):
+            at(row.item_id, row.warehouse_id).held = int(row.held)
+        return found
+
+    def position(self, item_id: int, warehouse_id: int, now: datetime) -> Position:
+        """Return what one warehouse holds and owes of an item."""
+        row = fetch(self.conn, _POSITION, {"item_id": item_id, "warehouse_id": warehouse_id,
+                                           "now": self._time(now)})[0]
+        return Position(sellable=int(row.sellable), on_hand=int(row.on_hand),
+                        reserved=int(row.reserved), held=int(row.held),
+                        backordered=int(row.backordered), safety_stock=int(row.safety_stock))
+
+    def add_dues(self, item_id: int, warehouse_id: int, owner_id: int, *, reserved: int = 0,
+                 backordered: int = 0) -> None:
+        """Add to the units open orders reserve and backorder in a warehouse."""
+        if not (reserved or backordered):
+            return
+        changed = self.conn.execute(_ADD_DUES, {
+            "b_item": item_id, "b_warehouse": warehouse_id, "b_reserved": reserved,
+            "b_backordered": backordered}).rowcount
+        if not changed:  # the first dues of this item here (the item is locked: no race)
+            self.conn.execute(insert(item_warehouses).values(
+                item_id=item_id, warehouse_id=warehouse_id, owner_id=owner_id,
+                reserved=reserved, backordered=backordered, safety_stock=0))
+
+    def set_safety_stock(self, item_id: int, warehouse_id: int, owner_id: int, units: int) -> None:
+        """Set the safety stock of an item in a warehouse."""
+        dialect = postgresql if self.postgres else sqlite
+        stmt = dialect.insert(item_warehouses).values(
+            item_id=item_id, warehouse_id=warehouse_id, owner_id=owner_id, reserved=0,
+            backordered=0, safety_stock=units)
+        self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=[item_warehouses.c.item_id, item_warehouses.c.warehouse_id],
+            set_={"safety_stock": units}))
+
+    def item_policies(self, item_ids: Iterable[int]) -> list[str]:
+        """Return the order policy of each item."""
+        return list(self.conn.execute(select(items.c.order_policy).where(
+            items.c.id.in_(sorted(set(item_ids))))).scalars())
+
+    def warehouses(self) -> list[tuple[int, str]]:
+        """Return every warehouse (top-level internal location) as (id, path), by path."""
+        rows = self.conn.execute(
+            select(locations.c.id, locations.c.path)
+            .where(locations.c.kind == "internal", locations.c.parent_id.is_(None))
+            .order_by(locations.c.path))
+        return [(int(r.id), r.path) for r in rows]
+
+    # --- orders and their lines --------------------------------------------------------------
+
+    def order(self, owner_id: int, reference: str) -> Row[Any] | None:
+        """Return an order's row by its owner and reference."""
+        rows = fetch(self.conn, _ORDER, {"owner_id": owner_id, "reference": reference})
+        return rows[0] if rows else None
+
+    def order_by_id(self, order_id: int) -> Row[Any]:
+        """Return an order's row by id."""
+        return self.conn.execute(select(orders).where(orders.c.id == order_id)).one()
+
+    def lines(self, order_id: int) -> list[Row[Any]]:
+        """Return an order's lines, by line number."""
+        return list(fetch(self.conn, _LINES, {"order_id": order_id}))
+
+    def insert_order(self, values: dict[str, Any]) -> int:
+        """Insert an order; return its id."""
+        return int(self.conn.execute(insert(orders).values(**values)
+                                     .returning(orders.c.id)).scalar_one())
+
+    def insert_lines(self, rows: list[dict[str, Any]]) -> None:
+        """Insert order lines."""
+        self.conn.execute(_INSERT_LINE, rows)
+
+    def change_line(self, line_id: int, **deltas: int) -> None:
+        """Add signed deltas to a line's quantities (qty, reserved, backordered, …)."""
+        self.conn.execute(update(order_lines).where(order_lines.c.id == line_id).values(
+            {name: getattr(order_lines.c, name) + delta for name, delta in deltas.items()}))
+
+    def set_order(self, order_id: int, **values: Any) -> None:
+        """Update an order's status, expiry or terms."""
+        self.conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
+
+    def set_hold_until(self, order_id: int, until: datetime | None) -> None:
+        """Set the expiry every line of a hold carries (None once it is an order)."""
+        self.conn.execute(update(order_lines).where(order_lines.c.order_id == order_id)
+                          .values(hold_until=until))
+
+    def list_orders(self, owner_id: int | None, status: str | None, after: int, limit: int
+                    ) -> list[Row[Any]]:
+        """Return orders by id after ``after``, filtered."""
+        query = select(orders).where(orders.c.id > after).order_by(orders.c.id).limit(limit)
+        if owner_id is not None:
+            query = query.where(orders.c.owner_id == owner_id)
+        if status is not None:
+            query = query.where(orders.c.status == status)
+        return list(self.conn.execute(query))
+
+    def expired_holds(self, now: datetime, limit: int) -> list[Row[Any]]:
+        """Return holds whose time has run out but are still marked held."""
+        return list(self.conn.execute(
+            select(orders.c.id, orders.c.owner_id, orders.c.reference)
+            .where(orders.c.status == "held", orders.c.expires_at <= now)
+            .order_by(orders.c.expires_at).limit(limit)))
+
+    def overdue(self, now: datetime, limit: int) -> list[Row[Any]]:
+        """Return open orders past their ``cancel_after`` that still have backorders."""
+        backordered = select(order_lines.c.id).where(
+            order_lines.c.order_id == orders.c.id, order_lines.c.backordered > 0).exists()
+        return list(self.conn.execute(
+            select(orders.c.id, orders.c.owner_id, orders.c.reference)
+            .where(orders.c.status == "open", orders.c.cancel_after <= now, backordered)
+            .order_by(orders.c.cancel_after).limit(limit)))
+
+    def backorders(self, item_id: int, warehouse_id: int) -> list[Claim]:
+        """Return the backordered lines of open orders for an item in a warehouse."""
+        rows = self.conn.execute(_CLAIMS.where(
+            order_lines.c.item_id == item_id, order_lines.c.warehouse_id == warehouse_id,
+            order_lines.c.backordered > _ZERO, orders.c.status == "open"))
+        return [_claim(r) for r in rows]
+
+    def reservations(self, item_id: int, warehouse_id: int, now: datetime) -> list[Claim]:
+        """Return the lines holding units of an item in a warehouse (open orders, live holds)."""
+        rows = self.conn.execute(_CLAIMS.where(
+            order_lines.c.item_id == item_id, order_lines.c.warehouse_id == warehouse_id,
+            order_lines.c.reserved > 0,
+            or_(orders.c.status == "open",
+                and_(orders.c.status == "held", orders.c.expires_at > now))))
+        return [_claim(r) for r in rows]
+
+    # --- shipping, returns, lots -------------------------------------------------------------
+
+    def pickable(self, item_id: int, warehouse_id: int) -> list[Pickable]:
+        """Return the item's stock in the warehouse's sellable locations, with lot dates."""
+        rows = self.conn.execute(
+            select(balances.c.location_id, locations.c.path, balances.c.lot, balances.c.qty,
+                   lots.c.expires_on, lots.c.first_in)
+            .join(locations, locations.c.id == balances.c.location_id)
+            .outerjoin(lots, and_(lots.c.item_id == balances.c.item_id,
+                                  lots.c.lot == balances.c.lot))
+            .where(balances.c.item_id == item_id, locations.c.warehouse_id == warehouse_id,
+                   locations.c.sellable.is_(True), balances.c.qty > 0))
+        return [Pickable(r.location_id, r.path, r.lot, int(r.qty), _day(r.expires_on),
+                         aware(r.first_in)) for r in rows]
+
+    def link_movements(self, links: Sequence[tuple[int, int]]) -> None:
+        """Record which order line each (movement id, line id) shipped or returned."""
+        if links:
+            self.conn.execute(insert(order_movements),
+                              [{"movement_id": m, "order_line_id": line} for m, line in links])
+
+    def movement_ids(self, order_id: int) -> list[int]:
+        """Return the ids of the movements posted for an order, oldest first."""
+        return [int(i) for i in self.conn.execute(
+            select(order_movements.c.movement_id)
+            .join(order_lines, order_lines.c.id == order_movements.c.order_line_id)
+            .where(order_lines.c.order_id == order_id)
+            .order_by(order_movements.c.movement_id)).scalars()]
+
+    def shipments(self, line_id: int) -> list[Row[Any]]:
+        """Return the shipment movements of an order line (id, qty, location, lot), oldest first."""
+        return list(self.conn.execute(
+            select(movements.c.id, movements.c.qty, movements.c.source_id, movements.c.lot)
+            .join(order_movements, order_movements.c.movement_id == movements.c.id)
+            .where(order_movements.c.order_line_id == line_id, movements.c.kind == "shipment")
+            .order_by(movements.c.id)))
+
+    def record_lots(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Remember each lot's first inbound time (and expiry) the first time it is seen."""
+        if rows:
+            dialect = postgresql if self.postgres else sqlite
+            self.conn.execute(dialect.insert(lots).on_conflict_do_nothing(), list(rows))
+
+    def lot_expiry(self, item_id: int, lot: str) -> tuple[bool, date | None]:
+        """Return whether a lot is known, and its expiry."""
+        row = self.conn.execute(select(lots.c.expires_on).where(
+            lots.c.item_id == item_id, lots.c.lot == lot)).first()
+        return (False, None) if row is None else (True, _day(row.expires_on))
+
+    # --- the outbox --------------------------------------------------------------------------
+
+    def append_events(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Number events gap-free and append them; call last in the transaction.
+
+        The clock's one row stays locked until this transaction ends, so a later writer
+        numbers its events only after these are committed (or rolled back, freeing theirs).
+        """
+        if not rows:
+            return []
+        last = int(fetch(self.conn, _TICK, {"n": len(rows)})[0][0])
+        first = last - len(rows) + 1
+        for offset, row in enumerate(rows):
+            row["id"] = first + offset
+        execute_rows(self.conn, _INSERT_EVENT, rows)
+        return list(range(first, last + 1))
+
+    def events(self, after: int, limit: int, owner_id: int | None) -> list[Row[Any]]:
+        """Return events numbered after ``after``, in order."""
+        query = select(events).where(events.c.id > after).order_by(events.c.id).limit(limit)
+        if owner_id is not None:
+            query = query.where(events.c.owner_id == owner_id)
+        return list(self.conn.execute(query))
+
+
+def _claim(row: Any) -> Claim:
+    return Claim(line_id=int(row.id), order_id=int(row.order_id), reserved=int(row.reserved),
+                 backordered=int(row.backordered), priority=int(row.priority),
+                 created_at=aware(row.created_at) or row.created_at,
+                 hold=row.status == "held", any_warehouse=bool(row.any_warehouse))
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# Statements built once (see repository.fetch).
+_LOCK_ITEMS = (select(items.c.id).where(items.c.id.in_(bindparam("ids", expanding=True)))
+               .order_by(items.c.id).with_for_update())
+_LOCK_ITEM = select(items.c.id).where(items.c.id == bindparam("id")).with_for_update()
+_ITEM: Any = bindparam("item_id")
+_WH: Any = bindparam("warehouse_id")
+_NOW = bindparam("now", type_=orders.c.expires_at.type)
+_in_stock = (balances.join(locations, locations.c.id == balances.c.location_id))
+_STOCK_BY_WAREHOUSE = (
+    select(locations.c.warehouse_id,
+           func.coalesce(func.sum(balances.c.qty).filter(locations.c.sellable.is_(True)), 0)
+           .label("sellable"),
+           func.sum(balances.c.qty).label("on_hand"))
+    .select_from(_in_stock)
+    .where(balances.c.item_id == _ITEM, locations.c.warehouse_id.is_not(None))
+    .group_by(locations.c.warehouse_id)
+)
+_DUES_BY_WAREHOUSE = select(item_warehouses).where(item_warehouses.c.item_id == _ITEM)
+_ZERO: Any = literal_column("0")  # a literal, so the partial indexes match
+_live_holds = and_(order_lines.c.hold_until.is_not(None), order_lines.c.reserved > _ZERO,
+                   order_lines.c.hold_until > _NOW)
+_HELD_BY_WAREHOUSE = (
+    select(order_lines.c.warehouse_id, func.sum(order_lines.c.reserved).label("held"))
+    .where(order_lines.c.item_id == _ITEM, _live_holds).group_by(order_lines.c.warehouse_id)
+)
+
+
+def _scalar(column: Any, *where: Any) -> Any:
+    return func.coalesce(select(column).where(*where).scalar_subquery(), 0)
+
+
+_here = and_(balances.c.item_id == _ITEM, locations.c.id == balances.c.location_id,
+             locations.c.warehouse_id == _WH)
+_dues = and_(item_warehouses.c.item_id == _ITEM, item_warehouses.c.warehouse_id == _WH)
+_POSITION = select(
+    _scalar(func.sum(balances.c.qty), _here, locations.c.sellable.is_(True))
+    .label("sellable"),
+    _scalar(func.sum(balances.c.qty), _here).label("on_hand"),
+    _scalar(item_warehouses.c.reserved, _dues).label("reserved"),
+    _scalar(item_warehouses.c.backordered, _dues).label("backordered"),
+    _scalar(item_warehouses.c.safety_stock, _dues).label("safety_stock"),
+    _scalar(func.sum(order_lines.c.reserved), order_lines.c.item_id == _ITEM,
+            order_lines.c.warehouse_id == _WH, _live_holds).label("held"),
+)
+_ORDER = select(orders).where(orders.c.owner_id == bindparam("owner_id"),
+                              orders.c.reference == bindparam("reference"))
+_LINES = (select(order_lines).where(order_lines.c.order_id == bindparam("order_id"))
+          .order_by(order_lines.c.line))
+_INSERT_LINE = insert(order_lines)
+_ADD_DUES = (update(item_warehouses)
+             .where(item_warehouses.c.item_id == bindparam("b_item"),
+                    item_warehouses.c.warehouse_id == bindparam("b_warehouse"))
+             .values(reserved=item_warehouses.c.reserved + bindparam("b_reserved"),
+                     backordered=item_warehouses.c.backordered + bindparam("b_backordered")))
+_INSERT_EVENT = insert(events)
+_TICK = (update(event_clock).where(event_clock.c.id == 1)
+         .values(last=event_clock.c.last + bindparam("n")).returning(event_clock.c.last))
+_CLAIMS = (
+    select(order_lines.c.id, order_lines.c.order_id, order_lines.c.reserved,
+           order_lines.c.backordered, order_lines.c.priority, order_lines.c.created_at,
+           orders.c.status, orders.c.any_warehouse)
+    .join(orders, orders.c.id == order_lines.c.order_id)
+)
+
+
+def dump(data: dict[str, Any]) -> str:
+    """Return an event's data as stored (compact JSON)."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)

@@ -1,0 +1,285 @@
+"""Sales orders, holds and the rules that reserve, backorder, pick and fill.
+
+An order line's quantity is always split four ways: ``reserved`` (promised, in one
+warehouse), ``backordered`` (promised when stock comes), ``shipped`` and ``cancelled``.
+A hold is an order with status ``held`` and an expiry: its units count as reserved only
+until then, with no sweeper needed for reads to be true.
+
+What a warehouse can still promise (``available``) is its stock in sellable locations,
+less what open orders and live holds reserve, less its safety stock. These functions are
+pure: the services hand them the numbers read under the items' locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from onhand.domain.quantities import Quantity
+from onhand.errors import InvalidInput
+
+POLICIES = ("reject", "backorder")
+OPEN, HELD = "open", "held"
+STATUSES = (HELD, OPEN, "completed", "cancelled", "expired", "released")
+MAX_LINES = 1000
+LINE_FIELDS = frozenset({"sku", "qty", "unit_price"})
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One line of an order: how much of an item was ordered and where it stands."""
+
+    line: int
+    sku: str
+    qty: Quantity
+    warehouse: str
+    reserved: Quantity
+    backordered: Quantity
+    shipped: Quantity
+    cancelled: Quantity
+    returned: Quantity
+    unit_price: Decimal | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the line as JSON-ready values (quantities and prices as strings)."""
+        return {
+            "line": self.line, "sku": self.sku, "qty": str(self.qty),
+            "warehouse": self.warehouse, "reserved": str(self.reserved),
+            "backordered": str(self.backordered), "shipped": str(self.shipped),
+            "cancelled": str(self.cancelled), "returned": str(self.returned),
+            "unit_price": None if self.unit_price is None else str(self.unit_price),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A sales order or a hold (``status == "held"``), with its lines."""
+
+    reference: str
+    owner: str
+    status: str
+    policy: str
+    priority: int
+    warehouse: str | None
+    any_warehouse: bool
+    created_at: datetime
+    updated_at: datetime
+    lines: tuple[OrderLine, ...]
+    expires_at: datetime | None = None
+    cancel_after: datetime | None = None
+    movement_ids: tuple[int, ...] = ()  # the shipments and returns posted for it
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the order as JSON-ready values."""
+        return {
+            "reference": self.reference, "owner": self.owner, "status": self.status,
+            "policy": self.policy, "priority": self.priority, "warehouse": self.warehouse,
+            "any_warehouse": self.any_warehouse, "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "expires_at": None if self.expires_at is None else self.expires_at.isoformat(),
+            "cancel_after": None if self.cancel_after is None else self.cancel_after.isoformat(),
+            "lines": [line.to_dict() for line in self.lines],
+            "movement_ids": list(self.movement_ids),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of the outbox, numbered gap-free in commit order."""
+
+    id: int
+    type: str
+    owner: str
+    at: datetime
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the event as JSON-ready values."""
+        return {"id": self.id, "type": self.type, "owner": self.owner,
+                "at": self.at.isoformat(), "data": self.data}
+
+
+@dataclass(slots=True)
+class Position:
+    """What one warehouse holds and owes of one item, in scaled units."""
+
+    sellable: int = 0  # on hand in sellable locations
+    on_hand: int = 0  # on hand in all its locations
+    reserved: int = 0  # by open orders
+    held: int = 0  # by live holds
+    backordered: int = 0
+    safety_stock: int = 0
+
+    @property
+    def available(self) -> int:
+        """What can still be promised (negative when reservations exceed sellable stock)."""
+        return self.sellable - self.reserved - self.held - self.safety_stock
+
+    @property
+    def overcommitted(self) -> int:
+        """How many reserved units the sellable stock no longer covers."""
+        return max(0, self.reserved + self.held - self.sellable)
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Where one line is reserved, and how much of it is reserved and backordered."""
+
+    warehouse_id: int
+    reserved: int
+    backordered: int
+
+
+def allocate(units: int, available: Mapping[int, int], *, preferred: int | None,
+             any_warehouse: bool, backorder: bool) -> Allocation | None:
+    """Choose the warehouse of one line: the preferred one when it covers the line, else
+    (where the order allows) the first that does, in the order of ``available``.
+
+    Short everywhere: with ``backorder``, reserve what the best candidate has and backorder
+    the rest; without, return None (the caller rejects the order).
+    """
+    candidates = [w for w in available if w == preferred or any_warehouse or preferred is None]
+    if preferred is not None and preferred in candidates:
+        candidates.remove(preferred)
+        candidates.insert(0, preferred)
+    for warehouse in candidates:
+        if available[warehouse] >= units:
+            return Allocation(warehouse, units, 0)
+    if not backorder or not candidates:
+        return None
+    best = preferred if preferred in candidates else max(candidates, key=lambda w: available[w])
+    take = max(0, min(units, available[best]))
+    return Allocation(best, take, units - take)
+
+
+@dataclass(frozen=True, slots=True)
+class Pickable:
+    """Stock one location holds of an item, with what picking orders it by."""
+
+    location_id: int
+    path: str
+    lot: str
+    qty: int
+    expires_on: date | None = None
+    first_in: datetime | None = None
+
+
+def pick(units: int, stock: Iterable[Pickable]) -> list[tuple[Pickable, int]]:
+    """Return which locations and lots to take ``units`` from: first expired, first out,
+    then first in, first out, then by path. Takes what exists when there is too little."""
+    order = sorted(stock, key=lambda s: (s.expires_on is None, s.expires_on or date.max,
+                                         s.first_in is None, s.first_in or _LATEST,
+                                         s.path, s.lot))
+    picks = []
+    for place in order:
+        if units <= 0:
+            break
+        take = min(units, place.qty)
+        if take > 0:
+            picks.append((place, take))
+            units -= take
+    return picks
+
+
+@dataclass(slots=True)
+class Claim:
+    """An open line's reservation or backorder, as the fill and the shortfall rules see it."""
+
+    line_id: int
+    order_id: int
+    reserved: int
+    backordered: int
+    priority: int
+    created_at: datetime
+    hold: bool = False
+    any_warehouse: bool = False
+    taken: int = field(default=0)
+
+
+def fill(available: int, backorders: Sequence[Claim]) -> list[tuple[Claim, int]]:
+    """Return how much of ``available`` each backordered line gets: highest priority first,
+    then oldest; a line is filled before the next gets anything."""
+    grants = []
+    for claim in sorted(backorders, key=lambda c: (-c.priority, c.created_at, c.line_id)):
+        if available <= 0:
+            break
+        take = min(available, claim.backordered)
+        if take > 0:
+            grants.append((claim, take))
+            available -= take
+    return grants
+
+
+def shortfall(missing: int, reservations: Sequence[Claim]) -> list[tuple[Claim, int]]:
+    """Return how many reserved units each line gives up when stock no longer covers
+    ``missing`` of them: the newest reservations first."""
+    losses = []
+    for claim in sorted(reservations, key=lambda c: (c.created_at, c.line_id), reverse=True):
+        if missing <= 0:
+            break
+        take = min(missing, claim.reserved)
+        if take > 0:
+            losses.append((claim, take))
+            missing -= take
+    return losses
+
+
+def check_policy(value: object) -> str:
+    """Return an order policy, or raise naming the field."""
+    if value not in POLICIES:
+        raise InvalidInput(f"policy must be one of {', '.join(POLICIES)}", field="policy",
+                           value=value)
+    return str(value)
+
+
+def check_priority(value: object) -> int:
+    """Return an order priority (higher ships first), or raise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -1000 <= value <= 1000:
+        raise InvalidInput("priority must be an integer from -1000 to 1000", field="priority",
+                           value=value)
+    return value
+
+
+def check_lines(lines: object, *, allow_empty: bool = False) -> list[Mapping[str, Any]]:
+    """Return an order's lines as mappings with known keys, or raise naming the line."""
+    if isinstance(lines, (str, bytes, Mapping)) or not isinstance(lines, Sequence):
+        raise InvalidInput("lines must be a list of {sku, qty, unit_price}", field="lines")
+    if not lines and not allow_empty:
+        raise InvalidInput("an order needs at least one line", field="lines")
+    if len(lines) > MAX_LINES:
+        raise InvalidInput(f"an order has at most {MAX_LINES} lines", field="lines")
+    checked = []
+    for number, line in enumerate(lines, start=1):
+        if not isinstance(line, Mapping):
+            raise InvalidInput(f"line {number} must be a mapping", field="lines", line=number)
+        unknown = sorted(set(line) - LINE_FIELDS)
+        if unknown:
+            raise InvalidInput(f"line {number}: unknown field {unknown[0]!r}", field=unknown[0],
+                               line=number)
+        for needed in ("sku", "qty"):
+            if needed not in line:
+                raise InvalidInput(f"line {number}: {needed} is required", field=needed,
+                                   line=number)
+        checked.append(line)
+    return checked
+
+
+def check_price(value: object, line: int) -> Decimal | None:
+    """Return a line's unit price as a non-negative Decimal (text or Decimal), or raise."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = Decimal(value)
+    if isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except ArithmeticError:
+            value = None
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+        raise InvalidInput(f"line {line}: unit_price must be a non-negative decimal",
+                           field="unit_price", line=line)
+    return value

@@ -1,0 +1,171 @@
+"""Keeping promises true: after any change of stock or reservations, inside its transaction.
+
+:func:`settle` runs last in every transaction that touches an item in a warehouse (a
+posting, an order, a hold, a sweep). For each touched item × warehouse, with the item
+locked, it
+
+1. refuses the transaction when an outbound movement took stock that open orders had
+   reserved (``strict``): ``InsufficientStock``, nothing written;
+2. otherwise, when stock no longer covers what is reserved (damage, a count), takes the
+   newest reservations back: reallocated to another warehouse where the order allows it,
+   else backordered (a hold just loses those units);
+3. fills waiting backorders from what is available, highest priority first, then oldest;
+4. writes one ``stock.changed`` event with the resulting levels, and the events of every
+   order it changed, numbered gap-free in commit order (the outbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from onhand.db.orders import Pair, dump
+from onhand.db.uow import UnitOfWork
+from onhand.domain.orders import Claim, Position, fill, shortfall
+from onhand.domain.quantities import from_units
+from onhand.errors import OnhandError
+
+Refusal = Callable[[Position], OnhandError]
+
+
+@dataclass
+class Outbox:
+    """The events a transaction writes, collected until :func:`settle` numbers them."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, owner_id: int, kind: str, now: datetime, **data: Any) -> None:
+        """Queue one event."""
+        self.rows.append({"owner_id": owner_id, "type": kind, "at": now, "data": data})
+
+
+def settle(uow: UnitOfWork, now: datetime, touched: Iterable[Pair], *,
+           strict: Mapping[Pair, Refusal] | None = None, outbox: Outbox | None = None) -> None:
+    """Check, rebalance and announce every touched item × warehouse (see the module)."""
+    strict = strict or {}
+    outbox = outbox or Outbox()
+    pending = sorted(set(touched))
+    done: set[Pair] = set()
+    while pending:
+        pair = pending.pop(0)
+        if pair in done:
+            continue
+        done.add(pair)
+        moved = _settle_one(uow, now, pair, strict.get(pair), outbox)
+        pending.extend(p for p in moved if p not in done)
+    uow.orders.append_events([
+        {"owner_id": row["owner_id"], "type": row["type"], "at": row["at"],
+         "data": dump(row["data"])} for row in outbox.rows])
+
+
+def _settle_one(uow: UnitOfWork, now: datetime, pair: Pair, refusal: Refusal | None,
+                outbox: Outbox) -> list[Pair]:
+    """Settle one item × warehouse; return other warehouses it reallocated to."""
+    item_id, warehouse_id = pair
+    store = uow.orders
+    position = store.position(item_id, warehouse_id, now)
+    moved: list[Pair] = []
+    if position.overcommitted:
+        if refusal is not None:
+            raise refusal(position)
+        moved = _take_back(uow, now, pair, position.overcommitted, outbox)
+        position = store.position(item_id, warehouse_id, now)
+    if position.backordered and position.available > 0:
+        _fill(uow, now, pair, position.available, outbox)
+        position = store.position(item_id, warehouse_id, now)
+    _announce(uow, now, pair, position, outbox)
+    return moved
+
+
+def _take_back(uow: UnitOfWork, now: datetime, pair: Pair, missing: int,
+               outbox: Outbox) -> list[Pair]:
+    """Take ``missing`` reserved units back from the newest reservations."""
+    item_id, warehouse_id = pair
+    store = uow.orders
+    moved = []
+    elsewhere = None
+    for claim, units in shortfall(missing, store.reservations(item_id, warehouse_id, now)):
+        if claim.hold:
+            store.change_line(claim.line_id, reserved=-units, cancelled=units)
+            _note(uow, now, claim, "hold.shortened", pair, units, outbox)
+            continue
+        if claim.any_warehouse:
+            if elsewhere is None:
+                elsewhere = {w: p.available for w, p in store.positions(item_id, now).items()
+                             if w != warehouse_id}
+            target = next((w for w, free in sorted(elsewhere.items()) if free >= units), None)
+            if target is not None:
+                _reallocate(uow, now, claim, pair, target, units, outbox)
+                elsewhere[target] -= units
+                moved.append((item_id, target))
+                continue
+        store.change_line(claim.line_id, reserved=-units, backordered=units)
+        store.add_dues(item_id, warehouse_id, _owner(uow, item_id), reserved=-units,
+                       backordered=units)
+        _note(uow, now, claim, "order.backordered", pair, units, outbox)
+    return moved
+
+
+def _reallocate(uow: UnitOfWork, now: datetime, claim: Claim, pair: Pair, target: int,
+                units: int, outbox: Outbox) -> None:
+    """Move ``units`` of a line's reservation to another warehouse, as a new line."""
+    item_id, warehouse_id = pair
+    store, owner_id = uow.orders, _owner(uow, item_id)
+    line = next(r for r in store.lines(claim.order_id) if int(r.id) == claim.line_id)
+    number = max(int(r.line) for r in store.lines(claim.order_id)) + 1
+    store.change_line(claim.line_id, qty=-units, reserved=-units)
+    store.insert_lines([{
+        "order_id": claim.order_id, "owner_id": owner_id, "line": number, "item_id": item_id,
+        "warehouse_id": target, "qty": units, "unit_price": line.unit_price, "reserved": units,
+        "backordered": 0, "shipped": 0, "cancelled": 0, "returned": 0, "hold_until": None,
+        "priority": claim.priority, "created_at": claim.created_at}])
+    store.add_dues(item_id, warehouse_id, owner_id, reserved=-units)
+    store.add_dues(item_id, target, owner_id, reserved=units)
+    _note(uow, now, claim, "order.reallocated", pair, units, outbox,
+          to=_path(uow, target))
+
+
+def _fill(uow: UnitOfWork, now: datetime, pair: Pair, available: int, outbox: Outbox) -> None:
+    """Turn backorders into reservations, as far as ``available`` goes."""
+    item_id, warehouse_id = pair
+    store = uow.orders
+    for claim, units in fill(available, store.backorders(item_id, warehouse_id)):
+        store.change_line(claim.line_id, reserved=units, backordered=-units)
+        store.add_dues(item_id, warehouse_id, _owner(uow, item_id), reserved=units,
+                       backordered=-units)
+        _note(uow, now, claim, "order.allocated", pair, units, outbox)
+
+
+def _announce(uow: UnitOfWork, now: datetime, pair: Pair, position: Position,
+              outbox: Outbox) -> None:
+    """Queue the ``stock.changed`` event of one item × warehouse."""
+    item = uow.catalog.item_by_id(uow.repo.conn, pair[0])
+
+    def qty(units: int) -> str:
+        return str(from_units(units, item.decimals))
+
+    outbox.add(item.owner_id, "stock.changed", now, sku=item.sku,
+               warehouse=_path(uow, pair[1]), on_hand=qty(position.on_hand),
+               sellable=qty(position.sellable), reserved=qty(position.reserved + position.held),
+               backordered=qty(position.backordered), safety_stock=qty(position.safety_stock),
+               available=qty(max(0, position.available)))
+
+
+def _note(uow: UnitOfWork, now: datetime, claim: Claim, kind: str, pair: Pair, units: int,
+          outbox: Outbox, **extra: Any) -> None:
+    """Queue the event of one order line changed by the rebalancing."""
+    row = uow.orders.order_by_id(claim.order_id)
+    item = uow.catalog.item_by_id(uow.repo.conn, pair[0])
+    outbox.add(item.owner_id, kind, now, reference=row.reference, sku=item.sku,
+               warehouse=_path(uow, pair[1]), qty=str(from_units(units, item.decimals)),
+               **extra)
+
+
+def _owner(uow: UnitOfWork, item_id: int) -> int:
+    return uow.catalog.item_by_id(uow.repo.conn, item_id).owner_id
+
+
+def _path(uow: UnitOfWork, location_id: int) -> str:
+    return uow.catalog.location_by_id(uow.repo.conn, location_id).path
