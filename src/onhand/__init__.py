@@ -46,6 +46,7 @@ from onhand.errors import (
     UnknownMovement,
     UnknownOrder,
     UnknownOwner,
+    UnknownSupplier,
     UnknownToken,
     UnknownUser,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "UnknownMovement",
     "UnknownOrder",
     "UnknownOwner",
+    "UnknownSupplier",
     "UnknownToken",
     "UnknownUser",
     "VerifyReport",

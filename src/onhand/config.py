@@ -11,6 +11,7 @@ from onhand.errors import InvalidInput
 
 DEFAULT_DATABASE_URL = "sqlite:///onhand.db"
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+MAY_BE_ZERO = frozenset({"sweep_seconds", "over_receipt_percent"})  # 0 is meaningful
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class Settings:
     sqlite_synchronous: str = "FULL"  # durable commits; NORMAL trades the last commits for speed
     busy_timeout_ms: int = 30_000  # how long a SQLite writer waits for another one
     max_batch_lines: int = 100_000
+    over_receipt_percent: int = 0  # how far receiving may exceed a purchase order line
     # the HTTP API
     api_batch_lines: int = 10_000  # lines in one POST /v1/movements/batch
     max_body_bytes: int = 16 * 1024 * 1024  # a larger request body answers 413
@@ -29,6 +31,7 @@ class Settings:
     session_minutes: int = 60  # how long a login session token lasts
     group_commit: str = "auto"  # on | off | auto (on for SQLite): API writes share commits
     cors_origins: str = ""  # comma-separated origins allowed to call the API; empty: CORS off
+    sweep_seconds: int = 5  # how often the server expires holds and overdue backorders; 0: never
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **arguments: Any) -> Settings:
@@ -61,6 +64,8 @@ def _parse(name: str, kind: object, value: object) -> int | str:
     except ValueError:
         raise InvalidInput(f"{name} must be a whole number, not {value!r} "
                            f"(check ONHAND_{name.upper()})", field=name) from None
-    if number <= 0:
+    if name in MAY_BE_ZERO and number < 0:
+        raise InvalidInput(f"{name} must be zero (off) or more", field=name)
+    if name not in MAY_BE_ZERO and number <= 0:
         raise InvalidInput(f"{name} must be positive", field=name)
     return number

@@ -4,7 +4,8 @@
 
     OnhandError
     ├── NotFound                UnknownOwner, UnknownItem, UnknownLocation, UnknownMovement,
-    │                           UnknownUser, UnknownToken, UnknownOrder
+    │                           UnknownUser, UnknownToken, UnknownOrder,
+    │                           UnknownSupplier
     ├── InvalidInput            InvalidQuantity, InvalidTime, InvalidLocation, BatchTooLarge,
     │                           PayloadTooLarge, IdempotencyConflict
     ├── Conflict                InsufficientStock, DuplicateItem, DuplicateLocation,
@@ -108,10 +109,17 @@ class UnknownMovement(NotFound):
 
 
 class UnknownOrder(NotFound):
-    """No order (or hold) of this owner has this reference."""
+    """No order (or hold, purchase order, transfer) of this owner has this reference."""
 
-    def __init__(self, reference: str, *, field: str = "reference") -> None:
-        super().__init__(f"unknown order {reference!r}", field=field, reference=reference)
+    def __init__(self, reference: str, *, field: str = "reference", what: str = "order") -> None:
+        super().__init__(f"unknown {what} {reference!r}", field=field, reference=reference)
+
+
+class UnknownSupplier(NotFound):
+    """The owner has no supplier with this code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown supplier {code!r}", field="supplier", supplier=code)
 
 
 class UnknownUser(NotFound):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, update
@@ -26,6 +26,7 @@ from onhand.db.tables import (
     orders,
 )
 from onhand.domain.orders import Claim, Pickable, Position
+from onhand.errors import InvalidInput
 
 Pair = tuple[int, int]  # item_id, warehouse_id
 
@@ -56,9 +57,7 @@ class OrderStore:
         for row in fetch(self.conn, _STOCK_BY_WAREHOUSE, {"item_id": item_id}):
             found[row.warehouse_id] = Position(sellable=int(row.sellable), on_hand=int(row.on_hand))
         for row in fetch(self.conn, _DUES_BY_WAREHOUSE, {"item_id": item_id}):
-            position = found.setdefault(row.warehouse_id, Position())
-            position.reserved, position.backordered = int(row.reserved), int(row.backordered)
-            position.safety_stock = int(row.safety_stock)
+            _dues_into(found.setdefault(row.warehouse_id, Position()), row)
         for row in fetch(self.conn, _HELD_BY_WAREHOUSE, {"item_id": item_id,
                                                          "now": self._time(now)}):
             found.setdefault(row.warehouse_id, Position()).held = int(row.held)
@@ -85,9 +84,7 @@ class OrderStore:
             position.sellable, position.on_hand = int(row.sellable), int(row.on_hand)
         for row in self.conn.execute(select(item_warehouses)
                                      .where(mine(item_warehouses.c.owner_id))):
-            position = at(row.item_id, row.warehouse_id)
-            position.reserved, position.backordered = int(row.reserved), int(row.backordered)
-            position.safety_stock = int(row.safety_stock)
+            _dues_into(at(row.item_id, row.warehouse_id), row)
         held = (select(order_lines.c.item_id, order_lines.c.warehouse_id,
                        func.sum(order_lines.c.reserved).label("held"))
                 .where(order_lines.c.hold_until.is_not(None), order_lines.c.reserved > _ZERO,
@@ -103,20 +100,24 @@ class OrderStore:
                                            "now": self._time(now)})[0]
         return Position(sellable=int(row.sellable), on_hand=int(row.on_hand),
                         reserved=int(row.reserved), held=int(row.held),
-                        backordered=int(row.backordered), safety_stock=int(row.safety_stock))
+                        backordered=int(row.backordered), safety_stock=int(row.safety_stock),
+                        incoming=int(row.incoming), in_transit=int(row.in_transit))
 
     def add_dues(self, item_id: int, warehouse_id: int, owner_id: int, *, reserved: int = 0,
-                 backordered: int = 0) -> None:
-        """Add to the units open orders reserve and backorder in a warehouse."""
-        if not (reserved or backordered):
+                 backordered: int = 0, incoming: int = 0, in_transit: int = 0) -> None:
+        """Add to what open orders reserve and backorder in a warehouse, and to what is
+        coming there (purchase orders, transfers)."""
+        deltas = {"b_reserved": reserved, "b_backordered": backordered,
+                  "b_incoming": incoming, "b_in_transit": in_transit}
+        if not any(deltas.values()):
             return
         changed = self.conn.execute(_ADD_DUES, {
-            "b_item": item_id, "b_warehouse": warehouse_id, "b_reserved": reserved,
-            "b_backordered": backordered}).rowcount
+            "b_item": item_id, "b_warehouse": warehouse_id, **deltas}).rowcount
         if not changed:  # the first dues of this item here (the item is locked: no race)
             self.conn.execute(insert(item_warehouses).values(
                 item_id=item_id, warehouse_id=warehouse_id, owner_id=owner_id,
-                reserved=reserved, backordered=backordered, safety_stock=0))
+                reserved=reserved, backordered=backordered, safety_stock=0,
+                incoming=incoming, in_transit=in_transit))
 
     def set_safety_stock(self, item_id: int, warehouse_id: int, owner_id: int, units: int) -> None:
         """Set the safety stock of an item in a warehouse."""
@@ -264,6 +265,25 @@ class OrderStore:
             dialect = postgresql if self.postgres else sqlite
             self.conn.execute(dialect.insert(lots).on_conflict_do_nothing(), list(rows))
 
+    def tracking(self, item_id: int) -> str:
+        """Return an item's tracking mode (none, lot, serial)."""
+        return str(self.conn.execute(select(items.c.tracking)
+                                     .where(items.c.id == item_id)).scalar_one())
+
+    def set_lot_expiry(self, item_id: int, owner_id: int, lot: str, expires_on: date) -> None:
+        """Record a lot's expiry; raise when the lot is known with another one."""
+        known, current = self.lot_expiry(item_id, lot)
+        if not known:
+            self.conn.execute(insert(lots).values(
+                item_id=item_id, lot=lot, owner_id=owner_id, expires_on=expires_on,
+                first_in=datetime.now(UTC)))
+        elif current is None:
+            self.conn.execute(update(lots).where(lots.c.item_id == item_id, lots.c.lot == lot)
+                              .values(expires_on=expires_on))
+        elif current != expires_on:
+            raise InvalidInput(f"lot {lot!r} already expires on {current.isoformat()}",
+                               field="expires_on")
+
     def lot_expiry(self, item_id: int, lot: str) -> tuple[bool, date | None]:
         """Return whether a lot is known, and its expiry."""
         row = self.conn.execute(select(lots.c.expires_on).where(
@@ -293,6 +313,13 @@ class OrderStore:
         if owner_id is not None:
             query = query.where(events.c.owner_id == owner_id)
         return list(self.conn.execute(query))
+
+
+def _dues_into(position: Position, row: Any) -> None:
+    """Copy an ``item_warehouses`` row's counters into a position."""
+    position.reserved, position.backordered = int(row.reserved), int(row.backordered)
+    position.safety_stock, position.incoming = int(row.safety_stock), int(row.incoming)
+    position.in_transit = int(row.in_transit)
 
 
 def _claim(row: Any) -> Claim:
@@ -349,6 +376,8 @@ _POSITION = select(
     _scalar(item_warehouses.c.reserved, _dues).label("reserved"),
     _scalar(item_warehouses.c.backordered, _dues).label("backordered"),
     _scalar(item_warehouses.c.safety_stock, _dues).label("safety_stock"),
+    _scalar(item_warehouses.c.incoming, _dues).label("incoming"),
+    _scalar(item_warehouses.c.in_transit, _dues).label("in_transit"),
     _scalar(func.sum(order_lines.c.reserved), order_lines.c.item_id == _ITEM,
             order_lines.c.warehouse_id == _WH, _live_holds).label("held"),
 )
@@ -361,7 +390,9 @@ _ADD_DUES = (update(item_warehouses)
              .where(item_warehouses.c.item_id == bindparam("b_item"),
                     item_warehouses.c.warehouse_id == bindparam("b_warehouse"))
              .values(reserved=item_warehouses.c.reserved + bindparam("b_reserved"),
-                     backordered=item_warehouses.c.backordered + bindparam("b_backordered")))
+                     backordered=item_warehouses.c.backordered + bindparam("b_backordered"),
+                     incoming=item_warehouses.c.incoming + bindparam("b_incoming"),
+                     in_transit=item_warehouses.c.in_transit + bindparam("b_in_transit")))
 _INSERT_EVENT = insert(events)
 _TICK = (update(event_clock).where(event_clock.c.id == 1)
          .values(last=event_clock.c.last + bindparam("n")).returning(event_clock.c.last))

@@ -216,8 +216,12 @@ item_warehouses = Table(
     Column("reserved", BigInteger, nullable=False),
     Column("backordered", BigInteger, nullable=False),
     Column("safety_stock", BigInteger, nullable=False),
+    # still to come: on confirmed purchase orders, and dispatched here from other warehouses
+    Column("incoming", BigInteger, nullable=False, server_default="0"),
+    Column("in_transit", BigInteger, nullable=False, server_default="0"),
     CheckConstraint("reserved >= 0 AND backordered >= 0 AND safety_stock >= 0",
                     name="not_negative"),
+    CheckConstraint("incoming >= 0 AND in_transit >= 0", name="coming_not_negative"),
 )
 
 # sales orders and holds (a hold is an order with status 'held' and an expiry)
@@ -297,4 +301,91 @@ events = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("data", Text, nullable=False),  # JSON object
     Index("ix_events_owner_id", "owner_id", "id"),
+)
+
+
+# --- purchasing and transfers between warehouses ----------------------------------------------
+
+suppliers = Table(
+    "suppliers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner_id", "code", name="uq_suppliers_owner_code"),
+)
+
+purchase_orders = Table(
+    "purchase_orders", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("supplier_id", Integer, ForeignKey("suppliers.id"), nullable=False),
+    Column("warehouse_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("expected_on", Date, nullable=True),
+    Column("tolerance", ExactDecimal, nullable=False),  # over-receipt allowed, in percent
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner_id", "reference", name="uq_purchase_orders_owner_reference"),
+    CheckConstraint("status IN ('draft', 'confirmed', 'closed', 'cancelled')", name="status"),
+)
+
+# open (incoming) = qty − received − cancelled, never below zero (over-receipt)
+purchase_order_lines = Table(
+    "purchase_order_lines", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("purchase_order_id", Id, ForeignKey("purchase_orders.id"), nullable=False,
+           index=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Column("unit_cost", ExactDecimal, nullable=True),
+    Column("received", BigInteger, nullable=False),
+    Column("cancelled", BigInteger, nullable=False),
+    Column("returned", BigInteger, nullable=False),
+    UniqueConstraint("purchase_order_id", "line", name="uq_purchase_order_lines_order_line"),
+    CheckConstraint("qty > 0 AND received >= 0 AND cancelled >= 0 AND returned >= 0 "
+                    "AND returned <= received", name="quantities"),
+)
+
+transfers = Table(
+    "transfers", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("source_id", Integer, ForeignKey("locations.id"), nullable=False),  # a warehouse
+    Column("target_id", Integer, ForeignKey("locations.id"), nullable=False),  # a warehouse
+    Column("status", String(12), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner_id", "reference", name="uq_transfers_owner_reference"),
+    CheckConstraint("status IN ('in_transit', 'received')", name="status"),
+)
+
+transfer_lines = Table(
+    "transfer_lines", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("transfer_id", Id, ForeignKey("transfers.id"), nullable=False, index=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("lot", String(200), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Column("received", BigInteger, nullable=False),
+    Column("lost", BigInteger, nullable=False),
+    UniqueConstraint("transfer_id", "line", name="uq_transfer_lines_transfer_line"),
+    CheckConstraint("qty > 0 AND received >= 0 AND lost >= 0 AND received + lost <= qty",
+                    name="quantities"),
+)
+
+# which movements received, returned or moved which purchase order or transfer line
+document_movements = Table(
+    "document_movements", metadata,
+    Column("movement_id", Id, ForeignKey("movements.id"), primary_key=True),
+    Column("purchase_order_line_id", Id, ForeignKey("purchase_order_lines.id"), nullable=True,
+           index=True),
+    Column("transfer_line_id", Id, ForeignKey("transfer_lines.id"), nullable=True, index=True),
 )

@@ -13,6 +13,7 @@ from onhand.db.access import AccessStore
 from onhand.db.catalog import Catalog
 from onhand.db.engine import WRITE, writer_lock
 from onhand.db.orders import OrderStore
+from onhand.db.purchasing import PurchasingStore
 from onhand.db.queries import Queries
 from onhand.db.repository import Repository
 from onhand.errors import Conflict, InvalidInput, OnhandError, StorageError
@@ -68,6 +69,7 @@ class UnitOfWork:
         self.queries = Queries(conn, self.catalog)
         self.access = AccessStore(conn)
         self.orders = OrderStore(conn)
+        self.purchasing = PurchasingStore(conn)
         return self
 
     def reader(self) -> UnitOfWork:

@@ -113,6 +113,8 @@ class Position:
     held: int = 0  # by live holds
     backordered: int = 0
     safety_stock: int = 0
+    incoming: int = 0  # on confirmed purchase orders for this warehouse
+    in_transit: int = 0  # dispatched to this warehouse, not yet received
 
     @property
     def available(self) -> int:
@@ -244,8 +246,10 @@ def check_priority(value: object) -> int:
     return value
 
 
-def check_lines(lines: object, *, allow_empty: bool = False) -> list[Mapping[str, Any]]:
-    """Return an order's lines as mappings with known keys, or raise naming the line."""
+def check_lines(lines: object, *, allow_empty: bool = False,
+                fields: frozenset[str] = LINE_FIELDS) -> list[Mapping[str, Any]]:
+    """Return a document's lines as mappings with known keys (``fields``; ``sku`` and
+    ``qty`` required), or raise naming the line."""
     if isinstance(lines, (str, bytes, Mapping)) or not isinstance(lines, Sequence):
         raise InvalidInput("lines must be a list of {sku, qty, unit_price}", field="lines")
     if not lines and not allow_empty:
@@ -256,7 +260,7 @@ def check_lines(lines: object, *, allow_empty: bool = False) -> list[Mapping[str
     for number, line in enumerate(lines, start=1):
         if not isinstance(line, Mapping):
             raise InvalidInput(f"line {number} must be a mapping", field="lines", line=number)
-        unknown = sorted(set(line) - LINE_FIELDS)
+        unknown = sorted(set(line) - fields)
         if unknown:
             raise InvalidInput(f"line {number}: unknown field {unknown[0]!r}", field=unknown[0],
                                line=number)

@@ -55,6 +55,7 @@ class WarehouseStock:
     non_sellable: Quantity
     safety_stock: Quantity
     incoming: Quantity = 0
+    in_transit: Quantity = 0  # dispatched here from another warehouse
 
     def to_dict(self) -> dict[str, str]:
         """Return the states as JSON-ready strings."""

@@ -50,6 +50,8 @@ from onhand.errors import (
 )
 from onhand.services.reservations import Outbox, Refusal, settle
 
+# the kind a return to the supplier posts (internal → supplier); only purchasing posts it
+SUPPLIER_RETURN = "supplier_return"
 LATER = 1 << 62  # orders a new line after every stored movement of the same instant
 
 
@@ -276,6 +278,18 @@ def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef) -> i
         raise UnknownMovement(request.shipment_id, field="shipment_id",
                               kind=f"shipment of {item.sku!r}:")
     return request.shipment_id
+
+
+def claimed(uow: UnitOfWork, owner_id: int, key: str, identity: Any, now: datetime) -> bool:
+    """Take ``key`` for this transaction; return True when it was already used for the same
+    request (the caller answers with what it did then), raise on a different request."""
+    digest = fingerprint(identity)
+    first = uow.repo.claim_key(owner_id, key, digest, now)
+    if first is None:
+        return False
+    if first[0] != digest:
+        raise IdempotencyConflict(key)
+    return True
 
 
 def _write(uow: UnitOfWork, lines: list[Line], now: datetime, numbered: bool) -> list[Movement]:

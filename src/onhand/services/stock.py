@@ -145,7 +145,8 @@ def _with_states(uow: UnitOfWork, level: Stock, positions: dict[int, Position], 
     total = Position()
     by_warehouse = {}
     for path, p in sorted(places.items()):
-        for name in ("sellable", "on_hand", "reserved", "held", "backordered", "safety_stock"):
+        for name in ("sellable", "on_hand", "reserved", "held", "backordered", "safety_stock",
+                     "incoming", "in_transit"):
             setattr(total, name, getattr(total, name) + getattr(p, name))
         by_warehouse[path] = WarehouseStock(
             on_hand=from_units(p.on_hand, decimals),
@@ -153,7 +154,9 @@ def _with_states(uow: UnitOfWork, level: Stock, positions: dict[int, Position], 
             available=from_units(max(0, p.available), decimals),
             backordered=from_units(p.backordered, decimals),
             non_sellable=from_units(p.on_hand - p.sellable, decimals),
-            safety_stock=from_units(p.safety_stock, decimals))
+            safety_stock=from_units(p.safety_stock, decimals),
+            incoming=from_units(p.incoming, decimals),
+            in_transit=from_units(p.in_transit, decimals))
     available = sum(max(0, p.available) for p in places.values())
     return replace(
         level, reserved=from_units(total.reserved + total.held, decimals),
@@ -161,7 +164,9 @@ def _with_states(uow: UnitOfWork, level: Stock, positions: dict[int, Position], 
         backordered=from_units(total.backordered, decimals),
         non_sellable=from_units(total.on_hand - total.sellable, decimals),
         safety_stock=from_units(total.safety_stock, decimals),
-        in_transit=from_units(transit, decimals), by_warehouse=by_warehouse)
+        incoming=from_units(total.incoming, decimals),
+        in_transit=from_units(transit if level.location is None else total.in_transit, decimals),
+        by_warehouse=by_warehouse)
 
 
 def _counts(path: str, virtual: bool, location: str | None) -> bool:

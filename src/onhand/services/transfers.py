@@ -1,0 +1,286 @@
+"""Transfers between warehouses in two steps: dispatch into ``transit``, receive at the target.
+
+Dispatch picks the source warehouse's sellable stock first-expired then first-in (or takes
+the lines' own locations), respects what open orders reserved there, and shows the units
+as ``in_transit`` at the target. Receipt puts them away; what did not arrive is posted
+from transit to ``loss`` with a reason, so the ledger explains every unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from onhand.db.catalog import ItemRef, LocationRef
+from onhand.db.repository import aware
+from onhand.db.uow import UnitOfWork
+from onhand.domain.locations import LOSS, TRANSIT
+from onhand.domain.movements import check_text
+from onhand.domain.orders import check_lines, pick
+from onhand.domain.purchasing import Transfer, TransferLine
+from onhand.domain.quantities import from_units, parse_qty, to_units
+from onhand.domain.times import utcnow
+from onhand.errors import (
+    DuplicateOrder,
+    InsufficientStock,
+    InvalidInput,
+    InvalidLocation,
+    InvalidQuantity,
+    OnhandError,
+    OrderClosed,
+    UnknownOrder,
+)
+from onhand.services.movements import Line, claimed, write
+from onhand.services.purchasing import warehouse_ref
+
+TRANSFERS = "transfers"
+
+
+def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: str,
+                      lines: Sequence[Mapping[str, Any]], owner: str = "default") -> Transfer:
+    """Send stock from warehouse ``source`` to warehouse ``target`` (into transit).
+
+    Lines: ``[{"sku", "qty", "location", "lot"}]``; without a location, the units are
+    picked from the source's sellable stock, first expired then first in. A retry with
+    the same reference returns the transfer already dispatched.
+    """
+    reference = check_text(reference, "reference", required=True) or ""
+    checked = check_lines(lines, fields=frozenset({"sku", "qty", "location", "lot"}))
+    with uow:
+        now = utcnow()
+        conn = uow.repo.conn
+        owner_id = uow.catalog.owner_id(conn, owner)
+        origin, destination = warehouse_ref(uow, source, "source"), warehouse_ref(uow, target,
+                                                                                   "target")
+        if origin.id == destination.id:
+            raise InvalidLocation("is both source and target of the transfer",
+                                  location=target, field="target")
+        items = [_item(uow, owner_id, owner, n, line) for n, line in enumerate(checked, 1)]
+        found = uow.purchasing.find(TRANSFERS, owner_id, reference)
+        if found is not None:
+            return _same_or_duplicate(uow, found, items, checked, (origin, destination))
+        uow.orders.lock_items(item.id for item in items)
+        moves = [move for n, (item, line) in enumerate(zip(items, checked, strict=True), 1)
+                 for move in _picked(uow, origin, item, line, n)]
+        rows = _lines(owner_id, moves)
+        doc_id = uow.purchasing.insert(TRANSFERS, {
+            "owner_id": owner_id, "reference": reference, "source_id": origin.id,
+            "target_id": destination.id, "status": "in_transit", "created_at": now,
+            "updated_at": now}, rows)
+        transit = uow.catalog.location(conn, TRANSIT)
+        posted = [Line(item=item, owner=owner, kind="transfer", units=units, source=place,
+                       target=transit, lot=lot, reference=reference, reason=None,
+                       unit_cost=None, occurred_at=now) for item, place, lot, units in moves]
+        for item, _, _, units in moves:
+            uow.orders.add_dues(item.id, destination.id, owner_id, in_transit=units)
+        written = write(uow, posted, now)
+        _link(uow, doc_id, moves, written)
+        transfer = load(uow, uow.purchasing.get(TRANSFERS, doc_id))
+        uow.commit()
+        return transfer
+
+
+def receive_transfer(uow: UnitOfWork, *, reference: str, owner: str = "default",
+                     lines: Sequence[Mapping[str, Any]] | None = None,
+                     location: str | None = None, reason: str | None = None,
+                     key: str | None = None) -> Transfer:
+    """Receive a dispatched transfer at ``location`` (default: the target warehouse).
+
+    Without ``lines`` everything arrived; with them (``[{"sku", "qty", "lot"}]``), the
+    rest of each line is lost on the way and posted to loss — a ``reason`` is then required.
+    """
+    checked = None if lines is None else check_lines(lines, fields=frozenset({"sku", "qty",
+                                                                               "lot"}))
+    why = check_text(reason, "reason")
+    key = check_text(key, "key")
+    with uow:
+        now = utcnow()
+        row = _locked(uow, owner, reference)
+        if key and claimed(uow, int(row.owner_id), key, {"receive": reference, "lines": lines,
+                                                         "location": location}, now):
+            return load(uow, uow.purchasing.get(TRANSFERS, row.id))
+        if row.status != "in_transit":
+            raise OrderClosed(reference, row.status, "receive")
+        place = _target(uow, row, location)
+        current = uow.purchasing.lines(TRANSFERS, row.id)
+        arrived = _arrived(uow, row, current, owner, checked)
+        if any(int(r.qty) > arrived[int(r.id)] for r in current) and not why:
+            raise InvalidInput("a short receipt needs a reason for what was lost",
+                               field="reason")
+        posted = _put_away(uow, row, current, arrived, place, owner, why, now)
+        written = write(uow, [line for _, line in posted], now)
+        uow.purchasing.link(TRANSFERS, [(m.id, line_id) for (line_id, _), m in
+                                        zip(posted, written, strict=True)])
+        uow.purchasing.set(TRANSFERS, row.id, status="received", updated_at=now)
+        if key:
+            uow.repo.record_key(int(row.owner_id), key, [m.id for m in written])
+        transfer = load(uow, uow.purchasing.get(TRANSFERS, row.id))
+        uow.commit()
+        return transfer
+
+
+def _put_away(uow: UnitOfWork, row: Any, current: list[Any], arrived: dict[int, int],
+              place: LocationRef, owner: str, why: str | None, now: datetime
+              ) -> list[tuple[int, Line]]:
+    """Return the postings of a receipt: transit → ``place``, and transit → loss for the rest."""
+    conn = uow.repo.conn
+    transit, loss = uow.catalog.location(conn, TRANSIT), uow.catalog.location(conn, LOSS)
+    posted = []
+    for line in current:
+        item = uow.catalog.item_by_id(conn, int(line.item_id))
+        got, lost = arrived[int(line.id)], int(line.qty) - arrived[int(line.id)]
+        uow.purchasing.change_line(TRANSFERS, int(line.id), received=got, lost=lost)
+        uow.orders.add_dues(item.id, int(row.target_id), int(row.owner_id),
+                            in_transit=-int(line.qty))
+        for units, kind, to, note in ((got, "transfer", place, None),
+                                      (lost, "adjustment", loss, why)):
+            if units:
+                posted.append((int(line.id), Line(
+                    item=item, owner=owner, kind=kind, units=units, source=transit, target=to,
+                    lot=line.lot, reference=row.reference, reason=note, unit_cost=None,
+                    occurred_at=now)))
+    return posted
+
+
+def _arrived(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
+             checked: list[Mapping[str, Any]] | None) -> dict[int, int]:
+    """Return the units that arrived per line: all, or what ``checked`` says."""
+    if checked is None:
+        return {int(r.id): int(r.qty) for r in current}
+    arrived = {int(r.id): 0 for r in current}
+    for number, line in enumerate(checked, start=1):
+        item = _item(uow, int(row.owner_id), owner, number, line)
+        units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
+        lot = check_text(line.get("lot"), "lot")
+        mine = [r for r in current if int(r.item_id) == item.id and lot in (None, r.lot)]
+        room = sum(int(r.qty) - arrived[int(r.id)] for r in mine)
+        if units > room:
+            raise InvalidQuantity(f"exceeds what was dispatched "
+                                  f"({from_units(room, item.decimals)})",
+                                  value=line["qty"]).at_line(number)
+        for r in mine:
+            take = min(units, int(r.qty) - arrived[int(r.id)])
+            arrived[int(r.id)] += take
+            units -= take
+    return arrived
+
+
+def _picked(uow: UnitOfWork, origin: LocationRef, item: ItemRef, line: Mapping[str, Any],
+            number: int) -> list[tuple[ItemRef, LocationRef, str, int]]:
+    """Return (item, location, lot, units) to dispatch for one line."""
+    try:
+        units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
+        lot = check_text(line.get("lot"), "lot") or ""
+    except OnhandError as error:
+        raise error.at_line(number) from None
+    conn = uow.repo.conn
+    if line.get("location") is not None:
+        place = uow.catalog.location(conn, str(line["location"]))
+        if place.warehouse_id != origin.id:
+            raise InvalidLocation("is not in the source warehouse", location=place.path,
+                                  field="location").at_line(number)
+        return [(item, place, lot, units)]
+    stock = [p for p in uow.orders.pickable(item.id, origin.id) if not lot or p.lot == lot]
+    picks = pick(units, stock)
+    if sum(n for _, n in picks) < units:
+        raise InsufficientStock(sku=item.sku, location=origin.path,
+                                requested=from_units(units, item.decimals),
+                                available=from_units(sum(n for _, n in picks), item.decimals)
+                                ).at_line(number)
+    return [(item, uow.catalog.location_by_id(conn, p.location_id), p.lot, n) for p, n in picks]
+
+
+def _lines(owner_id: int, moves: list[tuple[ItemRef, LocationRef, str, int]]
+           ) -> list[dict[str, Any]]:
+    """Return the transfer's line rows: one per item and lot."""
+    totals: dict[tuple[int, str], int] = {}
+    for item, _, lot, units in moves:
+        totals[(item.id, lot)] = totals.get((item.id, lot), 0) + units
+    return [{"owner_id": owner_id, "line": n, "item_id": item_id, "lot": lot, "qty": units,
+             "received": 0, "lost": 0}
+            for n, ((item_id, lot), units) in enumerate(totals.items(), start=1)]
+
+
+def _link(uow: UnitOfWork, doc_id: int, moves: list[tuple[ItemRef, LocationRef, str, int]],
+          written: list[Any]) -> None:
+    by_key = {(int(r.item_id), r.lot): int(r.id)
+              for r in uow.purchasing.lines(TRANSFERS, doc_id)}
+    uow.purchasing.link(TRANSFERS, [(m.id, by_key[(item.id, lot)])
+                                    for (item, _, lot, _), m in zip(moves, written, strict=True)])
+
+
+def _same_or_duplicate(uow: UnitOfWork, row: Any, items: list[ItemRef],
+                       checked: list[Mapping[str, Any]],
+                       ends: tuple[LocationRef, LocationRef]) -> Transfer:
+    """Answer a retried dispatch with the transfer it made; refuse a different one."""
+    asked: dict[int, int] = {}
+    for item, line in zip(items, checked, strict=True):
+        units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
+        asked[item.id] = asked.get(item.id, 0) + units
+    sent: dict[int, int] = {}
+    for r in uow.purchasing.lines(TRANSFERS, row.id):
+        sent[int(r.item_id)] = sent.get(int(r.item_id), 0) + int(r.qty)
+    if asked != sent or (row.source_id, row.target_id) != (ends[0].id, ends[1].id):
+        raise DuplicateOrder(row.reference)
+    return load(uow, row)
+
+
+def get_transfer(uow: UnitOfWork, *, reference: str, owner: str = "default") -> Transfer:
+    """Return one transfer by its reference."""
+    with uow:
+        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        row = uow.purchasing.find(TRANSFERS, owner_id, reference)
+        if row is None:
+            raise UnknownOrder(reference, what="transfer")
+        return load(uow, row)
+
+
+def load(uow: UnitOfWork, row: Any) -> Transfer:
+    """Return the transfer stored in ``row``, with its lines."""
+    conn, catalog = uow.repo.conn, uow.catalog
+    lines = []
+    for line in uow.purchasing.lines(TRANSFERS, row.id):
+        item = catalog.item_by_id(conn, int(line.item_id))
+        d = item.decimals
+        lines.append(TransferLine(line=int(line.line), sku=item.sku, lot=line.lot or None,
+                                  qty=from_units(int(line.qty), d),
+                                  received=from_units(int(line.received), d),
+                                  lost=from_units(int(line.lost), d)))
+    created, updated = aware(row.created_at), aware(row.updated_at)
+    assert created is not None and updated is not None
+    return Transfer(
+        reference=row.reference, owner=catalog.owner_code(conn, row.owner_id),
+        source=catalog.location_by_id(conn, row.source_id).path,
+        target=catalog.location_by_id(conn, row.target_id).path, status=row.status,
+        created_at=created, updated_at=updated, lines=tuple(lines),
+        movement_ids=tuple(uow.purchasing.movement_ids(TRANSFERS, row.id)))
+
+
+def _item(uow: UnitOfWork, owner_id: int, owner: str, number: int,
+          line: Mapping[str, Any]) -> ItemRef:
+    try:
+        if not isinstance(line["sku"], str):
+            raise InvalidInput("sku must be text", field="sku")
+        return uow.catalog.item(uow.repo.conn, owner_id, line["sku"], owner)
+    except OnhandError as error:
+        raise error.at_line(number) from None
+
+
+def _locked(uow: UnitOfWork, owner: str, reference: str) -> Any:
+    owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+    row = uow.purchasing.find(TRANSFERS, owner_id, reference)
+    if row is None:
+        raise UnknownOrder(reference, what="transfer")
+    uow.orders.lock_items(int(r.item_id) for r in uow.purchasing.lines(TRANSFERS, row.id))
+    return uow.purchasing.get(TRANSFERS, row.id)
+
+
+def _target(uow: UnitOfWork, row: Any, path: str | None) -> LocationRef:
+    if path is None:
+        return uow.catalog.location_by_id(uow.repo.conn, int(row.target_id))
+    ref = uow.catalog.location(uow.repo.conn, path)
+    if ref.warehouse_id != row.target_id:
+        raise InvalidLocation("is not in the transfer's target warehouse", location=path,
+                              field="location")
+    return ref
