@@ -218,3 +218,30 @@ def test_a_balance_row_below_zero_is_reported_as_negative_stock(inv: onhand.Inve
     assert not report.ok
     assert [p.detail.split(" is ")[0] for p in problems(report, "negative")] == [
         "'MUG-BLUE' at 'WH2'"]
+
+
+def test_reservation_counters_that_disagree_with_the_order_lines_are_found(
+    inv: onhand.Inventory,
+) -> None:
+    stocked(inv, qty=10)
+    inv.create_order("SO-1", [{"sku": "MUG-BLUE", "qty": 4}])
+    assert inv.verify().ok
+    execute(inv, "UPDATE item_warehouses SET reserved = reserved + 3")
+    checks = {problem.check for problem in inv.verify().problems}
+    assert checks == {"reservations"}
+
+
+def test_more_reserved_than_sellable_stock_is_found_as_oversold(inv: onhand.Inventory) -> None:
+    stocked(inv, qty=10)
+    inv.create_order("SO-1", [{"sku": "MUG-BLUE", "qty": 10}])
+    execute(inv, "UPDATE balances SET qty = qty - 2 WHERE qty = 10")
+    checks = {problem.check for problem in inv.verify().problems}
+    assert "oversold" in checks
+
+
+def test_a_deleted_event_leaves_a_gap_that_is_found(inv: onhand.Inventory) -> None:
+    stocked(inv, qty=10)
+    inv.create_order("SO-1", [{"sku": "MUG-BLUE", "qty": 1}])
+    execute(inv, "DELETE FROM events WHERE id = 1")
+    problems = inv.verify().problems
+    assert [p.check for p in problems] == ["events"]

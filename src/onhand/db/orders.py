@@ -290,6 +290,25 @@ class OrderStore:
             lots.c.item_id == item_id, lots.c.lot == lot)).first()
         return (False, None) if row is None else (True, _day(row.expires_on))
 
+    # --- verification -------------------------------------------------------------------------
+
+    def dues_from_lines(self) -> dict[Pair, tuple[int, int]]:
+        """Return, from the order lines themselves, what open orders reserve and backorder
+        per item × warehouse (hold lines aside: they carry an expiry)."""
+        rows = self.conn.execute(
+            select(order_lines.c.item_id, order_lines.c.warehouse_id,
+                   func.sum(order_lines.c.reserved), func.sum(order_lines.c.backordered))
+            .where(order_lines.c.hold_until.is_(None))
+            .group_by(order_lines.c.item_id, order_lines.c.warehouse_id))
+        return {(int(r[0]), int(r[1])): (int(r[2]), int(r[3])) for r in rows}
+
+    def event_span(self) -> tuple[int, int, int]:
+        """Return how many events there are, the highest number, and the clock's reading."""
+        count, top = self.conn.execute(select(func.count(), func.coalesce(func.max(events.c.id),
+                                                                          0))).one()
+        clock = self.conn.execute(select(event_clock.c.last)).scalar_one()
+        return int(count), int(top), int(clock)
+
     # --- the outbox --------------------------------------------------------------------------
 
     def append_events(self, rows: list[dict[str, Any]]) -> list[int]:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from onhand.db.uow import UnitOfWork
 from onhand.domain.movements import GENESIS, chain_hash
 from onhand.domain.stock import Problem, VerifyReport
+from onhand.domain.times import utcnow
 
 Key = tuple[int, int, str]
 
@@ -27,6 +28,7 @@ def verify(uow: UnitOfWork) -> VerifyReport:
         chain, ends = _chain_problems(uow)
         problems += _balance_problems(uow, fold, stored, ends)
         problems += chain
+        problems += _promise_problems(uow)
     return VerifyReport(ok=not problems, problems=problems, movements=sum(ends.values()),
                         balances=len(stored))
 
@@ -52,6 +54,33 @@ def _balance_problems(uow: UnitOfWork, fold: dict[Key, int], stored: dict[Key, i
         if total != 0:
             problems.append(Problem("double-entry", f"{_describe_item(uow, item_id)} lot {lot!r}: "
                                     f"balances over all locations sum to {total}, not 0"))
+    return problems
+
+
+def _promise_problems(uow: UnitOfWork) -> list[Problem]:
+    """Check what orders promise: the counters agree with the order lines, no warehouse has
+    promised more than its sellable stock, and the outbox has no gap."""
+    problems = []
+    conn = uow.queries.conn
+    positions = uow.orders.all_positions(None, utcnow())
+    from_lines = uow.orders.dues_from_lines()
+    allowed = uow.queries.negative_allowed()
+    for item_id, places in sorted(positions.items()):
+        for warehouse_id, p in sorted(places.items()):
+            where = f"{_describe_item(uow, item_id)} in " \
+                    f"{uow.catalog.location_by_id(conn, warehouse_id).path!r}"
+            counted = from_lines.get((item_id, warehouse_id), (0, 0))
+            if (p.reserved, p.backordered) != counted:
+                problems.append(Problem("reservations", f"{where}: counters say reserved "
+                                        f"{p.reserved}, backordered {p.backordered}; the order "
+                                        f"lines say {counted[0]}, {counted[1]}"))
+            if p.overcommitted and not allowed[item_id]:
+                problems.append(Problem("oversold", f"{where}: {p.reserved + p.held} reserved "
+                                        f"but only {p.sellable} sellable on hand"))
+    count, top, clock = uow.orders.event_span()
+    if count != top or top != clock:
+        problems.append(Problem("events", f"{count} events numbered up to {top}, clock at "
+                                f"{clock}: the outbox has a gap"))
     return problems
 
 
