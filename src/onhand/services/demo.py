@@ -23,7 +23,7 @@ from onhand.domain.movements import MovementRequest
 from onhand.domain.quantities import from_units
 from onhand.domain.times import utcnow
 from onhand.errors import Conflict
-from onhand.services import catalog, movements, stock
+from onhand.services import catalog, movements, orders, purchasing, stock
 
 SEED = 20260101
 DAYS = 120
@@ -176,15 +176,33 @@ def build(uow: UnitOfWork, *, seed: int = SEED, days: int = DAYS, now: datetime 
         movements.post(uow, [MovementRequest(**line) for line in batch])
         if progress is not None:
             progress("posting", done, len(months))
+    _open_documents(uow)
     return _summary(uow, len(items), built=True)
+
+
+def _open_documents(uow: UnitOfWork) -> None:
+    """Leave some work open: a purchase order on its way, orders (one backordered), a cart."""
+    purchasing.add_supplier(uow, code="ACME", name="Acme Supplies")
+    purchasing.create_purchase_order(
+        uow, reference="PO-1001", supplier="ACME", warehouse="WH1", confirm=True,
+        lines=[{"sku": "MUG-BLUE", "qty": 48, "unit_cost": Decimal("2.50")},
+               {"sku": "NOTEBOOK-A5-LINED", "qty": 60, "unit_cost": Decimal("3.15")}])
+    sales = [("MUG-BLUE", 2, "12.00"), ("TSHIRT-RED-M", 1, "19.00"),
+             ("CANDLE-CEDAR", 3, "14.50"), ("NOTEBOOK-A5-LINED", 500, "8.90")]
+    for number, (sku, qty, price) in enumerate(sales, start=1001):
+        orders.create_order(uow, reference=f"SHOP-{number}", terms=orders.Terms(
+            policy="backorder", warehouse="WH1"),
+            lines=[{"sku": sku, "qty": qty, "unit_price": Decimal(price)}])
+    orders.place_hold(uow, reference="CART-1", lines=[{"sku": "MUG-RED", "qty": 1}],
+                      ttl=timedelta(hours=1))
 
 
 def _add_locations(uow: UnitOfWork) -> None:
     existing = {path for path, _, _ in catalog.list_locations(uow)}
     for warehouse, bins in BINS.items():
         for path in (warehouse, *(f"{warehouse}/{b}" for b in bins)):
-            if path not in existing:
-                catalog.add_location(uow, path=path)
+            if path not in existing:  # returns wait for inspection before they sell again
+                catalog.add_location(uow, path=path, sellable=path != RETURNS_BIN)
 
 
 def _by_month(lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

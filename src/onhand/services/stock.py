@@ -137,7 +137,9 @@ def _with_states(uow: UnitOfWork, level: Stock, positions: dict[int, Position], 
     on-hand stock only.
     """
     conn = uow.repo.conn
-    places = {uow.catalog.location_by_id(conn, w).path: p for w, p in positions.items()}
+    places = {uow.catalog.location_by_id(conn, w).path: p for w, p in positions.items()
+              if p.on_hand or p.reserved or p.held or p.backordered or p.incoming
+              or p.in_transit or p.safety_stock}
     if level.location is not None:
         places = {path: p for path, p in places.items() if path == level.location}
         if not places:
