@@ -94,6 +94,27 @@ class OrderStore:
             at(row.item_id, row.warehouse_id).held = int(row.held)
         return found
 
+    def positions_for(self, pairs: Sequence[Pair], now: datetime) -> dict[Pair, Position]:
+        """Return the position of each item × warehouse in ``pairs`` (a few queries in all)."""
+        if len(pairs) <= 2:
+            return {pair: self.position(*pair, now) for pair in pairs}
+        wanted = set(pairs)
+        found = {pair: Position() for pair in pairs}
+        item_ids = sorted({item_id for item_id, _ in pairs})
+        for start in range(0, len(item_ids), 1000):  # inside every engine's parameter limit
+            chunk = item_ids[start:start + 1000]
+            for row in self.conn.execute(_STOCK_OF_ITEMS, {"ids": chunk}):
+                if (row.item_id, row.warehouse_id) in wanted:
+                    position = found[(row.item_id, row.warehouse_id)]
+                    position.sellable, position.on_hand = int(row.sellable), int(row.on_hand)
+            for row in self.conn.execute(_DUES_OF_ITEMS, {"ids": chunk}):
+                if (row.item_id, row.warehouse_id) in wanted:
+                    _dues_into(found[(row.item_id, row.warehouse_id)], row)
+            for row in self.conn.execute(_HELD_OF_ITEMS, {"ids": chunk, "now": now}):
+                if (row.item_id, row.warehouse_id) in wanted:
+                    found[(row.item_id, row.warehouse_id)].held = int(row.held)
+        return found
+
     def position(self, item_id: int, warehouse_id: int, now: datetime) -> Position:
         """Return what one warehouse holds and owes of an item."""
         row = fetch(self.conn, _POSITION, {"item_id": item_id, "warehouse_id": warehouse_id,
@@ -378,6 +399,25 @@ _live_holds = and_(order_lines.c.hold_until.is_not(None), order_lines.c.reserved
 _HELD_BY_WAREHOUSE = (
     select(order_lines.c.warehouse_id, func.sum(order_lines.c.reserved).label("held"))
     .where(order_lines.c.item_id == _ITEM, _live_holds).group_by(order_lines.c.warehouse_id)
+)
+
+
+_IDS: Any = bindparam("ids", expanding=True)
+_STOCK_OF_ITEMS = (
+    select(balances.c.item_id, locations.c.warehouse_id,
+           *list(_STOCK_BY_WAREHOUSE.selected_columns)[1:])
+    .select_from(_in_stock)
+    .where(balances.c.item_id.in_(_IDS), locations.c.warehouse_id.is_not(None))
+    .group_by(balances.c.item_id, locations.c.warehouse_id)
+)
+_DUES_OF_ITEMS = select(item_warehouses).where(item_warehouses.c.item_id.in_(_IDS))
+_HELD_OF_ITEMS = (
+    select(order_lines.c.item_id, order_lines.c.warehouse_id,
+           func.sum(order_lines.c.reserved).label("held"))
+    .where(order_lines.c.item_id.in_(_IDS), order_lines.c.hold_until.is_not(None),
+           order_lines.c.reserved > _ZERO,
+           order_lines.c.hold_until > bindparam("now", type_=order_lines.c.hold_until.type))
+    .group_by(order_lines.c.item_id, order_lines.c.warehouse_id)
 )
 
 

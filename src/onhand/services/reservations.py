@@ -47,13 +47,16 @@ def settle(uow: UnitOfWork, now: datetime, touched: Iterable[Pair], *,
     strict = strict or {}
     outbox = outbox or Outbox()
     pending = sorted(set(touched))
+    known = uow.orders.positions_for(pending, now)
     done: set[Pair] = set()
     while pending:
         pair = pending.pop(0)
         if pair in done:
             continue
         done.add(pair)
-        moved = _settle_one(uow, now, pair, strict.get(pair), outbox)
+        moved = _settle_one(uow, now, pair, strict.get(pair), outbox, known.pop(pair, None))
+        for other in moved:  # changed since it was read: read it again when its turn comes
+            known.pop(other, None)
         pending.extend(p for p in moved if p not in done)
     uow.orders.append_events([
         {"owner_id": row["owner_id"], "type": row["type"], "at": row["at"],
@@ -61,11 +64,13 @@ def settle(uow: UnitOfWork, now: datetime, touched: Iterable[Pair], *,
 
 
 def _settle_one(uow: UnitOfWork, now: datetime, pair: Pair, refusal: Refusal | None,
-                outbox: Outbox) -> list[Pair]:
-    """Settle one item × warehouse; return other warehouses it reallocated to."""
+                outbox: Outbox, position: Position | None) -> list[Pair]:
+    """Settle one item × warehouse (``position``: read already, or None); return other
+    warehouses it reallocated to."""
     item_id, warehouse_id = pair
     store = uow.orders
-    position = store.position(item_id, warehouse_id, now)
+    if position is None:
+        position = store.position(item_id, warehouse_id, now)
     moved: list[Pair] = []
     if position.overcommitted:
         if refusal is not None:
