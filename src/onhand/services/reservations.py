@@ -55,9 +55,10 @@ def settle(uow: UnitOfWork, now: datetime, touched: Iterable[Pair], *,
             continue
         done.add(pair)
         moved = _settle_one(uow, now, pair, strict.get(pair), outbox, known.pop(pair, None))
-        for other in moved:  # changed since it was read: read it again when its turn comes
+        for other in moved:  # changed since it was read (or announced): settle it again
             known.pop(other, None)
-        pending.extend(p for p in moved if p not in done)
+            done.discard(other)
+        pending.extend(moved)
     uow.orders.append_events([
         {"owner_id": row["owner_id"], "type": row["type"], "at": row["at"],
          "data": dump(row["data"])} for row in outbox.rows])
