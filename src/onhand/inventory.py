@@ -109,14 +109,19 @@ class Inventory:
 
     def add_item(self, *, sku: str, name: str, owner: str = "default", unit: str = "each",
                  decimals: int = 0, barcodes: Iterable[str] = (), allow_negative: bool = False,
-                 tracking: str = "none", cost_method: str = "fifo") -> Item:
-        """Create an item; its SKU is unique per owner, its decimals fixed for life."""
+                 tracking: str = "none", cost_method: str = "fifo",
+                 order_policy: str = "reject") -> Item:
+        """Create an item; its SKU is unique per owner, its decimals fixed for life.
+
+        ``order_policy``: what an order short of this item does when it names no policy
+        (``reject`` or ``backorder``).
+        """
         if isinstance(barcodes, str):
             raise InvalidInput("barcodes must be a list of codes, not one string",
                                field="barcodes")
         item = Item(sku=sku, name=name, owner=owner, unit=unit, decimals=decimals,
                     barcodes=tuple(barcodes), allow_negative=allow_negative,
-                    tracking=tracking, cost_method=cost_method)
+                    tracking=tracking, cost_method=cost_method, order_policy=order_policy)
         return catalog.add_item(self._uow(), item)
 
     def item(self, sku: str, *, owner: str = "default") -> Item:

@@ -213,7 +213,7 @@ class Queries:
             sku=row.sku, name=row.name, owner=self.catalog.owner_code(self.conn, row.owner_id),
             unit=row.unit, decimals=row.decimals, barcodes=codes,
             allow_negative=bool(row.allow_negative), tracking=row.tracking,
-            cost_method=row.cost_method,
+            cost_method=row.cost_method, order_policy=row.order_policy,
         )
 
     # --- verification ------------------------------------------------------------------------

@@ -115,6 +115,7 @@ class Repository:
                 owner_id=owner_id, sku=item.sku, name=item.name, unit=item.unit,
                 decimals=item.decimals, allow_negative=item.allow_negative,
                 tracking=item.tracking, cost_method=item.cost_method, created_at=now,
+                order_policy=item.order_policy,
             ).returning(items.c.id)
         ).one()
         if item.barcodes:

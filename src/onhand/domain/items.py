@@ -10,6 +10,7 @@ from onhand.errors import InvalidInput
 
 TRACKING = ("none", "lot", "serial")
 COST_METHODS = ("fifo", "average")
+ORDER_POLICIES = ("reject", "backorder")
 _SKU = re.compile(r"^[^\s/][^\t\r\n]{0,63}$")
 _BARCODE = re.compile(r"^[\x21-\x7e]{1,64}$")
 GTIN_LENGTHS = (8, 12, 13, 14)
@@ -28,6 +29,7 @@ class Item:
     allow_negative: bool = False
     tracking: str = "none"
     cost_method: str = "fifo"
+    order_policy: str = "reject"  # an order short of this item: reject | backorder
 
 
 def check_sku(sku: object, *, field: str = "sku") -> str:
@@ -58,6 +60,9 @@ def check_item(item: Item) -> Item:
     if item.cost_method not in COST_METHODS:
         raise InvalidInput(f"cost_method must be one of {', '.join(COST_METHODS)}",
                            field="cost_method", value=item.cost_method)
+    if item.order_policy not in ORDER_POLICIES:
+        raise InvalidInput(f"order_policy must be one of {', '.join(ORDER_POLICIES)}",
+                           field="order_policy", value=item.order_policy)
     if not isinstance(item.allow_negative, bool):
         raise InvalidInput("allow_negative must be true or false", field="allow_negative")
     for barcode in item.barcodes:
