@@ -14,6 +14,7 @@ from onhand.domain.imports import ImportReport, Rejection
 from onhand.domain.items import Item
 from onhand.domain.movements import Movement, MovementRequest
 from onhand.domain.orders import Event, Order, OrderLine
+from onhand.domain.purchasing import PurchaseOrder, PurchaseOrderLine, Transfer, TransferLine
 from onhand.domain.stock import Problem, Stock, VerifyReport
 from onhand.errors import (
     AccessDenied,
@@ -88,12 +89,16 @@ __all__ = [
     "OrderLine",
     "PayloadTooLarge",
     "Problem",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
     "Rejection",
     "RequestInFlight",
     "Settings",
     "Stock",
     "StorageError",
     "Throttled",
+    "Transfer",
+    "TransferLine",
     "UnknownItem",
     "UnknownLocation",
     "UnknownMovement",

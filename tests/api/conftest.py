@@ -21,8 +21,10 @@ ROLES = ("admin", "manager", "operator", "viewer")
 
 
 def make_app(database_url: str, **settings: Any) -> FastAPI:
-    """Return the API over ``database_url`` with ``settings`` (no rate limit unless given)."""
+    """Return the API over ``database_url`` with ``settings`` (no rate limit and no sweeper
+    unless given: a test expires holds when it means to)."""
     settings.setdefault("rate_limit_per_minute", 10**9)
+    settings.setdefault("sweep_seconds", 0)
     return create_app(Settings.load(database_url=database_url, **settings))
 
 
@@ -66,7 +68,8 @@ def tokens(app: FastAPI) -> dict[str, str]:
 
 
 def written(app: FastAPI) -> dict[str, Any]:
-    """Return everything a write could change: ledger, audit trail, catalog and access."""
+    """Return everything a write could change: ledger, audit trail, catalog, access, orders
+    and the outbox."""
     inv = app.state.api.inventory
     uow = inv.unit_of_work
     return {
@@ -78,6 +81,9 @@ def written(app: FastAPI) -> dict[str, Any]:
         "owners": catalog.list_owners(uow(write=False)),
         "users": [(user.username, user.disabled) for user in access.users(uow(write=False))],
         "tokens": [(token.id, token.revoked_at) for token in access.tokens(uow(write=False))],
-        "stock": [(s.sku, s.on_hand) for owner in ("default", "acme")
+        "stock": [(s.sku, s.on_hand, s.reserved) for owner in ("default", "acme")
                   for s in inv.levels(owner=owner)],
+        "orders": [order.to_dict() for owner in ("default", "acme")
+                   for order in inv.orders(owner=owner, limit=1000)],
+        "events": [event.id for event in inv.events(limit=1000)],
     }

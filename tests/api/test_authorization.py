@@ -55,6 +55,20 @@ from tests.conftest import Databases
 # Where the issue is silent, read here as: the audit trail is a report (admin, manager), not
 # for operator or viewer; creating an owner (a new merchant) is the admin's; a caller scoped to
 # one owner may not change what every owner shares (owners, locations) nor users and tokens.
+#
+# From the issue "Sales orders, reservations that never oversell…" and its brief: orders, holds
+# and events are read by every role that reads stock (client: its own owner's); creating,
+# changing and cancelling orders and holds is for admin, manager and client (a merchant's sales
+# channel sells); shipping and taking returns is for operator, manager and admin (the warehouse
+# floor); safety stock and the sellable flag of a location are for manager and admin, the flag
+# (a location, shared by every owner) only unscoped.
+#
+# Purchasing and transfers (the same issue): suppliers and purchase orders are read by the
+# roles that read everything (not a client: they carry costs); suppliers and creating,
+# confirming and cancelling purchase orders, and returns to the supplier, are for manager and
+# admin; receiving them is for operator too (at the order's cost, which the operator does not
+# see). Transfers are dispatched and received by operator, manager and admin, and read by
+# whoever reads the ledger (client included: its own owner's).
 
 TABLE = """
                                          --- unscoped: own = default ---   ------ scoped to acme: own = acme -----
@@ -84,6 +98,33 @@ GET  /v1/movements/{movement_id}         200/200 200/200 200/200 200/200   200/4
 POST /v1/movements/{movement_id}/reverse 201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 403/403
 GET  /v1/stock                           200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
 GET  /v1/stock/{sku}                     200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
+POST /v1/stock/{sku}/safety-stock        200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
+POST /v1/locations/{path:path}/sellable  200     200     403     403       403     403     403     403     403
+GET  /v1/orders                          200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
+POST /v1/orders                          201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 201/404
+GET  /v1/orders/{reference}              200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
+POST /v1/orders/{reference}/update       200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 200/404
+POST /v1/orders/{reference}/ship         200/200 200/200 200/200 403/403   200/404 200/404 200/404 403/403 403/403
+POST /v1/orders/{reference}/cancel       200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 200/404
+POST /v1/orders/{reference}/returns      200/200 200/200 200/200 403/403   200/404 200/404 200/404 403/403 403/403
+GET  /v1/orders/{reference}/pick-list    200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
+POST /v1/holds                           201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 201/404
+GET  /v1/holds/{reference}               200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
+POST /v1/holds/{reference}/confirm       200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 200/404
+POST /v1/holds/{reference}/release       200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 200/404
+GET  /v1/events                          200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
+GET  /v1/suppliers                       200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 403/403
+POST /v1/suppliers                       201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 403/403
+GET  /v1/purchase-orders                 200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 403/403
+POST /v1/purchase-orders                 201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 403/403
+GET  /v1/purchase-orders/{reference}     200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 403/403
+POST /v1/purchase-orders/{reference}/confirm 200/200 200/200 403/403 403/403 200/404 200/404 403/403 403/403 403/403
+POST /v1/purchase-orders/{reference}/receive 200/200 200/200 200/200 403/403 200/404 200/404 200/404 403/403 403/403
+POST /v1/purchase-orders/{reference}/cancel  200/200 200/200 403/403 403/403 200/404 200/404 403/403 403/403 403/403
+POST /v1/purchase-orders/{reference}/return  200/200 200/200 403/403 403/403 200/404 200/404 403/403 403/403 403/403
+POST /v1/transfers                       201/201 201/201 201/201 403/403   201/404 201/404 201/404 403/403 403/403
+GET  /v1/transfers/{reference}           200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
+POST /v1/transfers/{reference}/receive   200/200 200/200 200/200 403/403   200/404 200/404 200/404 403/403 403/403
 GET  /v1/audit                           200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
 GET  /v1/users                           200     403     403     403       403     403     403     403     403
 POST /v1/users                           201     403     403     403       403     403     403     403     403
@@ -201,6 +242,17 @@ class Context:
         self.inv.add_item(sku=sku, name="Blue mug", owner=self.target)
         return self.inv.receive(sku=sku, qty=10, location=BIN, unit_cost=COST, owner=self.target)
 
+    def order(self, *, shipped: bool = False) -> onhand.Order:
+        """A fresh order of the target owner reserving 2 of a fresh item (then shipped)."""
+        lines = [{"sku": self.receipt().sku, "qty": 2, "unit_price": Decimal("9.50")}]
+        made = self.inv.create_order(f"SO-{self.tag}", lines, owner=self.target)
+        return self.inv.ship_order(made.reference, owner=self.target) if shipped else made
+
+    def hold(self) -> onhand.Order:
+        """A fresh hold of the target owner on 1 unit of a fresh item, for ten minutes."""
+        return self.inv.place_hold(f"CART-{self.tag}", [{"sku": self.receipt().sku, "qty": 1}],
+                                   ttl=timedelta(minutes=10), owner=self.target)
+
     def user(self, *, role: str = "viewer", disabled: bool = False) -> str:
         username = f"user{self.tag}"
         access.add_user(self.inv.unit_of_work(), username=username, password=PASSWORD, role=role)
@@ -256,6 +308,115 @@ def read_audit(ctx: Context) -> Request:
                    {"owner": ctx.target})
 
 
+def on_order(action: str, body: Callable[[str], Any] | None = None, *, shipped: bool = False,
+             method: str = "POST") -> Build:
+    """A request on a fresh order (``body`` made from its SKU), naming it as the caller does."""
+
+    def build(ctx: Context) -> Request:
+        order = ctx.order(shipped=shipped)
+        path = f"/v1/orders/{order.reference}" + (f"/{action}" if action else "")
+        return Request(method, path, ctx.naming_query(),
+                       None if body is None else body(order.lines[0].sku))
+
+    return build
+
+
+def on_hold(action: str, method: str = "POST") -> Build:
+    """A request on a fresh hold, naming it as the caller does."""
+    return lambda ctx: Request(method, f"/v1/holds/{ctx.hold().reference}" +
+                               (f"/{action}" if action else ""), ctx.naming_query())
+
+
+def new_order(path: str, **fields: Any) -> Build:
+    """A request creating an order or hold of the target owner, on a fresh item."""
+    return lambda ctx: Request("POST", path, ctx.owner_query(), {
+        "reference": f"NEW-{ctx.tag}", "lines": [{"sku": ctx.receipt().sku, "qty": 2}],
+        **fields})
+
+
+def read_events(ctx: Context) -> Request:
+    """Events of the target owner (a receipt writes one first)."""
+    ctx.receipt()
+    # without owner=, an unscoped caller reads every owner's events: name the one meant
+    return Request("GET", "/v1/events", ctx.owner_query() if ctx.caller.scoped else
+                   {"owner": ctx.target})
+
+
+def set_sellable(ctx: Context) -> Request:
+    path = ctx.inv.add_location(f"WH1/Q-{ctx.tag}")
+    return Request("POST", f"/v1/locations/{path}/sellable", json={"sellable": False})
+
+
+def purchase_order(ctx: Context, *, confirm: bool = True,
+                   received: bool = False) -> onhand.PurchaseOrder:
+    """A fresh purchase order of the target owner: 5 of a fresh item at a cost from a fresh
+    supplier into WH1 (confirmed, then received)."""
+    supplier = f"SUP-{ctx.tag}"
+    ctx.inv.add_supplier(supplier, owner=ctx.target)
+    made = ctx.inv.create_purchase_order(
+        f"PO-{ctx.tag}", [{"sku": ctx.receipt().sku, "qty": 5, "unit_cost": COST}],
+        supplier=supplier, warehouse="WH1", owner=ctx.target, confirm=confirm)
+    return ctx.inv.receive_purchase_order(made.reference, owner=ctx.target) if received \
+        else made
+
+
+def on_purchase_order(action: str, body: Callable[[str], Any] | None = None, *,
+                      confirm: bool = True, received: bool = False,
+                      method: str = "POST") -> Build:
+    """A request on a fresh purchase order (``body`` made from its SKU), named as the caller
+    does."""
+
+    def build(ctx: Context) -> Request:
+        made = purchase_order(ctx, confirm=confirm, received=received)
+        path = f"/v1/purchase-orders/{made.reference}" + (f"/{action}" if action else "")
+        return Request(method, path, ctx.naming_query(),
+                       None if body is None else body(made.lines[0].sku))
+
+    return build
+
+
+def new_purchase_order(ctx: Context) -> Request:
+    """A request creating a confirmed purchase order of the target owner, with a cost."""
+    supplier = f"SUP-{ctx.tag}"
+    ctx.inv.add_supplier(supplier, owner=ctx.target)
+    return Request("POST", "/v1/purchase-orders", ctx.owner_query(), {
+        "reference": f"NEW-{ctx.tag}", "supplier": supplier, "warehouse": "WH1",
+        "confirm": True, "lines": [{"sku": ctx.receipt().sku, "qty": 5, "unit_cost": "2.75"}]})
+
+
+def list_purchase_orders(ctx: Context) -> Request:
+    """The target owner's purchase orders (one made first, so a cost can show)."""
+    purchase_order(ctx)
+    return Request("GET", "/v1/purchase-orders", ctx.owner_query())
+
+
+def second_warehouse(inv: onhand.Inventory) -> str:
+    """WH2, the target of transfers (made on first use)."""
+    if "WH2" not in {path for path, _, _ in inv.locations()}:
+        inv.add_location("WH2")
+    return "WH2"
+
+
+def new_transfer(ctx: Context) -> Request:
+    """A request dispatching 2 of a fresh item of the target owner from WH1 to WH2."""
+    return Request("POST", "/v1/transfers", ctx.owner_query(), {
+        "reference": f"TR-{ctx.tag}", "source": "WH1", "target": second_warehouse(ctx.inv),
+        "lines": [{"sku": ctx.receipt().sku, "qty": 2}]})
+
+
+def on_transfer(action: str, method: str = "POST") -> Build:
+    """A request on a fresh transfer in transit, named as the caller does."""
+
+    def build(ctx: Context) -> Request:
+        sent = ctx.inv.dispatch_transfer(
+            f"TR-{ctx.tag}", [{"sku": ctx.receipt().sku, "qty": 2}], source="WH1",
+            target=second_warehouse(ctx.inv), owner=ctx.target)
+        return Request(method, f"/v1/transfers/{sent.reference}" +
+                       (f"/{action}" if action else ""), ctx.naming_query())
+
+    return build
+
+
 def revoke_token(ctx: Context) -> Request:
     made, _ = access.create_token(ctx.inv.unit_of_work(), name=f"erp {ctx.tag}", role="viewer")
     return Request("POST", f"/v1/tokens/{made.id}/revoke")
@@ -300,6 +461,43 @@ REQUESTS: dict[Row, Build] = {
     Row("GET", "/v1/stock"): lambda ctx: Request("GET", "/v1/stock", ctx.owner_query()),
     Row("GET", "/v1/stock/{sku}"): lambda ctx: Request(
         "GET", f"/v1/stock/{ctx.receipt().sku}", ctx.naming_query()),
+    Row("POST", "/v1/stock/{sku}/safety-stock"): lambda ctx: Request(
+        "POST", f"/v1/stock/{ctx.receipt().sku}/safety-stock", ctx.naming_query(),
+        {"warehouse": "WH1", "qty": 1}),
+    Row("POST", "/v1/locations/{path:path}/sellable"): set_sellable,
+    Row("GET", "/v1/orders"): lambda ctx: Request("GET", "/v1/orders", ctx.owner_query()),
+    Row("POST", "/v1/orders"): new_order("/v1/orders", policy="reject"),
+    Row("GET", "/v1/orders/{reference}"): on_order("", method="GET"),
+    Row("POST", "/v1/orders/{reference}/update"): on_order(
+        "update", lambda sku: {"lines": [{"sku": sku, "qty": 3}]}),
+    Row("POST", "/v1/orders/{reference}/ship"): on_order("ship"),
+    Row("POST", "/v1/orders/{reference}/cancel"): on_order(
+        "cancel", lambda sku: {"reason": "the customer changed their mind"}),
+    Row("POST", "/v1/orders/{reference}/returns"): on_order(
+        "returns", lambda sku: {"lines": [{"sku": sku, "qty": 1}], "location": BIN,
+                                "reason": "dented"}, shipped=True),
+    Row("GET", "/v1/orders/{reference}/pick-list"): on_order("pick-list", method="GET"),
+    Row("POST", "/v1/holds"): new_order("/v1/holds", ttl_seconds=600),
+    Row("GET", "/v1/holds/{reference}"): on_hold("", method="GET"),
+    Row("POST", "/v1/holds/{reference}/confirm"): on_hold("confirm"),
+    Row("POST", "/v1/holds/{reference}/release"): on_hold("release"),
+    Row("GET", "/v1/events"): read_events,
+    Row("GET", "/v1/suppliers"): lambda ctx: Request("GET", "/v1/suppliers", ctx.owner_query()),
+    Row("POST", "/v1/suppliers"): lambda ctx: Request(
+        "POST", "/v1/suppliers", ctx.owner_query(), {"code": f"NEW-{ctx.tag}"}),
+    Row("GET", "/v1/purchase-orders"): list_purchase_orders,
+    Row("POST", "/v1/purchase-orders"): new_purchase_order,
+    Row("GET", "/v1/purchase-orders/{reference}"): on_purchase_order("", method="GET"),
+    Row("POST", "/v1/purchase-orders/{reference}/confirm"): on_purchase_order(
+        "confirm", confirm=False),
+    Row("POST", "/v1/purchase-orders/{reference}/receive"): on_purchase_order("receive"),
+    Row("POST", "/v1/purchase-orders/{reference}/cancel"): on_purchase_order("cancel"),
+    Row("POST", "/v1/purchase-orders/{reference}/return"): on_purchase_order(
+        "return", lambda sku: {"lines": [{"sku": sku, "qty": 1}], "reason": "chipped"},
+        received=True),
+    Row("POST", "/v1/transfers"): new_transfer,
+    Row("GET", "/v1/transfers/{reference}"): on_transfer("", method="GET"),
+    Row("POST", "/v1/transfers/{reference}/receive"): on_transfer("receive"),
     Row("GET", "/v1/audit"): read_audit,
     Row("GET", "/v1/users"): lambda ctx: Request("GET", "/v1/users"),
     Row("POST", "/v1/users"): lambda ctx: Request(
@@ -320,6 +518,8 @@ SHOWS_COST = {Row("POST", "/v1/movements", "receipt+cost"),
               Row("POST", "/v1/movements/batch", "receipt+cost"), Row("GET", "/v1/movements"),
               Row("GET", "/v1/movements/{movement_id}"),
               Row("POST", "/v1/movements/{movement_id}/reverse")}
+# ...and every purchase order (its lines' unit costs)
+SHOWS_COST |= {row for row in MATRIX if row.path.startswith("/v1/purchase-orders")}
 
 
 def describe(request: Request, response: httpx.Response) -> str:

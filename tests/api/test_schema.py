@@ -4,8 +4,9 @@ Every response must be documented — status code, content type, headers, body s
 none may be a 5xx. Requests valid by the schema are drawn for every operation, but a
 schema-valid request is not yet a useful one: a random owner or SKU is a 404, a random cursor
 a 422. So the fields that name something — owner, SKU, location, movement and token ids,
-usernames, times, cursors — are mostly replaced by what this database holds (including what
-earlier requests created), quantities are kept small, and the rest stays as generated. The
+usernames, order references, warehouses, times, cursors — are mostly replaced by what this
+database holds (including what earlier requests created: orders, holds, shipped orders),
+quantities are kept small, and the rest stays as generated. The
 share of these requests that reach a handler and succeed (2xx) is printed and held above
 ``FLOOR``: a run that only ever sees 401 and 422 proves nothing. Requests made invalid on
 purpose (Schemathesis's negative mode) must be refused with a documented 4xx.
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote, unquote
 
 import pytest
 import schemathesis
@@ -62,6 +64,11 @@ TAKES_COST = ("receipt", "return", "adjustment", "count")
 CODE = r"[a-z0-9][a-z0-9._-]{0,15}"
 SKU = r"[A-Z0-9][A-Z0-9-]{0,15}"
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+SUPPLIER = "ACME"  # each owner's supplier, made by the world fixture
+# the pools of World that successful writes of purchase orders and transfers fill
+DOCUMENTS = {"/v1/purchase-orders": "purchase_orders",
+             "/v1/purchase-orders/{reference}/receive": "received",
+             "/v1/transfers": "transfers"}
 
 
 @dataclass
@@ -74,6 +81,14 @@ class World:
     movement_ids: dict[str, list[int]]
     usernames: list[str] = field(default_factory=lambda: list(USERS))
     locations: list[str] = field(default_factory=lambda: ["WH1", STOCKED])
+    # order references by owner: orders, holds, and orders something was shipped from
+    orders: dict[str, list[str]] = field(default_factory=dict)
+    holds: dict[str, list[str]] = field(default_factory=dict)
+    shipped: dict[str, list[str]] = field(default_factory=dict)
+    # purchase orders (and those something was received on) and transfers, by owner
+    purchase_orders: dict[str, list[str]] = field(default_factory=dict)
+    received: dict[str, list[str]] = field(default_factory=dict)
+    transfers: dict[str, list[str]] = field(default_factory=dict)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     keys: Iterator[int] = field(default_factory=itertools.count)
 
@@ -91,6 +106,13 @@ class World:
             self.usernames.append(body["username"])
         elif case.path == "/v1/locations":
             self.locations.append(body["path"])
+        elif case.path in ("/v1/orders", "/v1/holds", "/v1/orders/{reference}/ship"):
+            pool = {"/v1/orders": self.orders, "/v1/holds": self.holds}.get(case.path,
+                                                                            self.shipped)
+            pool.setdefault(body["owner"], []).append(body["reference"])
+        elif case.path in DOCUMENTS:
+            documents: dict[str, list[str]] = getattr(self, DOCUMENTS[case.path])
+            documents.setdefault(body["owner"], []).append(body["reference"])
 
     def succeeded(self) -> int:
         return sum(n for (_, status), n in self.statuses.items() if 200 <= status < 300)
@@ -110,6 +132,11 @@ def world(app: FastAPI) -> World:
     spare = access.create_token(uow(), name="spare", role="viewer")[0]
     for username in USERS:
         access.add_user(uow(), username=username, password=PASSWORD, role="operator")
+    for owner, sku in SKUS.items():  # enough for the orders and holds drawn to reserve
+        inv.receive(sku=sku, qty=500, location=STOCKED, owner=owner)
+    inv.add_location("WH2")  # where transfers go
+    for owner in SKUS:  # whom purchase orders name
+        inv.add_supplier(SUPPLIER, owner=owner)
     return World(token=token, token_id=mine.id, token_ids=[spare.id],
                  movement_ids={owner: [m.id for m in inv.history(owner=owner)]
                                for owner in SKUS})
@@ -173,11 +200,24 @@ def _query(draw: st.DrawFn, query: dict[str, Any], world: World) -> str:
 
 def _path(draw: st.DrawFn, case: Case, owner: str, world: World) -> None:
     params = case.path_parameters or {}
+    references = (world.holds if case.path.startswith("/v1/holds") else
+                  world.shipped if case.path.endswith("/returns") else world.orders)
+    if case.path.startswith(("/v1/purchase-orders", "/v1/transfers")):
+        references = (world.transfers if case.path.startswith("/v1/transfers") else
+                      world.received if case.path.endswith("/return") else
+                      world.purchase_orders)
     pools = {"sku": [SKUS[owner]], "movement_id": world.movement_ids.get(owner, []),
-             "token_id": world.token_ids, "username": world.usernames}
+             "token_id": world.token_ids, "username": world.usernames,
+             "reference": references.get(owner, []),
+             # never WH1 or the stocked bin: stock there must stay sellable for orders
+             "path": [place for place in world.locations if place not in ("WH1", STOCKED)]}
     for name, pool in pools.items():
         if name in params:
             params[name] = _mostly(draw, _pick(draw, pool), params[name]) or params[name]
+    if isinstance(params.get("reference"), str):
+        # a reference drawn from the pool is as a body gave it, maybe with "?" or "#": quoted
+        # as Schemathesis quotes what it generates, so it stays one path segment
+        params["reference"] = quote(unquote(params["reference"]), safe="")
     spare_ourselves(case, world)
 
 
@@ -234,6 +274,71 @@ def _body(draw: st.DrawFn, case: Case, owner: str, world: World) -> None:
         body["password"] = _mostly(draw, PASSWORD, body["password"])
     elif path in ("/v1/users", "/v1/tokens"):
         _access(draw, body)
+    elif path.startswith(("/v1/orders", "/v1/holds")):
+        _order(draw, body, path, owner, world)
+    elif path == "/v1/stock/{sku}/safety-stock":
+        body["warehouse"] = _mostly(draw, "WH1", body["warehouse"])
+        body["qty"] = draw(st.integers(0, 2))
+    elif path == "/v1/suppliers":
+        body["code"] = _mostly(draw, draw(st.from_regex(SKU, fullmatch=True)), body["code"])
+    elif path.startswith(("/v1/purchase-orders", "/v1/transfers")):
+        _document(draw, body, path, owner, world)
+
+
+def _document(draw: st.DrawFn, body: dict[str, Any], path: str, owner: str,
+              world: World) -> None:
+    """A purchase order's or transfer's fresh reference, the owner's supplier, WH1 (to WH2);
+    lines on the owner's SKU in small quantities, received and sent back at the stocked bin."""
+    if "reference" in body:
+        body["reference"] = _mostly(draw, f"DOC-{next(world.keys)}", body["reference"])
+    if "supplier" in body:
+        body["supplier"] = _mostly(draw, SUPPLIER, body["supplier"])
+    if "warehouse" in body:
+        body["warehouse"] = _mostly(draw, "WH1", body["warehouse"])
+    if "source" in body:
+        body["source"], body["target"] = _mostly(draw, ("WH1", "WH2"),
+                                                 (body["source"], body.get("target")))
+    if body.get("tolerance") is not None:
+        body["tolerance"] = _mostly(draw, draw(st.sampled_from([0, "10"])), body["tolerance"])
+    if isinstance(body.get("lines"), list):
+        body["lines"] = [line for line in body["lines"][:3] if isinstance(line, dict)]
+        for line in body["lines"]:
+            line["sku"] = _mostly(draw, SKUS[owner], line.get("sku"), percent_generated=5)
+            line["qty"] = draw(st.integers(1, 2))
+            for name in ("lot", "expires_on"):  # the owners' items are not tracked by lot
+                line.pop(name, None)
+            if "location" in line:
+                line["location"] = _mostly(draw, STOCKED, line["location"])
+            if line.get("unit_cost") is not None:
+                line["unit_cost"] = _mostly(draw, "2.10", line["unit_cost"])
+    if path.endswith(("/receive", "/cancel")) and "lines" in body and draw(st.booleans()):
+        del body["lines"]  # everything still to come (or sent)
+    if "location" in body:
+        inside = "WH2" if path.startswith("/v1/transfers") else STOCKED
+        body["location"] = _mostly(draw, inside, body["location"])
+    if path.startswith("/v1/transfers/") or "reason" in body:  # a short receipt needs one
+        body["reason"] = _mostly(draw, "lost on the way", body.get("reason"))
+
+
+def _order(draw: st.DrawFn, body: dict[str, Any], path: str, owner: str, world: World) -> None:
+    """An order's or hold's fresh reference, its lines on the owner's SKU, small quantities."""
+    if "reference" in body:
+        body["reference"] = _mostly(draw, f"SO-{next(world.keys)}", body["reference"])
+    if isinstance(body.get("lines"), list):
+        body["lines"] = [line for line in body["lines"][:3] if isinstance(line, dict)]
+        for line in body["lines"]:
+            line["sku"] = _mostly(draw, SKUS[owner], line.get("sku"), percent_generated=5)
+            line["qty"] = draw(st.integers(1, 2))
+            if line.get("unit_price") is not None:
+                line["unit_price"] = _mostly(draw, "9.50", line["unit_price"])
+    if path.endswith(("/ship", "/cancel")) and "lines" in body and draw(st.booleans()):
+        del body["lines"]  # the whole order
+    if body.get("warehouse") is not None:
+        body["warehouse"] = _mostly(draw, "WH1", body["warehouse"])
+    if "ttl_seconds" in body:
+        body["ttl_seconds"] = draw(st.integers(60, 3600))
+    if "location" in body:
+        body["location"] = _mostly(draw, STOCKED, body["location"])
 
 
 def _access(draw: st.DrawFn, body: dict[str, Any]) -> None:

@@ -26,17 +26,33 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import onhand
 from onhand.api.deps import Api
 from onhand.api.errors import PROBLEM, problem, status_of
-from onhand.api.routes import audit, auth, health, items, locations, movements, owners, stock
+from onhand.api.routes import (
+    audit,
+    auth,
+    events,
+    health,
+    holds,
+    items,
+    locations,
+    movements,
+    orders,
+    owners,
+    purchase_orders,
+    stock,
+    suppliers,
+    transfers,
+)
 from onhand.api.routes import tokens as token_routes
 from onhand.api.routes import users as user_routes
 from onhand.api.schemas import Problem
+from onhand.api.sweeper import Sweeper
 from onhand.config import Settings
 from onhand.db.engine import POOL_SIZE
 from onhand.errors import InvalidInput, OnhandError, PayloadTooLarge, Throttled
 
 log = logging.getLogger("onhand.api")
-ROUTERS = (health, auth, owners, items, locations, movements, stock, audit, user_routes,
-           token_routes)
+ROUTERS = (health, auth, owners, items, locations, movements, stock, orders, holds, events,
+           suppliers, purchase_orders, transfers, audit, user_routes, token_routes)
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": what, "model": Problem, "content": {PROBLEM: {}}}
     for status, what in ((401, "Not authenticated"), (403, "Forbidden"), (404, "Not found"),
@@ -68,7 +84,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.state.sweeper = sweeper = Sweeper(inventory.sweep, settings.sweep_seconds)
     app.router.add_event_handler("startup", _limit_threads)
+    app.router.add_event_handler("startup", sweeper.start)
+    app.router.add_event_handler("shutdown", sweeper.stop)  # before the database closes
     app.router.add_event_handler("shutdown", api.close)
     return app
 
@@ -192,7 +211,8 @@ def _validation_error(error: RequestValidationError) -> InvalidInput:
         line = int(where[1]) + 1
         where = where[2:]
     field = ".".join(where) or "body"
-    reason = NUMBER if where[-1:] in (["qty"], ["unit_cost"]) else first.get("msg", "invalid")
+    numeric = where[-1:] in (["qty"], ["unit_cost"], ["unit_price"])
+    reason = NUMBER if numeric else first.get("msg", "invalid")
     message = f"{field}: {reason}"
     failure = InvalidInput(message, field=field)
     if line is not None:

@@ -17,6 +17,7 @@ from onhand.domain.stock import Stock
 Number = Annotated[str, StringConstraints(pattern=r"^[+-]?\d{1,18}(\.\d{1,18})?$")]
 Text = Annotated[str, StringConstraints(max_length=200)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Place = Annotated[str, StringConstraints(min_length=1, max_length=600)]  # a location's path
 
 
 class Request(BaseModel):
@@ -73,8 +74,19 @@ class ItemOut(Reply):
 
 
 class LocationIn(Request):
-    path: Annotated[str, StringConstraints(min_length=1, max_length=600)]
+    path: Place
     name: Text | None = None
+    sellable: bool | None = Field(default=None, description="Whether its stock counts toward "
+                                                            "available; default: its parent's")
+
+
+class SellableIn(Request):
+    sellable: bool
+
+
+class SellableOut(Reply):
+    path: str
+    sellable: bool
 
 
 class LocationOut(Reply):
@@ -103,6 +115,8 @@ class MovementIn(Request):
     unit_cost: Number | None = None
     occurred_at: AwareDatetime | None = None
     shipment_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
+    damage: bool | None = Field(default=None, description="Records damage (scrap, transfer, "
+                                                          "adjustment): may take reserved stock")
 
     def fields(self) -> dict[str, Any]:
         """Return the fields that were given, with numbers as exact ``Decimal``s."""
@@ -156,6 +170,17 @@ class MovementsOut(Reply):
 # --- stock -----------------------------------------------------------------------------------
 
 
+class WarehouseStockOut(Reply):
+    on_hand: str
+    reserved: str
+    available: str
+    backordered: str
+    non_sellable: str
+    safety_stock: str
+    incoming: str
+    in_transit: str
+
+
 class StockOut(Reply):
     sku: str
     owner: str
@@ -164,15 +189,30 @@ class StockOut(Reply):
     on_hand: str
     reserved: str
     available: str
+    backordered: str
+    incoming: str
+    in_transit: str
+    non_sellable: str
+    safety_stock: str
     as_of: datetime | None
     by_location: dict[str, str]
+    by_warehouse: dict[str, WarehouseStockOut]
 
     @classmethod
     def of(cls, stock: Stock) -> StockOut:
-        return cls(sku=stock.sku, owner=stock.owner, location=stock.location, lot=stock.lot,
-                   on_hand=str(stock.on_hand), reserved=str(stock.reserved),
-                   available=str(stock.available), as_of=stock.as_of,
-                   by_location={path: str(qty) for path, qty in stock.by_location.items()})
+        return cls.model_validate(stock.to_dict())
+
+
+class SafetyStockIn(Request):
+    warehouse: Place
+    qty: Number | StrictInt = Field(description="Units kept out of available; 0: none")
+
+
+class SafetyStockOut(Reply):
+    sku: str
+    owner: str
+    warehouse: str
+    qty: str
 
 
 # --- access ----------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ The database comes from ``--db URL``, else ``ONHAND_DATABASE_URL``, else
 0     done
 1     another onhand error; ``verify`` found problems
 2     the command line itself is wrong (unknown option, missing argument)
-3     ``NotFound``: unknown item, location, owner or movement
+3     ``NotFound``: unknown item, location, owner, movement or order
 4     ``InvalidInput``: a bad value, or an import with rejected rows
-5     ``Conflict``: not enough stock, a duplicate, already reversed
+5     ``Conflict``: not enough stock, a duplicate, already reversed, an order closed
 6     ``AccessDenied``
 7     ``StorageError``: the database failed
 ====  ==============================================================
@@ -27,7 +27,19 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 import onhand
-from onhand.cli import access, catalog, demo, imports, movements, serve, stock
+from onhand.cli import (
+    access,
+    catalog,
+    demo,
+    events,
+    imports,
+    movements,
+    orders,
+    purchasing,
+    serve,
+    stock,
+    transfers,
+)
 from onhand.cli.common import inventory, shown
 from onhand.config import Settings
 from onhand.services.access import has_users
@@ -109,7 +121,8 @@ def _first_admin(inv: onhand.Inventory, username: str) -> None:
         typer.echo(f"created the first admin: {username}")
 
 
-for module in (catalog, movements, stock, imports, demo, access, serve):
+for module in (catalog, movements, orders, events, purchasing, transfers, stock, imports, demo,
+               access, serve):
     module.register(app)
 
 

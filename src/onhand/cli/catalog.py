@@ -1,4 +1,5 @@
-"""Catalog commands: ``item add/list/show``, ``location add/list``, ``owner add``."""
+"""Catalog commands: ``item add/list/show``, ``location add/list/set``, ``owner add`` and
+``safety-stock set``."""
 
 from __future__ import annotations
 
@@ -7,11 +8,21 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+import onhand
+from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, Owner, cells, console, echo_json, inventory, item_dict
+from onhand.cli.common import qty as exact
+from onhand.services import catalog
 
 item_app = typer.Typer(no_args_is_help=True, help="Add, list and show items (SKUs).")
-location_app = typer.Typer(no_args_is_help=True, help="Add and list locations.")
+location_app = typer.Typer(no_args_is_help=True, help="Add, list and flag locations.")
 owner_app = typer.Typer(no_args_is_help=True, help="Add owners (a 3PL's clients).")
+safety_app = typer.Typer(no_args_is_help=True,
+                         help="Safety stock: what a warehouse keeps out of available.")
+Sellable = Annotated[bool | None, typer.Option(
+    "--sellable/--not-sellable",
+    help="Whether its stock counts toward available (not: damaged, quarantine, returns "
+         "inspection).")]
 
 
 @item_app.command("add")
@@ -74,11 +85,28 @@ def location_add(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="A path like WH1 or WH1/A-01 (parent first).")],
     name: Annotated[str | None, typer.Option(help="A display name.")] = None,
+    sellable: Sellable = None,
 ) -> None:
-    """Add an internal location."""
+    """Add an internal location (as sellable as its parent unless told)."""
     with inventory(ctx) as inv:
-        added = inv.add_location(path, name)
+        added = inv.add_location(path, name, sellable=sellable)
     typer.echo(f"added location {added}")
+
+
+@location_app.command("set")
+def location_set(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="The location, e.g. WH1/DAMAGED.")],
+    sellable: Sellable = None,
+) -> None:
+    """Flag a location and everything below it sellable or not."""
+    if sellable is None:
+        raise onhand.InvalidInput("say --sellable or --not-sellable", field="sellable")
+    with inventory(ctx) as inv, writing(inv) as uow:
+        catalog.set_sellable(uow, path=path, sellable=sellable)
+        audited(uow, "locations.sellable", target=path, owner=None,
+                detail={"sellable": sellable})
+    typer.echo(f"{path} is {'sellable' if sellable else 'not sellable'}")
 
 
 @location_app.command("list")
@@ -105,8 +133,26 @@ def owner_add(ctx: typer.Context,
     typer.echo(f"added owner {added}")
 
 
+@safety_app.command("set", context_settings={"ignore_unknown_options": True})
+def safety_set(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(help="The item's SKU.")],
+    quantity: Annotated[str, typer.Argument(metavar="QTY", help="Units kept back (0: none).")],
+    warehouse: Annotated[str, typer.Option(help="The warehouse, e.g. WH1.")],
+    owner: Owner = "default",
+) -> None:
+    """Keep QTY of an item in a warehouse out of what orders may reserve."""
+    amount = exact(quantity)
+    with inventory(ctx) as inv, writing(inv) as uow:
+        catalog.set_safety_stock(uow, sku=sku, warehouse=warehouse, qty=amount, owner=owner)
+        audited(uow, "stock.safety_stock", target=sku, owner=owner,
+                detail={"warehouse": warehouse, "qty": str(amount)})
+    typer.echo(f"safety stock of {sku} in {warehouse}: {amount}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the catalog commands to ``app``."""
     app.add_typer(item_app, name="item")
     app.add_typer(location_app, name="location")
     app.add_typer(owner_app, name="owner")
+    app.add_typer(safety_app, name="safety-stock")

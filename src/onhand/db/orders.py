@@ -47,9 +47,10 @@ class OrderStore:
     def lock_items(self, item_ids: Iterable[int]) -> None:
         """Lock items in id order (PostgreSQL; SQLite's writer already holds the database)."""
         ids = sorted(set(item_ids))
-        if self.postgres and ids:
-            fetch(self.conn, _LOCK_ITEMS, {"ids": ids}) if len(ids) > 1 else \
-                fetch(self.conn, _LOCK_ITEM, {"id": ids[0]})
+        if self.postgres and len(ids) == 1:
+            fetch(self.conn, _LOCK_ITEM, {"id": ids[0]})
+        elif self.postgres and ids:  # an expanding IN: through SQLAlchemy, not ``fetch``
+            self.conn.execute(_LOCK_ITEMS, {"ids": ids})
 
     def positions(self, item_id: int, now: datetime) -> dict[int, Position]:
         """Return what each warehouse holds and owes of an item (only those with anything)."""
@@ -152,16 +153,11 @@ class OrderStore:
 
     def item_policies(self, item_ids: Iterable[int]) -> list[str]:
         """Return the order policy of each item."""
-        return list(self.conn.execute(select(items.c.order_policy).where(
-            items.c.id.in_(sorted(set(item_ids))))).scalars())
+        return list(self.conn.execute(_ITEM_POLICIES, {"ids": sorted(set(item_ids))}).scalars())
 
     def warehouses(self) -> list[tuple[int, str]]:
         """Return every warehouse (top-level internal location) as (id, path), by path."""
-        rows = self.conn.execute(
-            select(locations.c.id, locations.c.path)
-            .where(locations.c.kind == "internal", locations.c.parent_id.is_(None))
-            .order_by(locations.c.path))
-        return [(int(r.id), r.path) for r in rows]
+        return [(int(r.id), r.path) for r in fetch(self.conn, _WAREHOUSES, {})]
 
     # --- orders and their lines --------------------------------------------------------------
 
@@ -172,7 +168,7 @@ class OrderStore:
 
     def order_by_id(self, order_id: int) -> Row[Any]:
         """Return an order's row by id."""
-        return self.conn.execute(select(orders).where(orders.c.id == order_id)).one()
+        return self.conn.execute(_ORDER_BY_ID, {"order_id": order_id}).one()
 
     def lines(self, order_id: int) -> list[Row[Any]]:
         """Return an order's lines, by line number."""
@@ -180,8 +176,7 @@ class OrderStore:
 
     def insert_order(self, values: dict[str, Any]) -> int:
         """Insert an order; return its id."""
-        return int(self.conn.execute(insert(orders).values(**values)
-                                     .returning(orders.c.id)).scalar_one())
+        return int(self.conn.execute(_INSERT_ORDER, values).scalar_one())
 
     def insert_lines(self, rows: list[dict[str, Any]]) -> None:
         """Insert order lines."""
@@ -266,11 +261,7 @@ class OrderStore:
 
     def movement_ids(self, order_id: int) -> list[int]:
         """Return the ids of the movements posted for an order, oldest first."""
-        return [int(i) for i in self.conn.execute(
-            select(order_movements.c.movement_id)
-            .join(order_lines, order_lines.c.id == order_movements.c.order_line_id)
-            .where(order_lines.c.order_id == order_id)
-            .order_by(order_movements.c.movement_id)).scalars()]
+        return [int(r[0]) for r in fetch(self.conn, _MOVEMENT_IDS, {"order_id": order_id})]
 
     def shipments(self, line_id: int) -> list[Row[Any]]:
         """Return the shipment movements of an order line (id, qty, location, lot), oldest first."""
@@ -445,6 +436,17 @@ _ORDER = select(orders).where(orders.c.owner_id == bindparam("owner_id"),
 _LINES = (select(order_lines).where(order_lines.c.order_id == bindparam("order_id"))
           .order_by(order_lines.c.line))
 _INSERT_LINE = insert(order_lines)
+_INSERT_ORDER = insert(orders).returning(orders.c.id)
+_ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("order_id"))
+_ITEM_POLICIES = select(items.c.order_policy).where(items.c.id.in_(bindparam("ids",
+                                                                            expanding=True)))
+_WAREHOUSES = (select(locations.c.id, locations.c.path)
+               .where(locations.c.kind == "internal", locations.c.parent_id.is_(None))
+               .order_by(locations.c.path))
+_MOVEMENT_IDS = (select(order_movements.c.movement_id)
+                 .join(order_lines, order_lines.c.id == order_movements.c.order_line_id)
+                 .where(order_lines.c.order_id == bindparam("order_id"))
+                 .order_by(order_movements.c.movement_id))
 _ADD_DUES = (update(item_warehouses)
              .where(item_warehouses.c.item_id == bindparam("b_item"),
                     item_warehouses.c.warehouse_id == bindparam("b_warehouse"))

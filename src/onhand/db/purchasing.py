@@ -21,7 +21,7 @@ from onhand.errors import Conflict
 
 _LINES: dict[str, tuple[Table, Any, Any]] = {
     "purchase_orders": (purchase_order_lines, purchase_order_lines.c.purchase_order_id,
-                        document_movements.c.purchase_order_line_id),
+                        document_movements.c.purchase_line_id),
     "transfers": (transfer_lines, transfer_lines.c.transfer_id,
                   document_movements.c.transfer_line_id),
 }

@@ -239,6 +239,7 @@ orders = Table(
     Column("cancel_after", UTCDateTime, nullable=True),  # backorders not met by then: cancelled
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # of the request that created it
     UniqueConstraint("owner_id", "reference", name="uq_orders_owner_reference"),
     CheckConstraint("status IN ('held', 'open', 'completed', 'cancelled', 'expired', "
                     "'released')", name="status"),
@@ -385,7 +386,7 @@ transfer_lines = Table(
 document_movements = Table(
     "document_movements", metadata,
     Column("movement_id", Id, ForeignKey("movements.id"), primary_key=True),
-    Column("purchase_order_line_id", Id, ForeignKey("purchase_order_lines.id"), nullable=True,
+    Column("purchase_line_id", Id, ForeignKey("purchase_order_lines.id"), nullable=True,
            index=True),
     Column("transfer_line_id", Id, ForeignKey("transfer_lines.id"), nullable=True, index=True),
 )

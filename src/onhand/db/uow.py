@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection, RootTransaction
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from onhand.db.access import AccessStore
 from onhand.db.catalog import Catalog
@@ -61,6 +62,10 @@ class UnitOfWork:
             self._tx = conn.begin()
         except BaseException as exc:  # never leave the writer lock or a connection behind
             self._close()
+            if isinstance(exc, PoolTimeout):
+                raise StorageError("no database connection came free in time (too many "
+                                   "concurrent callers for the pool); retry",
+                                   reason="pool timeout") from exc
             if isinstance(exc, DBAPIError):
                 raise StorageError(f"cannot start a transaction: {_reason(exc)}",
                                    reason=_reason(exc)) from exc

@@ -8,10 +8,15 @@ data — another owner's objects answer "not found", so nothing leaks their exis
 role        may
 ==========  ===================================================================================
 admin       everything, users and tokens included
-manager     the catalog, every movement, reversals, reports, costs, the audit trail
-operator    read; receive, ship, transfer, adjust (with a reason), count; no cost
+manager     the catalog, every movement, reversals, reports, costs, the audit trail; orders
+            and holds, shipping and returns; safety stock and sellable flags; suppliers and
+            purchase orders (create, confirm, cancel, return to the supplier)
+operator    read; receive, ship, transfer, adjust (with a reason), count; ship orders and
+            take their returns; receive purchase orders; dispatch and receive transfers;
+            no cost
 viewer      read only, no costs
-client      a 3PL's client: its own owner's items, stock and movements; no costs
+client      a 3PL's client (or a merchant's sales channel): its own owner's items, stock,
+            movements and events; creates, changes and cancels its orders and holds; no costs
 ==========  ===================================================================================
 """
 
@@ -53,17 +58,39 @@ class Permission(StrEnum):
     COSTS = "costs"  # see and set unit costs
     AUDIT_READ = "audit:read"
     USERS = "users"  # users and tokens
+    ORDERS_READ = "orders:read"  # orders, holds, pick lists
+    ORDERS_WRITE = "orders:write"  # create, change, cancel orders; place, confirm, release holds
+    ORDERS_FULFIL = "orders:fulfil"  # ship orders, take returns against them
+    EVENTS_READ = "events:read"  # the outbox: every change of available
+    SAFETY_STOCK = "safety-stock:write"
+    PURCHASING_READ = "purchasing:read"  # suppliers and purchase orders
+    PURCHASING_WRITE = "purchasing:write"  # suppliers; create, confirm, cancel purchase orders;
+    # return to the supplier
+    PURCHASING_RECEIVE = "purchasing:receive"  # receive against purchase orders
+    TRANSFERS_WRITE = "transfers:write"  # dispatch and receive transfers between warehouses
 
 
 P = Permission
-_READ = {P.OWNERS_READ, P.CATALOG_READ, P.LOCATIONS_READ, P.STOCK_READ, P.MOVEMENTS_READ}
+_READ = {P.OWNERS_READ, P.CATALOG_READ, P.LOCATIONS_READ, P.STOCK_READ, P.MOVEMENTS_READ,
+         P.ORDERS_READ, P.EVENTS_READ, P.PURCHASING_READ}
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.MANAGER: frozenset(_READ | {P.CATALOG_WRITE, P.LOCATIONS_WRITE, P.MOVEMENTS_POST,
-                                     P.MOVEMENTS_REVERSE, P.COSTS, P.AUDIT_READ}),
-    Role.OPERATOR: frozenset(_READ | {P.MOVEMENTS_POST}),
+                                     P.MOVEMENTS_REVERSE, P.COSTS, P.AUDIT_READ,
+                                     P.ORDERS_WRITE, P.ORDERS_FULFIL, P.SAFETY_STOCK,
+                                     P.PURCHASING_WRITE, P.PURCHASING_RECEIVE,
+                                     P.TRANSFERS_WRITE}),
+    # the warehouse floor: ships what orders reserved and takes back what they shipped (an
+    # order's return is bounded by its shipments, unlike a free "return" movement)
+    # ...and receives purchase orders and transfers (a purchase order's receipt carries the
+    # order's cost, which the operator neither sees nor sets)
+    Role.OPERATOR: frozenset(_READ | {P.MOVEMENTS_POST, P.ORDERS_FULFIL, P.PURCHASING_RECEIVE,
+                                      P.TRANSFERS_WRITE}),
     Role.VIEWER: frozenset(_READ),
-    Role.CLIENT: frozenset({P.CATALOG_READ, P.STOCK_READ, P.MOVEMENTS_READ}),
+    # a merchant's sales channel: it sells (orders, holds) and keeps its availability in
+    # sync (events); unit prices are not costs, so it sees them
+    Role.CLIENT: frozenset({P.CATALOG_READ, P.STOCK_READ, P.MOVEMENTS_READ, P.ORDERS_READ,
+                            P.ORDERS_WRITE, P.EVENTS_READ}),
 }
 
 # shared by every owner: a caller scoped to one owner may not change them

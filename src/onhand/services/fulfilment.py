@@ -30,6 +30,8 @@ from onhand.errors import (
 from onhand.services import orders as order_service
 from onhand.services.movements import Line, write
 
+Returned = tuple[Any, int, str, int]  # order line row, shipment id, lot, units
+
 
 @dataclass(frozen=True, slots=True)
 class Pick:
@@ -72,6 +74,7 @@ def ship_order(uow: UnitOfWork, *, reference: str, owner: str = "default",
         row = order_service.locked(uow, owner, reference)
         if key and _replayed(uow, row.owner_id, key, {"ship": reference, "lines": lines}, now):
             return order_service.load(uow, uow.orders.order_by_id(row.id))
+        order_service.check_not_expired(row, now)
         if row.status != OPEN:
             raise OrderClosed(reference, row.status, "ship")
         current = uow.orders.lines(row.id)
@@ -124,9 +127,9 @@ def return_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
         if target.virtual:
             raise InvalidInput("returns go to an internal location", field="location")
         current = uow.orders.lines(row.id)
-        posted = []
+        posted: list[Returned] = []
         for number, line in enumerate(checked, start=1):
-            posted += _returns(uow, current, row.owner_id, owner, line, number)
+            posted += _returns(uow, current, row.owner_id, owner, line, number, posted)
         movement_lines = [Line(
             item=uow.catalog.item_by_id(uow.repo.conn, int(line.item_id)), owner=owner,
             kind="return", units=units, source=uow.catalog.location(uow.repo.conn, CUSTOMER),
@@ -143,24 +146,29 @@ def return_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
 
 
 def _returns(uow: UnitOfWork, current: list[Any], owner_id: int, owner: str,
-             line: Mapping[str, Any], number: int) -> list[tuple[Any, int, str, int]]:
-    """Split one returned quantity over the line's shipments with units not yet returned."""
+             line: Mapping[str, Any], number: int, earlier: list[Returned]) -> list[Returned]:
+    """Split one returned quantity over the line's shipments with units not yet returned
+    (by the ledger, or by the ``earlier`` lines of the same request)."""
     try:
         item = uow.catalog.item(uow.repo.conn, owner_id, str(line["sku"]), owner)
         units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
     except OnhandError as error:
         raise error.at_line(number) from None
     mine = [r for r in current if int(r.item_id) == item.id]
-    open_units = sum(int(r.shipped) - int(r.returned) for r in mine)
+    open_units = sum(int(r.shipped) - int(r.returned) for r in mine) - sum(
+        n for order_line, _, _, n in earlier if int(order_line.item_id) == item.id)
     if units > open_units:
         raise InvalidQuantity(f"exceeds what the order shipped and has not had returned "
                               f"({from_units(open_units, item.decimals)})",
                               value=line["qty"]).at_line(number)
+    taken: dict[int, int] = defaultdict(int)
+    for _, shipment_id, _, n in earlier:
+        taken[shipment_id] += n
     parts = []
     for order_line in mine:
         for shipment in uow.orders.shipments(int(order_line.id)):
             left = int(shipment.qty) - uow.queries.returned_units(int(shipment.id))
-            take = min(units, left)
+            take = min(units, left - taken[int(shipment.id)])
             if take > 0:
                 parts.append((order_line, int(shipment.id), shipment.lot, take))
                 uow.orders.change_line(int(order_line.id), returned=take)

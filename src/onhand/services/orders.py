@@ -17,7 +17,7 @@ from typing import Any
 from onhand.db.catalog import ItemRef, LocationRef
 from onhand.db.repository import aware
 from onhand.db.uow import UnitOfWork
-from onhand.domain.movements import check_text
+from onhand.domain.movements import check_text, fingerprint
 from onhand.domain.orders import (
     HELD,
     OPEN,
@@ -85,7 +85,7 @@ def create_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
 def place_hold(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]],
                ttl: timedelta, owner: str = "default", warehouse: str | None = None) -> Order:
     """Reserve a cart's lines for ``ttl``; the units stop counting as reserved when it ends."""
-    if not isinstance(ttl, timedelta) or not timedelta(0) < ttl <= MAX_HOLD:
+    if not isinstance(ttl, timedelta) or not timedelta(seconds=1) <= ttl <= MAX_HOLD:
         raise InvalidInput("ttl must be a duration from 1 second to 30 days", field="ttl")
     terms = Terms(policy="reject", warehouse=warehouse)
     return _place(uow, reference=reference, lines=lines, owner=owner, terms=terms, hold=ttl)
@@ -99,27 +99,31 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
     priority = check_priority(terms.priority)
     if terms.any_warehouse is not None and not isinstance(terms.any_warehouse, bool):
         raise InvalidInput("any_warehouse must be true or false", field="any_warehouse")
+    _refuse_early(uow.reader(), reference, checked, owner, terms, policy, hold)
     with uow:
         now = utcnow()
         owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
         wanted = [_wanted(uow, owner_id, owner, n, line) for n, line in enumerate(checked, 1)]
         preferred = None if terms.warehouse is None else _warehouse(uow, terms.warehouse)
         cancel_after = _deadline(terms.cancel_after, now)
+        digest = fingerprint({"hold": hold is not None, "policy": policy,
+                              "warehouse": terms.warehouse, "priority": priority,
+                              "lines": [(w.item.id, w.units, w.unit_price) for w in wanted]})
         found = uow.orders.order(owner_id, reference)
         if found is not None:
-            return _same_or_duplicate(uow, found, wanted, hold is not None, reference)
+            return _same_or_duplicate(uow, found, digest, reference)
         uow.orders.lock_items(w.item.id for w in wanted)
         if policy is None:
             policy = _item_policy(uow, wanted)
         expires_at = None if hold is None else now + hold
+        rows = _reserve(uow, now, wanted, preferred, policy, terms.any_warehouse, hold is not None)
         order_id = uow.orders.insert_order({
             "owner_id": owner_id, "reference": reference, "status": HELD if hold else OPEN,
             "policy": policy, "warehouse_id": None if preferred is None else preferred.id,
             "any_warehouse": preferred is None if terms.any_warehouse is None
             else terms.any_warehouse,
             "priority": priority, "expires_at": expires_at, "cancel_after": cancel_after,
-            "created_at": now, "updated_at": now})
-        rows = _reserve(uow, now, wanted, preferred, policy, terms.any_warehouse, hold is not None)
+            "created_at": now, "updated_at": now, "fingerprint": digest})
         for row in rows:
             row.update(order_id=order_id, owner_id=owner_id, hold_until=expires_at,
                        priority=priority, created_at=now, shipped=0, cancelled=0, returned=0)
@@ -132,6 +136,28 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
         order = load(uow, uow.orders.order_by_id(order_id))
         uow.commit()
         return order
+
+
+def _refuse_early(reader: UnitOfWork, reference: str, checked: list[Mapping[str, Any]],
+                  owner: str, terms: Terms, policy: str | None, hold: timedelta | None) -> None:
+    """Refuse, before taking any lock, an order that stock cannot cover even now.
+
+    A flash sale is mostly refusals: this answers them from a plain read, without queueing
+    on the item's lock. Refusing never oversells; an order that passes is checked again
+    under the lock.
+    """
+    with reader:
+        owner_id = reader.catalog.owner_id(reader.repo.conn, owner)
+        if reader.orders.order(owner_id, reference) is not None:
+            return  # a retry: answered under the lock with the order it made
+        wanted = [_wanted(reader, owner_id, owner, n, line) for n, line in enumerate(checked, 1)]
+        if policy is None:
+            policy = _item_policy(reader, wanted)
+        if policy != "reject" and hold is None:
+            return
+        preferred = None if terms.warehouse is None else _warehouse(reader, terms.warehouse)
+        _reserve(reader, utcnow(), wanted, preferred, policy, terms.any_warehouse,
+                 hold is not None)
 
 
 def _reserve(uow: UnitOfWork, now: datetime, wanted: list[Wanted],
@@ -175,12 +201,9 @@ def confirm_hold(uow: UnitOfWork, *, reference: str, owner: str = "default") -> 
     with uow:
         now = utcnow()
         row = locked(uow, owner, reference)
+        check_not_expired(row, now)
         if row.status != HELD:
             raise OrderClosed(reference, row.status, "confirm a hold")
-        expires_at = aware(row.expires_at)
-        assert expires_at is not None
-        if expires_at <= now:
-            raise HoldExpired(reference, expires_at.isoformat())
         uow.orders.set_order(row.id, status=OPEN, expires_at=None, updated_at=now)
         uow.orders.set_hold_until(row.id, None)
         for line in uow.orders.lines(row.id):
@@ -188,10 +211,7 @@ def confirm_hold(uow: UnitOfWork, *, reference: str, owner: str = "default") -> 
                                 reserved=int(line.reserved))
         outbox = Outbox()
         outbox.add(row.owner_id, "hold.confirmed", now, reference=reference)
-        settle(uow, now, (), outbox=outbox)
-        order = load(uow, uow.orders.order_by_id(row.id))
-        uow.commit()
-        return order
+        return _finish(uow, now, row, set(), outbox)  # damage may have left nothing to ship
 
 
 def release_hold(uow: UnitOfWork, *, reference: str, owner: str = "default") -> Order:
@@ -238,11 +258,8 @@ def update_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
         current = uow.orders.lines(row.id)
         added: list[Wanted] = []
         for number, line in enumerate(checked, start=1):
-            item = uow.catalog.item(uow.repo.conn, row.owner_id, str(line["sku"]), owner)
+            item, target = _target(uow, row.owner_id, owner, line, number)
             mine = [r for r in current if int(r.item_id) == item.id]
-            target = to_units(parse_qty(line["qty"], item.decimals, signed=True), item.decimals)
-            if target < 0:
-                raise InvalidQuantity("must not be negative", value=line["qty"]).at_line(number)
             have = sum(int(r.qty) - int(r.cancelled) for r in mine)
             shipped = sum(int(r.shipped) for r in mine)
             if target < shipped:
@@ -256,6 +273,19 @@ def update_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
                     line.get("unit_price"), number)))
         _add_units(uow, now, row, current, added)
         return _finish(uow, now, row, _pairs(uow, row.id, current), Outbox())
+
+
+def _target(uow: UnitOfWork, owner_id: int, owner: str, line: Mapping[str, Any],
+            number: int) -> tuple[ItemRef, int]:
+    """Return a changed line's item and its new quantity in units (0 removes it)."""
+    try:
+        item = uow.catalog.item(uow.repo.conn, owner_id, str(line["sku"]), owner)
+        qty = line["qty"]
+        if isinstance(qty, (int, Decimal)) and not isinstance(qty, bool) and qty == 0:
+            return item, 0
+        return item, to_units(parse_qty(qty, item.decimals), item.decimals)
+    except OnhandError as error:
+        raise error.at_line(number) from None
 
 
 def _add_units(uow: UnitOfWork, now: datetime, row: Any, current: list[Any],
@@ -504,12 +534,9 @@ def _item_policy(uow: UnitOfWork, wanted: list[Wanted]) -> str:
     return "backorder" if all(p == "backorder" for p in policies) else "reject"
 
 
-def _same_or_duplicate(uow: UnitOfWork, row: Any, wanted: list[Wanted], hold: bool,
-                       reference: str) -> Order:
+def _same_or_duplicate(uow: UnitOfWork, row: Any, digest: str, reference: str) -> Order:
     """Answer a retried creation with the order it created; refuse a different one."""
-    stored = [(int(r.item_id), int(r.qty)) for r in uow.orders.lines(row.id)
-              if int(r.line) <= len(wanted)]
-    if (row.status == HELD) != hold or stored != [(w.item.id, w.units) for w in wanted]:
+    if row.fingerprint != digest:
         raise DuplicateOrder(reference)
     return load(uow, row)
 
@@ -539,6 +566,13 @@ def locked(uow: UnitOfWork, owner: str | None, reference: str, *,
     return uow.orders.order_by_id(row.id)
 
 
+def check_not_expired(row: Any, now: datetime) -> None:
+    """Raise ``HoldExpired`` for a hold whose time ran out, swept or not."""
+    expires_at = aware(row.expires_at)
+    if row.status in (HELD, "expired") and expires_at is not None and expires_at <= now:
+        raise HoldExpired(row.reference, expires_at.isoformat())
+
+
 def _require(row: Any, status: str, action: str) -> None:
     if row.status != status:
         raise OrderClosed(row.reference, row.status, action)
@@ -546,7 +580,10 @@ def _require(row: Any, status: str, action: str) -> None:
 
 def _lines_of(uow: UnitOfWork, current: list[Any], owner_id: int, owner: str,
               line: Mapping[str, Any], number: int) -> list[Any]:
-    item = uow.catalog.item(uow.repo.conn, owner_id, str(line["sku"]), owner)
+    try:
+        item = uow.catalog.item(uow.repo.conn, owner_id, str(line["sku"]), owner)
+    except OnhandError as error:
+        raise error.at_line(number) from None
     mine = [r for r in current if int(r.item_id) == item.id]
     if not mine:
         raise InvalidInput(f"line {number}: the order has no line for {item.sku!r}",

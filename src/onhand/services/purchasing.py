@@ -59,6 +59,16 @@ def add_supplier(uow: UnitOfWork, *, code: str, name: str | None = None,
     return code
 
 
+def get_supplier(uow: UnitOfWork, *, code: str, owner: str = "default") -> dict[str, str]:
+    """Return one supplier as {owner, code, name}, or raise ``UnknownSupplier``."""
+    with uow:
+        found = uow.purchasing.supplier(uow.catalog.owner_id(uow.repo.conn, owner),
+                                        check_code(code))
+        if found is None:
+            raise UnknownSupplier(code)
+        return {"owner": owner, "code": found.code, "name": found.name}
+
+
 def list_suppliers(uow: UnitOfWork, *, owner: str | None = None) -> list[dict[str, str]]:
     """Return suppliers as {owner, code, name}, by owner and code."""
     with uow:
@@ -95,7 +105,8 @@ def create_purchase_order(uow: UnitOfWork, *, reference: str, supplier: str, war
         rows = [_po_line(uow, owner_id, owner, n, line) for n, line in enumerate(checked, 1)]
         existing = uow.purchasing.find(PO, owner_id, reference)
         if existing is not None:
-            return _same_or_duplicate(uow, existing, rows, reference)
+            terms = (found.id, where.id, percent, expected_on)
+            return _same_or_duplicate(uow, existing, terms, rows, reference)
         doc_id = uow.purchasing.insert(PO, {
             "owner_id": owner_id, "reference": reference, "supplier_id": found.id,
             "warehouse_id": where.id, "status": "draft", "expected_on": expected_on,
@@ -122,9 +133,10 @@ def confirm_purchase_order(uow: UnitOfWork, *, reference: str,
 
 def _confirm(uow: UnitOfWork, doc_id: int, now: datetime) -> None:
     row = uow.purchasing.get(PO, doc_id)
-    for line in uow.purchasing.lines(PO, doc_id):
+    for line in uow.purchasing.lines(PO, doc_id):  # a draft's lines may be cut down already
         uow.orders.add_dues(int(line.item_id), int(row.warehouse_id), int(row.owner_id),
-                            incoming=int(line.qty))
+                            incoming=open_units(int(line.qty), int(line.received),
+                                                int(line.cancelled)))
     uow.purchasing.set(PO, doc_id, status="confirmed", updated_at=now)
 
 
@@ -426,10 +438,13 @@ def _po_line(uow: UnitOfWork, owner_id: int, owner: str, number: int,
             "unit_cost": cost, "received": 0, "cancelled": 0, "returned": 0}
 
 
-def _same_or_duplicate(uow: UnitOfWork, row: Any, rows: list[dict[str, Any]],
-                       reference: str) -> PurchaseOrder:
-    stored = [(int(r.item_id), int(r.qty)) for r in uow.purchasing.lines(PO, row.id)]
-    if stored != [(r["item_id"], r["qty"]) for r in rows]:
+def _same_or_duplicate(uow: UnitOfWork, row: Any, terms: tuple[Any, ...],
+                       rows: list[dict[str, Any]], reference: str) -> PurchaseOrder:
+    """Answer a retried create with the order it made; refuse another order (other supplier,
+    warehouse, tolerance, expected date, lines or costs) under the same reference."""
+    stored = [(int(r.item_id), int(r.qty), r.unit_cost) for r in uow.purchasing.lines(PO, row.id)]
+    known = (row.supplier_id, row.warehouse_id, Decimal(str(row.tolerance)), row.expected_on)
+    if known != terms or stored != [(r["item_id"], r["qty"], r["unit_cost"]) for r in rows]:
         raise DuplicateOrder(reference)
     return load(uow, row)
 
@@ -489,6 +504,9 @@ def _everything(uow: UnitOfWork, current: list[Any]) -> list[Mapping[str, Any]]:
 
 
 def _close_if_done(uow: UnitOfWork, doc_id: int, now: datetime) -> None:
+    """End an order with nothing left to come: closed, or cancelled if nothing came."""
     lines = uow.purchasing.lines(PO, doc_id)
     if all(open_units(int(r.qty), int(r.received), int(r.cancelled)) == 0 for r in lines):
-        uow.purchasing.set(PO, doc_id, status="closed", updated_at=now)
+        received = any(int(r.received) for r in lines)
+        uow.purchasing.set(PO, doc_id, status="closed" if received else "cancelled",
+                           updated_at=now)

@@ -151,8 +151,11 @@ def _arrived(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
     arrived = {int(r.id): 0 for r in current}
     for number, line in enumerate(checked, start=1):
         item = _item(uow, int(row.owner_id), owner, number, line)
-        units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
-        lot = check_text(line.get("lot"), "lot")
+        try:
+            units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
+            lot = check_text(line.get("lot"), "lot")
+        except OnhandError as error:
+            raise error.at_line(number) from None
         mine = [r for r in current if int(r.item_id) == item.id and lot in (None, r.lot)]
         room = sum(int(r.qty) - arrived[int(r.id)] for r in mine)
         if units > room:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
-from onhand.api.schemas import LocationIn, LocationOut, Page
+from onhand.api.schemas import LocationIn, LocationOut, Page, SellableIn, SellableOut
 from onhand.domain.access import Permission
 from onhand.services import catalog
 
@@ -31,6 +31,21 @@ async def add_location(body: LocationIn,
                        call: Annotated[Call, writer_for(Permission.LOCATIONS_WRITE)]) -> Response:
     """Create an internal location; its parent must exist (``WH1`` before ``WH1/A-01``)."""
     return await write(call, action="locations.add", owner=None, target=body.path, body=body,
-                       run=lambda uow: catalog.add_location(uow, path=body.path, name=body.name),
+                       run=lambda uow: catalog.add_location(uow, path=body.path, name=body.name,
+                                                            sellable=body.sellable),
                        render=lambda path: LocationOut(path=path, kind="internal",
                                                        name=body.name or path.rsplit("/", 1)[-1]))
+
+
+@router.post("/{path:path}/sellable", response_model=SellableOut)
+async def set_sellable(path: str, body: SellableIn,
+                       call: Annotated[Call, writer_for(Permission.LOCATIONS_WRITE)]) -> Response:
+    """Flag a location and everything below it sellable or not (damaged, quarantine).
+
+    Stock that stops being sellable leaves available; orders it covered may be backordered.
+    """
+    return await write(call, action="locations.sellable", owner=None, target=path, body=body,
+                       status=200, effect=lambda _: {"sellable": body.sellable},
+                       run=lambda uow: catalog.set_sellable(uow, path=path,
+                                                            sellable=body.sellable),
+                       render=lambda _: SellableOut(path=path, sellable=body.sellable))

@@ -1,16 +1,19 @@
-"""Stock levels: of every item, or of one by location, now or as of any past time."""
+"""Stock levels: of every item, or of one by location, now or as of any past time; and the
+safety stock a warehouse keeps out of what orders may reserve."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from onhand.api.deps import Call, Limit, call_for, page_of
-from onhand.api.schemas import Page, StockOut
+from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
+from onhand.api.schemas import Page, SafetyStockIn, SafetyStockOut, StockOut
 from onhand.domain.access import Permission
 from onhand.domain.times import parse_time
-from onhand.services import stock
+from onhand.services import catalog, stock
 
 router = APIRouter(prefix="/v1/stock", tags=["stock"])
 Owner = Annotated[str | None, Query(description="Whose stock (a caller scoped to one owner "
@@ -41,3 +44,18 @@ def get_stock(sku: str, call: Annotated[Call, call_for(READ)], owner: Owner = No
         call.uow(write=False), sku=sku, owner=call.principal.owner_for(owner),
         location=location, lot=lot,
         as_of=None if as_of is None else parse_time(as_of, field="as_of")))
+
+
+@router.post("/{sku}/safety-stock", response_model=SafetyStockOut)
+async def set_safety_stock(sku: str, body: SafetyStockIn,
+                           call: Annotated[Call, writer_for(Permission.SAFETY_STOCK)],
+                           owner: Owner = None) -> Response:
+    """Keep ``qty`` of an item in a warehouse out of what orders may reserve (0: none)."""
+    who = call.principal.owner_for(owner)
+    qty = Decimal(str(body.qty))
+    return await write(call, action="stock.safety_stock", owner=who, target=sku, body=body,
+                       status=200, effect=lambda _: {"warehouse": body.warehouse, "qty": str(qty)},
+                       run=lambda uow: catalog.set_safety_stock(
+                           uow, sku=sku, warehouse=body.warehouse, qty=qty, owner=who),
+                       render=lambda _: SafetyStockOut(sku=sku, owner=who,
+                                                       warehouse=body.warehouse, qty=str(qty)))

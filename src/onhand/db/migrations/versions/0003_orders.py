@@ -92,6 +92,7 @@ def _orders() -> None:
         sa.Column("cancel_after", UTCDateTime, nullable=True),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.UniqueConstraint("owner_id", "reference", name="uq_orders_owner_reference"),
         sa.CheckConstraint("status IN ('held', 'open', 'completed', 'cancelled', 'expired', "
                            "'released')", name="status"),

@@ -48,15 +48,15 @@ def upgrade() -> None:
         "document_movements",
         sa.Column("movement_id", Id, _fk("document_movements", "movement_id", "movements"),
                   primary_key=True),
-        sa.Column("purchase_order_line_id", Id,
-                  _fk("document_movements", "purchase_order_line_id", "purchase_order_lines"),
+        sa.Column("purchase_line_id", Id,
+                  _fk("document_movements", "purchase_line_id", "purchase_order_lines"),
                   nullable=True),
         sa.Column("transfer_line_id", Id,
                   _fk("document_movements", "transfer_line_id", "transfer_lines"),
                   nullable=True),
     )
-    op.create_index("ix_document_movements_purchase_order_line_id", "document_movements",
-                    ["purchase_order_line_id"])
+    op.create_index("ix_document_movements_purchase_line_id", "document_movements",
+                    ["purchase_line_id"])
     op.create_index("ix_document_movements_transfer_line_id", "document_movements",
                     ["transfer_line_id"])
 
