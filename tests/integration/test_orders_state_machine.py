@@ -112,6 +112,7 @@ class Orders(RuleBasedStateMachine):
         self.on_hand: Counter[Key] = Counter()  # what the ledger must hold, per warehouse
         self.orders: list[str] = []  # every order and hold created
         self.holds: dict[str, datetime] = {}  # holds still held: when each lapses
+        self.swept: set[str] = set()  # holds the sweeper marked expired
         self.confirmed: list[str] = []
         self.shipped: list[str] = []  # orders that shipped something
 
@@ -185,11 +186,12 @@ class Orders(RuleBasedStateMachine):
     def confirm(self, data: st.DataObject) -> None:
         reference = self.a_hold(data)
         confirm = partial(self.inv.confirm_hold, reference)
+        if reference in self.swept or reference in self.holds and self.holds[reference] <= CLOCK():
+            return self.refused(onhand.HoldExpired, confirm)  # lapsed, swept or not
         if reference not in self.holds:
-            return self.refused(onhand.OrderClosed, confirm)
-        if self.holds[reference] <= CLOCK():
-            return self.refused(onhand.HoldExpired, confirm)  # held until swept, lapsed now
-        assert confirm().status == "open"
+            return self.refused(onhand.OrderClosed, confirm)  # released or confirmed
+        left = order_state(self.inv.engine, reference).reserved  # damage may have taken all
+        assert confirm().status == ("open" if left else "cancelled")
         del self.holds[reference]
         self.confirmed.append(reference)
 
@@ -213,6 +215,7 @@ class Orders(RuleBasedStateMachine):
             assert self.inv.sweep() == (len(lapsed), 0)
             for reference in lapsed:
                 del self.holds[reference]
+                self.swept.add(reference)
 
     # --- shipping, cancelling, returning ------------------------------------------------------
 

@@ -199,8 +199,8 @@ def _reserve(uow: UnitOfWork, now: datetime, wanted: list[Wanted],
 def confirm_hold(uow: UnitOfWork, *, reference: str, owner: str = "default") -> Order:
     """Turn a live hold into an order; its units stay reserved. An expired hold cannot."""
     with uow:
-        now = utcnow()
         row = locked(uow, owner, reference)
+        now = utcnow()  # after the lock: the hold may have lapsed while we waited
         check_not_expired(row, now)
         if row.status != HELD:
             raise OrderClosed(reference, row.status, "confirm a hold")
@@ -390,7 +390,9 @@ def expire_holds(uow: UnitOfWork, *, limit: int = 500) -> int:
     with uow:
         now = utcnow()
         count = 0
-        for found in uow.orders.expired_holds(now, limit):
+        due = uow.orders.expired_holds(now, limit)
+        _lock_all(uow, due)  # every item first, the event clock last, as other writers do
+        for found in due:
             row = locked(uow, None, found.reference, owner_id=found.owner_id)
             if row.status != HELD:
                 continue  # confirmed or released meanwhile
@@ -413,7 +415,9 @@ def cancel_overdue(uow: UnitOfWork, *, limit: int = 500) -> int:
     with uow:
         now = utcnow()
         count = 0
-        for found in uow.orders.overdue(now, limit):
+        due = uow.orders.overdue(now, limit)
+        _lock_all(uow, due)
+        for found in due:
             row = locked(uow, None, found.reference, owner_id=found.owner_id)
             current = [r for r in uow.orders.lines(row.id) if int(r.backordered)]
             if row.status != OPEN or not current:
@@ -539,6 +543,12 @@ def _same_or_duplicate(uow: UnitOfWork, row: Any, digest: str, reference: str) -
     if row.fingerprint != digest:
         raise DuplicateOrder(reference)
     return load(uow, row)
+
+
+def _lock_all(uow: UnitOfWork, rows: Sequence[Any]) -> None:
+    """Lock the items of every order in ``rows`` at once, before any of them is settled."""
+    uow.orders.lock_items({int(line.item_id) for row in rows
+                           for line in uow.orders.lines(int(row.id))})
 
 
 def find(uow: UnitOfWork, owner: str, reference: str) -> Any:

@@ -25,6 +25,7 @@ from onhand.db.orders import Pair, dump
 from onhand.db.uow import UnitOfWork
 from onhand.domain.orders import Claim, Position, fill, shortfall
 from onhand.domain.quantities import from_units
+from onhand.domain.times import utcnow
 from onhand.errors import OnhandError
 
 Refusal = Callable[[Position], OnhandError]
@@ -44,6 +45,7 @@ class Outbox:
 def settle(uow: UnitOfWork, now: datetime, touched: Iterable[Pair], *,
            strict: Mapping[Pair, Refusal] | None = None, outbox: Outbox | None = None) -> None:
     """Check, rebalance and announce every touched item × warehouse (see the module)."""
+    now = max(now, utcnow())  # read after the item locks: a hold may have lapsed meanwhile
     strict = strict or {}
     outbox = outbox or Outbox()
     pending = sorted(set(touched))
