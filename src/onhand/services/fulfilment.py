@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import CUSTOMER
-from onhand.domain.movements import check_text, fingerprint
+from onhand.domain.movements import check_text
 from onhand.domain.orders import OPEN, Order, check_lines, pick
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.errors import (
-    IdempotencyConflict,
     InsufficientStock,
     InvalidInput,
     InvalidQuantity,
@@ -28,7 +26,7 @@ from onhand.errors import (
     OrderClosed,
 )
 from onhand.services import orders as order_service
-from onhand.services.movements import Line, write
+from onhand.services.movements import Line, claimed, write
 
 Returned = tuple[Any, int, str, int]  # order line row, shipment id, lot, units
 
@@ -72,7 +70,7 @@ def ship_order(uow: UnitOfWork, *, reference: str, owner: str = "default",
     with uow:
         now = utcnow()
         row = order_service.locked(uow, owner, reference)
-        if key and _replayed(uow, row.owner_id, key, {"ship": reference, "lines": lines}, now):
+        if key and claimed(uow, row.owner_id, key, {"ship": reference, "lines": lines}, now):
             return order_service.load(uow, uow.orders.order_by_id(row.id))
         order_service.check_not_expired(row, now)
         if row.status != OPEN:
@@ -121,7 +119,7 @@ def return_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
         now = utcnow()
         row = order_service.locked(uow, owner, reference)
         identity = {"return": reference, "lines": lines, "location": location, "reason": why}
-        if key and _replayed(uow, row.owner_id, key, identity, now):
+        if key and claimed(uow, row.owner_id, key, identity, now):
             return order_service.load(uow, uow.orders.order_by_id(row.id))
         target = uow.catalog.location(uow.repo.conn, location)
         if target.virtual:
@@ -233,14 +231,3 @@ def _as_pick(uow: UnitOfWork, line: Any, path: str, lot: str, units: int) -> Pic
     item = uow.catalog.item_by_id(uow.repo.conn, int(line.item_id))
     return Pick(line=int(line.line), sku=item.sku, location=path, lot=lot or None,
                 qty=from_units(units, item.decimals))
-
-
-def _replayed(uow: UnitOfWork, owner_id: int, key: str, identity: Any, now: datetime) -> bool:
-    """Claim ``key``; return True when it was used before for the same request."""
-    digest = fingerprint(identity)
-    first = uow.repo.claim_key(owner_id, key, digest, now)
-    if first is None:
-        return False
-    if first[0] != digest:
-        raise IdempotencyConflict(key)
-    return True
