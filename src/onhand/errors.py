@@ -298,9 +298,11 @@ class DuplicateOrder(Conflict):
 class OrderClosed(Conflict):
     """The order's status does not allow this (it is shipped, cancelled, a hold…)."""
 
+    order_status: str | None = None  # named so, not ``status``: problem+json has its own
+
     def __init__(self, reference: str, status: str, action: str) -> None:
         super().__init__(f"order {reference!r} is {status}: cannot {action}",
-                         field="reference", reference=reference, status=status)
+                         field="reference", reference=reference, order_status=status)
 
 
 class HoldExpired(Conflict):

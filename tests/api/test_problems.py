@@ -323,6 +323,28 @@ def test_an_unknown_or_server_owned_field_answers_422_naming_it_and_writes_nothi
     assert written(app) == before
 
 
+# a yes/no field takes JSON true or false only: never 0, 0.0, 1 or "yes"
+NOT_BOOLEANS = [
+    ("/v1/locations", {"path": "WH1/Q-01"}, "sellable", 0.0),
+    ("/v1/locations", {"path": "WH1/Q-01"}, "sellable", "no"),
+    ("/v1/items", {"sku": "TSHIRT-RED-M", "name": "Red T-shirt"}, "allow_negative", 1),
+    ("/v1/movements", SHIP, "damage", "yes"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field", "value"), NOT_BOOLEANS,
+                         ids=[f"{path} {field}={value!r}" for path, _, field, value in NOT_BOOLEANS])
+def test_a_yes_or_no_field_given_anything_but_a_json_boolean_answers_422_naming_it(
+        client: TestClient, app: FastAPI, admin: dict[str, str], path: str,
+        body: dict[str, Any], field: str, value: Any) -> None:
+    before = written(app)
+
+    response = client.post(path, json={**body, field: value}, headers=admin)
+
+    assert_problem(response, 422, field=field)
+    assert written(app) == before
+
+
 # --- malformed bodies ------------------------------------------------------------------------------
 
 

@@ -69,6 +69,16 @@ SUPPLIER = "ACME"  # each owner's supplier, made by the world fixture
 DOCUMENTS = {"/v1/purchase-orders": "purchase_orders",
              "/v1/purchase-orders/{reference}/receive": "received",
              "/v1/transfers": "transfers"}
+# orders, holds and confirmed purchase orders each owner starts with, so that every action on
+# them (confirm, release, cancel, receive…) has some left open to succeed on
+SEEDED = 12
+# the statuses after which nothing but a return can succeed on a document
+FINAL = ("cancelled", "completed", "released", "expired", "closed", "received")
+
+
+def kind(path: str) -> str:
+    """The collection a path is in: ``/v1/holds/{reference}/confirm`` → ``/v1/holds``."""
+    return "/".join(path.split("/")[:3])
 
 
 @dataclass
@@ -89,14 +99,26 @@ class World:
     purchase_orders: dict[str, list[str]] = field(default_factory=dict)
     received: dict[str, list[str]] = field(default_factory=dict)
     transfers: dict[str, list[str]] = field(default_factory=dict)
+    # (kind, reference) of documents closed to further actions: cancelled, released, received…
+    closed: set[tuple[str, str]] = field(default_factory=set)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     keys: Iterator[int] = field(default_factory=itertools.count)
 
     def learn(self, case: Case, status: int, body: Any) -> None:
         """Count the answer; remember the objects a successful write created."""
         self.statuses[(f"{case.method} {case.path}", status)] += 1
-        if case.method != "POST" or status not in (200, 201) or not isinstance(body, dict):
+        if case.method != "POST" or not isinstance(body, dict):
             return
+        if status == 409 and body.get("order_status") in FINAL:
+            self.closed.add((kind(case.path), body["reference"]))  # acting again can only fail
+            return
+        if status not in (200, 201):
+            return
+        if case.path.startswith("/v1/holds/") or (
+                case.path.startswith("/v1/orders/") and body.get("status") == "cancelled"):
+            self.closed.add((kind(case.path), body["reference"]))  # released, confirmed…
+            if case.path.endswith("/confirm"):
+                self.orders.setdefault(body["owner"], []).append(body["reference"])
         if case.path.startswith("/v1/movements"):
             for moved in body.get("movements", [body]):
                 self.movement_ids.setdefault(moved["owner"], []).append(moved["id"])
@@ -137,9 +159,22 @@ def world(app: FastAPI) -> World:
     inv.add_location("WH2")  # where transfers go
     for owner in SKUS:  # whom purchase orders name
         inv.add_supplier(SUPPLIER, owner=owner)
+    orders: dict[str, list[str]] = {owner: [] for owner in SKUS}
+    holds: dict[str, list[str]] = {owner: [] for owner in SKUS}
+    purchase_orders: dict[str, list[str]] = {owner: [] for owner in SKUS}
+    for owner, sku in SKUS.items():
+        lines = [{"sku": sku, "qty": 2}]
+        for n in range(SEEDED):
+            orders[owner].append(inv.create_order(f"SO-SEED-{n}", lines, owner=owner).reference)
+            holds[owner].append(inv.place_hold(f"CART-SEED-{n}", lines, ttl=timedelta(hours=1),
+                                               owner=owner).reference)
+            purchase_orders[owner].append(inv.create_purchase_order(
+                f"PO-SEED-{n}", lines, supplier=SUPPLIER, warehouse="WH1", owner=owner,
+                confirm=True).reference)
     return World(token=token, token_id=mine.id, token_ids=[spare.id],
                  movement_ids={owner: [m.id for m in inv.history(owner=owner)]
-                               for owner in SKUS})
+                               for owner in SKUS},
+                 orders=orders, holds=holds, purchase_orders=purchase_orders)
 
 
 @pytest.fixture
@@ -200,6 +235,8 @@ def _query(draw: st.DrawFn, query: dict[str, Any], world: World) -> str:
 
 def _path(draw: st.DrawFn, case: Case, owner: str, world: World) -> None:
     params = case.path_parameters or {}
+    # an action that needs its document open (a return needs it shipped or received)
+    acting = case.method == "POST" and not case.path.endswith(("/returns", "/return"))
     references = (world.holds if case.path.startswith("/v1/holds") else
                   world.shipped if case.path.endswith("/returns") else world.orders)
     if case.path.startswith(("/v1/purchase-orders", "/v1/transfers")):
@@ -208,7 +245,8 @@ def _path(draw: st.DrawFn, case: Case, owner: str, world: World) -> None:
                       world.purchase_orders)
     pools = {"sku": [SKUS[owner]], "movement_id": world.movement_ids.get(owner, []),
              "token_id": world.token_ids, "username": world.usernames,
-             "reference": references.get(owner, []),
+             "reference": [reference for reference in references.get(owner, [])
+                           if not acting or (kind(case.path), reference) not in world.closed],
              # never WH1 or the stocked bin: stock there must stay sellable for orders
              "path": [place for place in world.locations if place not in ("WH1", STOCKED)]}
     for name, pool in pools.items():

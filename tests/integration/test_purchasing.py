@@ -240,7 +240,7 @@ def test_receiving_against_a_closed_or_cancelled_order_raises_order_closed(
     before = snapshot(inv)
     with pytest.raises(onhand.OrderClosed) as caught:
         inv.receive_purchase_order("PO-1", [{"sku": "MUG-BLUE", "qty": 1}])
-    assert (caught.value.field, caught.value.status) == ("reference", status)
+    assert (caught.value.field, caught.value.order_status) == ("reference", status)
     assert snapshot(inv) == before
 
 
@@ -248,7 +248,7 @@ def test_receiving_against_a_draft_raises_order_closed(inv: onhand.Inventory) ->
     order(inv, confirm=False)
     with pytest.raises(onhand.OrderClosed) as caught:
         inv.receive_purchase_order("PO-1")
-    assert caught.value.status == "draft"
+    assert caught.value.order_status == "draft"
     assert inv.stock(sku="MUG-BLUE").on_hand == 0
 
 

@@ -173,7 +173,7 @@ def test_receiving_a_transfer_twice_raises_order_closed(inv: onhand.Inventory) -
     before = snapshot(inv)
     with pytest.raises(onhand.OrderClosed) as caught:
         inv.receive_transfer("TR-1")
-    assert caught.value.status == "received"
+    assert caught.value.order_status == "received"
     assert snapshot(inv) == before
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, StrictInt, StringConstraints
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StringConstraints
 
 from onhand.api.schemas import Code, Number, Place, Reply, Request, Text
 from onhand.domain.orders import Event, Order
@@ -50,7 +50,7 @@ class OrderIn(Request):
         default=None, description="Short of stock: reject (409) or backorder; default: the "
                                   "items' own")
     warehouse: Place | None = Field(default=None, description="Where to reserve first")
-    any_warehouse: bool | None = Field(
+    any_warehouse: StrictBool | None = Field(
         default=None, description="May reserve in another warehouse; default: only when no "
                                   "warehouse is named")
     priority: Annotated[int, Field(ge=-1000, le=1000)] = 0

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, StrictInt, StringConstraints
+from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
 from onhand.api.order_schemas import LineIn, Reference
 from onhand.api.schemas import Code, Number, Place, Reply, Request, Text
@@ -58,7 +58,7 @@ class PurchaseOrderIn(Request):
     tolerance: Number | StrictInt | None = Field(
         default=None, description="How far receiving may exceed a line, in percent (0 to "
                                   "1000); default: the server's ONHAND_OVER_RECEIPT_PERCENT")
-    confirm: bool = Field(default=False, description="Confirm at once: the lines become "
+    confirm: StrictBool = Field(default=False, description="Confirm at once: the lines become "
                                                      "incoming (default: a draft)")
 
 

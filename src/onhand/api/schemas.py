@@ -6,7 +6,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from onhand.domain.access import AuditEntry, Role, TokenInfo, User
 from onhand.domain.items import Item
@@ -49,7 +57,7 @@ class ItemIn(Request):
     unit: Annotated[str, StringConstraints(min_length=1, max_length=20)] = "each"
     decimals: Annotated[int, Field(ge=0, le=6)] = 0
     barcodes: Annotated[list[Code], Field(max_length=20)] = []
-    allow_negative: bool = False
+    allow_negative: StrictBool = False
     tracking: Literal["none", "lot", "serial"] = "none"
     cost_method: Literal["fifo", "average"] = "fifo"
 
@@ -76,12 +84,12 @@ class ItemOut(Reply):
 class LocationIn(Request):
     path: Place
     name: Text | None = None
-    sellable: bool | None = Field(default=None, description="Whether its stock counts toward "
+    sellable: StrictBool | None = Field(default=None, description="Whether its stock counts toward "
                                                             "available; default: its parent's")
 
 
 class SellableIn(Request):
-    sellable: bool
+    sellable: StrictBool
 
 
 class SellableOut(Reply):
@@ -115,7 +123,7 @@ class MovementIn(Request):
     unit_cost: Number | None = None
     occurred_at: AwareDatetime | None = None
     shipment_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
-    damage: bool | None = Field(default=None, description="Records damage (scrap, transfer, "
+    damage: StrictBool | None = Field(default=None, description="Records damage (scrap, transfer, "
                                                           "adjustment): may take reserved stock")
 
     def fields(self) -> dict[str, Any]:
