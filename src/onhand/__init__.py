@@ -12,6 +12,7 @@
 from onhand.config import Settings
 from onhand.domain.imports import ImportReport, Rejection
 from onhand.domain.items import Item
+from onhand.domain.locations import Location
 from onhand.domain.movements import Movement, MovementRequest
 from onhand.domain.orders import Event, Order, OrderLine
 from onhand.domain.purchasing import PurchaseOrder, PurchaseOrderLine, Transfer, TransferLine
@@ -79,6 +80,7 @@ __all__ = [
     "InvalidTime",
     "Inventory",
     "Item",
+    "Location",
     "Movement",
     "MovementRequest",
     "NotAuthenticated",

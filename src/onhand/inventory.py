@@ -19,6 +19,7 @@ from onhand.db.engine import make_engine
 from onhand.db.uow import UnitOfWork
 from onhand.domain.imports import ImportReport, Progress
 from onhand.domain.items import Item
+from onhand.domain.locations import Location
 from onhand.domain.movements import Movement, MovementRequest
 from onhand.domain.orders import Event, Order
 from onhand.domain.purchasing import PurchaseOrder, Transfer
@@ -96,7 +97,7 @@ class Inventory:
         A top-level location is a warehouse. ``sellable=False`` keeps its stock out of
         available (damaged, quarantine, returns inspection); default: as its parent.
         """
-        return catalog.add_location(self._uow(), path=path, name=name, sellable=sellable)
+        return catalog.add_location(self._uow(), path=path, name=name, sellable=sellable).path
 
     def set_sellable(self, path: str, sellable: bool) -> None:
         """Flag a location (and everything below it) sellable or not."""
@@ -132,8 +133,8 @@ class Inventory:
         """Return the items of one owner (or all), ordered by SKU."""
         return catalog.list_items(self._uow(write=False), owner=owner)
 
-    def locations(self) -> list[tuple[str, str, str]]:
-        """Return every location as (path, kind, name)."""
+    def locations(self) -> list[Location]:
+        """Return every location (path, kind, name, sellable), ordered by path."""
         return catalog.list_locations(self._uow(write=False))
 
     # --- postings ----------------------------------------------------------------------------

@@ -156,11 +156,12 @@ def test_a_location_is_created_under_its_parent_and_listed(
     created = ok(client.post("/v1/locations", json={"path": "WH1/A-02", "name": "Aisle A, 2"},
                              headers=admin), 201)
 
-    assert created == {"path": "WH1/A-02", "kind": "internal", "name": "Aisle A, 2"}
+    assert created == {"path": "WH1/A-02", "kind": "internal", "name": "Aisle A, 2",
+                       "sellable": True}
     listed = ok(client.get("/v1/locations?limit=1000", headers=admin))["items"]
     assert created in listed
     assert {"supplier", "customer", "loss"} <= {row["path"] for row in listed}
-    assert "WH1/A-02" in [path for path, _, _ in app.state.api.inventory.locations()]
+    assert "WH1/A-02" in [place.path for place in app.state.api.inventory.locations()]
 
 
 # --- movements of every kind --------------------------------------------------------------------

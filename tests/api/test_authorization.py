@@ -392,7 +392,7 @@ def list_purchase_orders(ctx: Context) -> Request:
 
 def second_warehouse(inv: onhand.Inventory) -> str:
     """WH2, the target of transfers (made on first use)."""
-    if "WH2" not in {path for path, _, _ in inv.locations()}:
+    if "WH2" not in {place.path for place in inv.locations()}:
         inv.add_location("WH2")
     return "WH2"
 

@@ -235,8 +235,12 @@ def test_cancelling_lines_then_the_rest_frees_the_reservations(
 
 def test_a_return_restocks_to_a_non_sellable_location_kept_out_of_available(
         client: TestClient, admin: dict[str, str]) -> None:
-    ok(client.post("/v1/locations", headers=admin,
-                   json={"path": "WH1/DAMAGED", "sellable": False}), 201)
+    created = ok(client.post("/v1/locations", headers=admin,
+                             json={"path": "WH1/DAMAGED", "sellable": False}), 201)
+    assert created["sellable"] is False
+    listed = ok(client.get("/v1/locations?limit=1000", headers=admin))["items"]
+    assert {row["path"]: row["sellable"] for row in listed if row["path"].startswith("WH1")} == {
+        "WH1": True, "WH1/A-01": True, "WH1/DAMAGED": False}
     ok(client.post("/v1/orders", json=MUGS, headers=admin), 201)
     ok(client.post("/v1/orders/SHOP-1001/ship", headers=admin))
 

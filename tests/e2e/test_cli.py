@@ -45,7 +45,8 @@ def test_locations_are_added_and_listed_with_the_virtual_ones(cli: Cli) -> None:
     assert cli("location", "add", "WH3").exit_code == 0
     assert cli("location", "add", "WH3/B-07", "--name", "Bay 7").exit_code == 0
     places = {p["path"]: p for p in json.loads(cli("location", "list", "--json").stdout)}
-    assert places["WH3/B-07"] == {"path": "WH3/B-07", "kind": "internal", "name": "Bay 7"}
+    assert places["WH3/B-07"] == {"path": "WH3/B-07", "kind": "internal", "name": "Bay 7",
+                                  "sellable": True}
     assert places["customer"]["kind"] == "virtual"
 
 

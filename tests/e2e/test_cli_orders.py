@@ -224,6 +224,8 @@ def test_safety_stock_and_a_non_sellable_location_keep_units_out_of_available(
         cli: Cli, inv: onhand.Inventory) -> None:
     stocked(inv, qty=10)
     assert cli("location", "add", "WH1/DAMAGED", "--not-sellable").exit_code == 0
+    listed = json.loads(cli("location", "list", "--json").stdout)
+    assert [place["sellable"] for place in listed if place["path"] == "WH1/DAMAGED"] == [False]
     inv.transfer(sku="MUG-BLUE", qty=2, source="WH1/A-01", target="WH1/DAMAGED")
 
     done = cli("safety-stock", "set", "MUG-BLUE", "3", "--warehouse", "WH1")

@@ -61,4 +61,4 @@ def test_a_database_busy_past_the_timeout_is_a_storage_error_and_writes_nothing(
         other.execute("ROLLBACK")
         other.close()
         assert "database is locked" in str(caught.value)
-        assert [p for p, kind, _ in inv.locations() if kind == "internal"] == ["WH1"]
+        assert [place.path for place in inv.locations() if place.kind == "internal"] == ["WH1"]

@@ -33,7 +33,7 @@ def test_a_new_database_starts_with_the_default_owner_and_the_virtual_locations(
     database_url: str,
 ) -> None:
     with onhand.open(database_url) as inv:
-        kinds = {path: kind for path, kind, _ in inv.locations()}
+        kinds = {place.path: place.kind for place in inv.locations()}
         assert kinds == {"supplier": "virtual", "customer": "virtual", "loss": "virtual",
                          "transit": "virtual"}
         inv.add_item(sku="A-1", name="Anything")  # the owner "default" exists

@@ -130,7 +130,7 @@ def test_a_name_too_long_for_its_column_is_invalid_input(inv: onhand.Inventory) 
     with pytest.raises(onhand.InvalidInput) as caught:
         inv.add_location("WH9", name="x" * 500)
     assert caught.value.field == "name"
-    assert "WH9" not in [p for p, _, _ in inv.locations()]
+    assert "WH9" not in [place.path for place in inv.locations()]
 
 
 def test_checking_a_batch_reports_a_return_of_more_than_was_shipped(

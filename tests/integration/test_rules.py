@@ -130,7 +130,7 @@ def test_a_location_whose_parent_does_not_exist_raises_unknown_location(
     with pytest.raises(onhand.UnknownLocation) as caught:
         inv.add_location("WH3/A-01")
     assert (caught.value.location, caught.value.field) == ("WH3", "parent")
-    assert "WH3/A-01" not in [path for path, _, _ in inv.locations()]
+    assert "WH3/A-01" not in [place.path for place in inv.locations()]
 
 
 def test_a_second_location_with_the_same_path_raises_duplicate_location(

@@ -101,6 +101,7 @@ class LocationOut(Reply):
     path: str
     kind: str
     name: str
+    sellable: bool = Field(description="Whether its stock counts toward available")
 
 
 # --- movements -------------------------------------------------------------------------------

@@ -115,11 +115,12 @@ def location_list(ctx: typer.Context, as_json: Json = False) -> None:
     with inventory(ctx) as inv:
         places = inv.locations()
     if as_json:
-        echo_json([{"path": path, "kind": kind, "name": name} for path, kind, name in places])
+        echo_json([place._asdict() for place in places])
         return
-    table = Table("Path", "Kind", "Name")
-    for path, kind, name in places:
-        table.add_row(*cells(path, kind, name))
+    table = Table("Path", "Kind", "Name", "Sellable")
+    for place in places:
+        table.add_row(*cells(place.path, place.kind, place.name,
+                             "yes" if place.sellable else "no"))
     console().print(table)
 
 

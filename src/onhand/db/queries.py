@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Row
 from onhand.db.catalog import Catalog
 from onhand.db.tables import balances, item_barcodes, items, locations, movements, owners
 from onhand.domain.items import Item
+from onhand.domain.locations import Location
 from onhand.domain.movements import Movement
 from onhand.domain.quantities import from_units
 
@@ -190,12 +191,13 @@ class Queries:
         rows = self.conn.execute(select(owners.c.code, owners.c.name).order_by(owners.c.code))
         return [(r.code, r.name) for r in rows]
 
-    def locations(self) -> list[tuple[str, str, str]]:
-        """Return every location as (path, kind, name), ordered by path."""
+    def locations(self) -> list[Location]:
+        """Return every location, ordered by path."""
         rows = self.conn.execute(
-            select(locations.c.path, locations.c.kind, locations.c.name).order_by(locations.c.path)
+            select(locations.c.path, locations.c.kind, locations.c.name, locations.c.sellable)
+            .order_by(locations.c.path)
         )
-        return [(r.path, r.kind, r.name) for r in rows]
+        return [Location(r.path, r.kind, r.name, bool(r.sellable)) for r in rows]
 
     def _barcodes(self, item_ids: list[int]) -> dict[int, tuple[str, ...]]:
         found: dict[int, list[str]] = {}

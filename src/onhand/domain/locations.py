@@ -8,6 +8,7 @@ sub-locations. Virtual locations hold the other side of every movement and take 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from onhand.errors import InvalidLocation
 
@@ -15,6 +16,16 @@ SUPPLIER, CUSTOMER, LOSS, TRANSIT = "supplier", "customer", "loss", "transit"
 VIRTUAL = (SUPPLIER, CUSTOMER, LOSS, TRANSIT)
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]{0,63}$")
 MAX_DEPTH = 8
+
+
+class Location(NamedTuple):
+    """A location as listed: its path, kind (internal or virtual), name, and whether its stock
+    counts toward available (damaged, quarantine and returns-inspection places do not)."""
+
+    path: str
+    kind: str
+    name: str
+    sellable: bool
 
 
 def normalize_path(path: object, *, field: str = "location") -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from onhand.db.uow import UnitOfWork
 from onhand.domain.items import Item, check_item
-from onhand.domain.locations import is_virtual, normalize_path, parent_of
+from onhand.domain.locations import Location, is_virtual, normalize_path, parent_of
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import parse_qty, to_units
 from onhand.domain.times import utcnow
@@ -36,7 +36,7 @@ def add_owner(uow: UnitOfWork, *, code: str, name: str | None = None) -> str:
 
 
 def add_location(uow: UnitOfWork, *, path: str, name: str | None = None,
-                 sellable: bool | None = None) -> str:
+                 sellable: bool | None = None) -> Location:
     """Create an internal location; its parent path must exist (``WH1`` before ``WH1/A-01``).
 
     A top-level location is a warehouse. Stock in a location that is not ``sellable``
@@ -59,12 +59,12 @@ def add_location(uow: UnitOfWork, *, path: str, name: str | None = None,
                 raise UnknownLocation(parent, field="parent") from None
         if sellable is None:
             sellable = ref is None or uow.queries.sellable(ref.id)
-        uow.repo.add_location(path, None if ref is None else ref.id,
-                              name or path.rsplit("/", 1)[-1], utcnow(),
+        name = name or path.rsplit("/", 1)[-1]
+        uow.repo.add_location(path, None if ref is None else ref.id, name, utcnow(),
                               warehouse_id=None if ref is None else ref.warehouse_id,
                               sellable=sellable)
         uow.commit()
-    return path
+    return Location(path, "internal", name, sellable)
 
 
 def add_item(uow: UnitOfWork, item: Item) -> Item:
@@ -109,8 +109,8 @@ def list_owners(uow: UnitOfWork) -> list[tuple[str, str]]:
         return uow.queries.owners()
 
 
-def list_locations(uow: UnitOfWork) -> list[tuple[str, str, str]]:
-    """Return every location as (path, kind, name)."""
+def list_locations(uow: UnitOfWork) -> list[Location]:
+    """Return every location, ordered by path."""
     with uow:
         return uow.queries.locations()
 

@@ -198,7 +198,7 @@ def _open_documents(uow: UnitOfWork) -> None:
 
 
 def _add_locations(uow: UnitOfWork) -> None:
-    existing = {path for path, _, _ in catalog.list_locations(uow)}
+    existing = {place.path for place in catalog.list_locations(uow)}
     for warehouse, bins in BINS.items():
         for path in (warehouse, *(f"{warehouse}/{b}" for b in bins)):
             if path not in existing:  # returns wait for inspection before they sell again

@@ -78,7 +78,7 @@ def _plan(uow: UnitOfWork, rows: list[StockRow], *, owner: str, create: bool,
           reference: str | None) -> _Plan:
     """Return the movements that bring each row's balance to its on hand, and the gaps."""
     known_items = {item.sku for item in catalog.list_items(uow, owner=owner)}
-    known_places = {path for path, kind, _ in catalog.list_locations(uow) if kind == "internal"}
+    known_places = {place.path for place in catalog.list_locations(uow) if place.kind == "internal"}
     items, refused = _new_items(rows, known_items, owner, create)
     places, refused_places = _new_places(rows, known_places, create)
     held = _held(uow, owner, {row.location for row in rows if row.location in known_places})

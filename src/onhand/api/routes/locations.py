@@ -22,7 +22,7 @@ def list_locations(call: Annotated[Call, call_for(Permission.LOCATIONS_READ)],
     page, after = page_of(catalog.list_locations(call.uow(write=False)), cursor=cursor,
                           limit=limit, name="path", key=lambda row: row[0])
     return Page[LocationOut](
-        items=[LocationOut(path=path, kind=kind, name=name) for path, kind, name in page],
+        items=[LocationOut(**place._asdict()) for place in page],
         next_cursor=after)
 
 
@@ -33,8 +33,7 @@ async def add_location(body: LocationIn,
     return await write(call, action="locations.add", owner=None, target=body.path, body=body,
                        run=lambda uow: catalog.add_location(uow, path=body.path, name=body.name,
                                                             sellable=body.sellable),
-                       render=lambda path: LocationOut(path=path, kind="internal",
-                                                       name=body.name or path.rsplit("/", 1)[-1]))
+                       render=lambda place: LocationOut(**place._asdict()))
 
 
 @router.post("/{path:path}/sellable", response_model=SellableOut)
