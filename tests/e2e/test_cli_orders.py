@@ -201,7 +201,9 @@ def test_events_follow_prints_new_events_until_interrupted(database_url: str,
     follow = subprocess.Popen(
         [sys.executable, "-m", "onhand", "--db", database_url, "events", "--follow", "--json",
          "--interval", "0.1", "--cursor", str(start)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell's background job starts with Ctrl-C ignored; the command runs as in a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         printed = _lines(follow.stdout)
         time.sleep(1)  # the command is polling
@@ -211,6 +213,7 @@ def test_events_follow_prints_new_events_until_interrupted(database_url: str,
         _, errors = follow.communicate(timeout=30)
     finally:
         follow.kill()
+        follow.communicate()
 
     assert (event["id"], event["type"]) == (start + 1, "stock.changed")
     assert follow.returncode == 0
