@@ -19,6 +19,7 @@ from httpx2 import Response
 
 from onhand.api.routes.orders import Status
 from onhand.domain.orders import STATUSES
+from onhand.services import audit
 from tests.api.conftest import bearer, make_app, written
 
 PROBLEM = "application/problem+json"
@@ -174,6 +175,12 @@ def test_an_order_is_raised_shipped_in_part_then_in_full(
     assert {m.reference for m in shipments} == {"SHOP-1001"}
     level = stock(client, admin)
     assert (level["on_hand"], level["reserved"]) == ("5", "0")
+    # each shipping request's audit entry names the movements it posted, not the order's all
+    entries = audit.entries(app.state.api.inventory.unit_of_work(write=False),
+                            action="orders.ship")
+    assert [e.movement_ids for e in entries] == [
+        tuple(part["movement_ids"]), tuple(sorted(set(done["movement_ids"]) -
+                                                  set(part["movement_ids"])))]
 
 
 def test_the_pick_list_says_where_to_take_the_reserved_units_from(

@@ -295,8 +295,8 @@ def test_a_retried_receipt_with_its_key_is_applied_once_and_audited(
             field="Idempotency-Key")
     entries = audit.entries(app.state.api.inventory.unit_of_work(write=False),
                             action="purchase_orders.receive")
-    assert [(e.target, e.detail["status"], e.detail["key"]) for e in entries] == [
-        ("PO-7", "confirmed", "dock-1")]
+    assert [(e.target, e.detail["status"], e.detail["key"], e.movement_ids)
+            for e in entries] == [("PO-7", "confirmed", "dock-1", tuple(ok(first)["movement_ids"]))]
 
 
 def test_a_receipt_fills_backorders(client: TestClient, inv: onhand.Inventory,

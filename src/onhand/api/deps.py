@@ -230,6 +230,7 @@ class Write(Generic[R]):
                 first = self._first(uow, who, key)
                 if first is not None:
                     return first
+            start = len(uow.posted)  # a group commit runs several requests in one transaction
             result = self.run(uow)
             reply = self.render(result)
             text = reply.model_dump_json()
@@ -238,7 +239,7 @@ class Write(Generic[R]):
                 address=call.request.client.host if call.request.client else None,
                 request_id=getattr(call.request.state, "request_id", None),
                 target=self.target(result) if callable(self.target) else self.target,
-                movement_ids=_movement_ids(result),
+                movement_ids=tuple(uow.posted[start:]) or _movement_ids(result),
                 detail={"method": call.request.method, "path": call.request.url.path,
                         "status": self.status, "key": key,
                         **(self.effect(result) if self.effect is not None else {})}))

@@ -7,7 +7,17 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
@@ -44,24 +54,32 @@ class OrderStore:
 
     # --- locks and positions -----------------------------------------------------------------
 
-    def lock_items(self, item_ids: Iterable[int]) -> None:
-        """Lock items in id order (PostgreSQL; SQLite's writer already holds the database)."""
+    def lock_items(self, item_ids: Iterable[int], *, policies: bool = False) -> list[str]:
+        """Lock items in id order (PostgreSQL; SQLite's writer already holds the database);
+        with ``policies``, return their order policies (read with the lock)."""
         ids = sorted(set(item_ids))
-        if self.postgres and len(ids) == 1:
-            fetch(self.conn, _LOCK_ITEM, {"id": ids[0]})
-        elif self.postgres and ids:  # an expanding IN: through SQLAlchemy, not ``fetch``
-            self.conn.execute(_LOCK_ITEMS, {"ids": ids})
+        if not self.postgres:
+            return self.item_policies(ids) if policies and ids else []
+        if len(ids) == 1:
+            return [str(row.order_policy) for row in fetch(self.conn, _LOCK_ITEM, {"id": ids[0]})]
+        if ids:  # an expanding IN: through SQLAlchemy, not ``fetch``
+            return [row.order_policy for row in self.conn.execute(_LOCK_ITEMS, {"ids": ids})]
+        return []
 
     def positions(self, item_id: int, now: datetime) -> dict[int, Position]:
         """Return what each warehouse holds and owes of an item (only those with anything)."""
         found: dict[int, Position] = {}
-        for row in fetch(self.conn, _STOCK_BY_WAREHOUSE, {"item_id": item_id}):
-            found[row.warehouse_id] = Position(sellable=int(row.sellable), on_hand=int(row.on_hand))
-        for row in fetch(self.conn, _DUES_BY_WAREHOUSE, {"item_id": item_id}):
-            _dues_into(found.setdefault(row.warehouse_id, Position()), row)
-        for row in fetch(self.conn, _HELD_BY_WAREHOUSE, {"item_id": item_id,
-                                                         "now": self._time(now)}):
-            found.setdefault(row.warehouse_id, Position()).held = int(row.held)
+        # one round trip: stock, counters and live holds as the three parts of a union
+        for part, warehouse_id, *values in fetch(self.conn, _POSITIONS_OF_ITEM, {
+                "item_id": item_id, "now": self._time(now)}):
+            position = found.setdefault(warehouse_id, Position())
+            if part == _PART_STOCK:
+                position.sellable, position.on_hand = int(values[0]), int(values[1])
+            elif part == _PART_DUES:
+                (position.reserved, position.backordered, position.safety_stock,
+                 position.incoming, position.in_transit) = (int(v) for v in values)
+            else:
+                position.held = int(values[0])
         return found
 
     def all_positions(self, owner_id: int | None, now: datetime
@@ -75,8 +93,8 @@ class OrderStore:
         def mine(column: Any) -> Any:
             return column.is_not(None) if owner_id is None else column == owner_id
 
-        stock = (select(balances.c.item_id, locations.c.warehouse_id,
-                        *list(_STOCK_BY_WAREHOUSE.selected_columns)[1:])
+        stock: Any = (select(balances.c.item_id, locations.c.warehouse_id,
+                        *_SELLABLE_ON_HAND)
                  .select_from(_in_stock)
                  .where(locations.c.warehouse_id.is_not(None), mine(balances.c.owner_id))
                  .group_by(balances.c.item_id, locations.c.warehouse_id))
@@ -367,36 +385,45 @@ def _day(value: Any) -> date | None:
 
 
 # Statements built once (see repository.fetch).
-_LOCK_ITEMS = (select(items.c.id).where(items.c.id.in_(bindparam("ids", expanding=True)))
+_LOCK_ITEMS = (select(items.c.id, items.c.order_policy)
+               .where(items.c.id.in_(bindparam("ids", expanding=True)))
                .order_by(items.c.id).with_for_update())
-_LOCK_ITEM = select(items.c.id).where(items.c.id == bindparam("id")).with_for_update()
+_LOCK_ITEM = (select(items.c.id, items.c.order_policy).where(items.c.id == bindparam("id"))
+              .with_for_update())
 _ITEM: Any = bindparam("item_id")
 _WH: Any = bindparam("warehouse_id")
 _NOW = bindparam("now", type_=orders.c.expires_at.type)
 _in_stock = (balances.join(locations, locations.c.id == balances.c.location_id))
-_STOCK_BY_WAREHOUSE = (
-    select(locations.c.warehouse_id,
-           func.coalesce(func.sum(balances.c.qty).filter(locations.c.sellable.is_(True)), 0)
-           .label("sellable"),
-           func.sum(balances.c.qty).label("on_hand"))
-    .select_from(_in_stock)
-    .where(balances.c.item_id == _ITEM, locations.c.warehouse_id.is_not(None))
-    .group_by(locations.c.warehouse_id)
+_SELLABLE_ON_HAND = (
+    func.coalesce(func.sum(balances.c.qty).filter(locations.c.sellable.is_(True)), 0)
+    .label("sellable"),
+    func.sum(balances.c.qty).label("on_hand"),
 )
-_DUES_BY_WAREHOUSE = select(item_warehouses).where(item_warehouses.c.item_id == _ITEM)
 _ZERO: Any = literal_column("0")  # a literal, so the partial indexes match
 _live_holds = and_(order_lines.c.hold_until.is_not(None), order_lines.c.reserved > _ZERO,
                    order_lines.c.hold_until > _NOW)
-_HELD_BY_WAREHOUSE = (
-    select(order_lines.c.warehouse_id, func.sum(order_lines.c.reserved).label("held"))
-    .where(order_lines.c.item_id == _ITEM, _live_holds).group_by(order_lines.c.warehouse_id)
+_PART_STOCK, _PART_DUES, _PART_HELD = 1, 2, 3  # the parts of _POSITIONS_OF_ITEM
+_POSITIONS_OF_ITEM = union_all(
+    select(literal_column(str(_PART_STOCK)), locations.c.warehouse_id, *_SELLABLE_ON_HAND,
+           _ZERO, _ZERO, _ZERO)
+    .select_from(_in_stock)
+    .where(balances.c.item_id == _ITEM, locations.c.warehouse_id.is_not(None))
+    .group_by(locations.c.warehouse_id),
+    select(literal_column(str(_PART_DUES)), item_warehouses.c.warehouse_id,
+           item_warehouses.c.reserved, item_warehouses.c.backordered,
+           item_warehouses.c.safety_stock, item_warehouses.c.incoming,
+           item_warehouses.c.in_transit)
+    .where(item_warehouses.c.item_id == _ITEM),
+    select(literal_column(str(_PART_HELD)), order_lines.c.warehouse_id,
+           func.sum(order_lines.c.reserved), _ZERO, _ZERO, _ZERO, _ZERO)
+    .where(order_lines.c.item_id == _ITEM, _live_holds).group_by(order_lines.c.warehouse_id),
 )
 
 
 _IDS: Any = bindparam("ids", expanding=True)
-_STOCK_OF_ITEMS = (
+_STOCK_OF_ITEMS: Any = (
     select(balances.c.item_id, locations.c.warehouse_id,
-           *list(_STOCK_BY_WAREHOUSE.selected_columns)[1:])
+           *_SELLABLE_ON_HAND)
     .select_from(_in_stock)
     .where(balances.c.item_id.in_(_IDS), locations.c.warehouse_id.is_not(None))
     .group_by(balances.c.item_id, locations.c.warehouse_id)

@@ -40,6 +40,7 @@ class UnitOfWork:
         self._depth = 0
         self._turn = writer_lock(engine) if write else None
         self._waiting = False
+        self.posted: list[int] = []  # ids of the movements this transaction appended
 
     def __enter__(self) -> UnitOfWork:
         self._depth += 1
@@ -70,6 +71,7 @@ class UnitOfWork:
                 raise StorageError(f"cannot start a transaction: {_reason(exc)}",
                                    reason=_reason(exc)) from exc
             raise
+        self.posted = []
         self.repo = Repository(conn)
         self.queries = Queries(conn, self.catalog)
         self.access = AccessStore(conn)

@@ -310,6 +310,7 @@ def write(uow: UnitOfWork, lines: list[Line], now: datetime, *, numbered: bool =
     _check_no_dip(uow, lines, states, numbered)
     written, rows = _chain(lines, ids, states, now)
     uow.repo.insert_movements(rows)
+    uow.posted.extend(m.id for m in written)
     uow.repo.apply_deltas(_deltas(lines))
     _remember_lots(uow, lines)
     touched, strict = _reservations_at_stake(lines, states, numbered)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from onhand.db.catalog import ItemRef, LocationRef
@@ -24,6 +25,7 @@ from onhand.domain.orders import (
     STATUSES,
     Order,
     OrderLine,
+    Position,
     allocate,
     check_lines,
     check_policy,
@@ -99,7 +101,7 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
     priority = check_priority(terms.priority)
     if terms.any_warehouse is not None and not isinstance(terms.any_warehouse, bool):
         raise InvalidInput("any_warehouse must be true or false", field="any_warehouse")
-    _refuse_early(uow.reader(), reference, checked, owner, terms, policy, hold)
+    warehouses = _refuse_early(uow.reader(), reference, checked, owner, terms, policy, hold)
     with uow:
         now = utcnow()
         owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
@@ -112,69 +114,91 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
         found = uow.orders.order(owner_id, reference)
         if found is not None:
             return _same_or_duplicate(uow, found, digest, reference)
-        uow.orders.lock_items(w.item.id for w in wanted)
+        policies = uow.orders.lock_items((w.item.id for w in wanted), policies=True)
         if policy is None:
-            policy = _item_policy(uow, wanted)
+            policy = _policy_of(policies)
+        now = utcnow()  # read under the locks: the positions below are as of this moment
         expires_at = None if hold is None else now + hold
-        rows = _reserve(uow, now, wanted, preferred, policy, terms.any_warehouse, hold is not None)
-        order_id = uow.orders.insert_order({
-            "owner_id": owner_id, "reference": reference, "status": HELD if hold else OPEN,
-            "policy": policy, "warehouse_id": None if preferred is None else preferred.id,
-            "any_warehouse": preferred is None if terms.any_warehouse is None
-            else terms.any_warehouse,
-            "priority": priority, "expires_at": expires_at, "cancel_after": cancel_after,
-            "created_at": now, "updated_at": now, "fingerprint": digest})
+        rows, known = _reserve(uow, now, wanted, preferred, policy, terms.any_warehouse,
+                               hold is not None, warehouses)
+        order = {"owner_id": owner_id, "reference": reference, "status": HELD if hold else OPEN,
+                 "policy": policy, "warehouse_id": None if preferred is None else preferred.id,
+                 "any_warehouse": preferred is None if terms.any_warehouse is None
+                 else terms.any_warehouse,
+                 "priority": priority, "expires_at": expires_at, "cancel_after": cancel_after,
+                 "created_at": now, "updated_at": now, "fingerprint": digest}
+        order_id = uow.orders.insert_order(order)
         for row in rows:
             row.update(order_id=order_id, owner_id=owner_id, hold_until=expires_at,
                        priority=priority, created_at=now, shipped=0, cancelled=0, returned=0)
         uow.orders.insert_lines(rows)
-        if hold is None:
-            for row in rows:
+        for row in rows:
+            position = known[(row["item_id"], row["warehouse_id"])]
+            if hold is None:
                 uow.orders.add_dues(row["item_id"], row["warehouse_id"], owner_id,
                                     reserved=row["reserved"], backordered=row["backordered"])
-        settle(uow, now, {(r["item_id"], r["warehouse_id"]) for r in rows})
-        order = load(uow, uow.orders.order_by_id(order_id))
+                position.reserved += row["reserved"]
+                position.backordered += row["backordered"]
+            else:
+                position.held += row["reserved"]
+        settle(uow, now, known, known=known)
+        # the order as written (no need to read it back)
+        made = load(uow, SimpleNamespace(id=order_id, **order),
+                    lines=[SimpleNamespace(**row) for row in rows], movement_ids=[])
         uow.commit()
-        return order
+        return made
 
 
 def _refuse_early(reader: UnitOfWork, reference: str, checked: list[Mapping[str, Any]],
-                  owner: str, terms: Terms, policy: str | None, hold: timedelta | None) -> None:
+                  owner: str, terms: Terms, policy: str | None, hold: timedelta | None
+                  ) -> list[tuple[int, str]] | None:
     """Refuse, before taking any lock, an order that stock cannot cover even now.
 
     A flash sale is mostly refusals: this answers them from a plain read, without queueing
     on the item's lock. Refusing never oversells; an order that passes is checked again
-    under the lock.
+    under the lock. Return the warehouses it read (None: it read none), so the locked
+    part need not read them again.
     """
     with reader:
         owner_id = reader.catalog.owner_id(reader.repo.conn, owner)
         if reader.orders.order(owner_id, reference) is not None:
-            return  # a retry: answered under the lock with the order it made
+            return None  # a retry: answered under the lock with the order it made
         wanted = [_wanted(reader, owner_id, owner, n, line) for n, line in enumerate(checked, 1)]
         if policy is None:
             policy = _item_policy(reader, wanted)
         if policy != "reject" and hold is None:
-            return
+            return None
         preferred = None if terms.warehouse is None else _warehouse(reader, terms.warehouse)
+        warehouses = reader.orders.warehouses()
         _reserve(reader, utcnow(), wanted, preferred, policy, terms.any_warehouse,
-                 hold is not None)
+                 hold is not None, warehouses)
+        return warehouses
 
 
 def _reserve(uow: UnitOfWork, now: datetime, wanted: list[Wanted],
              preferred: LocationRef | None, policy: str, any_warehouse: bool | None,
-             hold: bool) -> list[dict[str, Any]]:
-    """Allocate each line to a warehouse from what is available there; raise when short."""
-    warehouses = uow.orders.warehouses()
+             hold: bool, warehouses: list[tuple[int, str]] | None = None
+             ) -> tuple[list[dict[str, Any]], dict[tuple[int, int], Position]]:
+    """Allocate each line to a warehouse from what is available there; raise when short.
+
+    Return the lines' rows, and the position of each item × warehouse they reserve in, as
+    read (the caller adds what it reserves). ``warehouses``: as read already, else read here.
+    """
+    if warehouses is None:
+        warehouses = uow.orders.warehouses()
     if not warehouses:
         raise InvalidLocation("no warehouse exists to reserve in; add a location first",
                               location="", field="warehouse")
     free: dict[int, dict[int, int]] = {}
+    known: dict[tuple[int, int], Position] = {}
+    taken: dict[tuple[int, int], Position] = {}
     rows = []
     for want in wanted:
         if want.item.id not in free:
             positions = uow.orders.positions(want.item.id, now)
-            free[want.item.id] = {w: positions[w].available if w in positions else 0
-                                  for w, _ in warehouses}
+            for warehouse_id, _ in warehouses:
+                known[(want.item.id, warehouse_id)] = positions.get(warehouse_id, Position())
+            free[want.item.id] = {w: known[(want.item.id, w)].available for w, _ in warehouses}
         available = free[want.item.id]
         choice = allocate(
             want.units, available, preferred=None if preferred is None else preferred.id,
@@ -189,11 +213,13 @@ def _reserve(uow: UnitOfWork, now: datetime, wanted: list[Wanted],
                 requested=from_units(want.units, want.item.decimals),
                 available=from_units(most, want.item.decimals)).at_line(want.number)
         available[choice.warehouse_id] -= choice.reserved
+        pair = (want.item.id, choice.warehouse_id)
+        taken[pair] = known[pair]
         rows.append({"line": want.number, "item_id": want.item.id,
                      "warehouse_id": choice.warehouse_id, "qty": want.units,
                      "unit_price": want.unit_price, "reserved": choice.reserved,
                      "backordered": choice.backordered})
-    return rows
+    return rows, taken
 
 
 def confirm_hold(uow: UnitOfWork, *, reference: str, owner: str = "default") -> Order:
@@ -296,7 +322,7 @@ def _add_units(uow: UnitOfWork, now: datetime, row: Any, current: list[Any],
     preferred = None
     if row.warehouse_id is not None:
         preferred = uow.catalog.location_by_id(uow.repo.conn, row.warehouse_id)
-    fresh = _reserve(uow, now, added, preferred, row.policy, bool(row.any_warehouse), False)
+    fresh, _ = _reserve(uow, now, added, preferred, row.policy, bool(row.any_warehouse), False)
     number = max(int(r.line) for r in current)
     for want, alloc in zip(added, fresh, strict=True):
         existing = next((r for r in current if int(r.item_id) == want.item.id
@@ -463,17 +489,19 @@ def list_orders(uow: UnitOfWork, *, owner: str | None = None, status: str | None
                 uow.orders.list_orders(owner_id, status, after, limit)]
 
 
-def load(uow: UnitOfWork, row: Any) -> Order:
-    """Return the order stored in ``row``, with its lines and movements."""
+def load(uow: UnitOfWork, row: Any, *, lines: Sequence[Any] | None = None,
+         movement_ids: Sequence[int] | None = None) -> Order:
+    """Return the order stored in ``row``, with its lines and movements (read unless
+    given)."""
     conn, catalog = uow.repo.conn, uow.catalog
-    lines = []
-    for line in uow.orders.lines(row.id):
+    made = []
+    for line in uow.orders.lines(row.id) if lines is None else lines:
         item = catalog.item_by_id(conn, int(line.item_id))
 
         def qty(units: Any, decimals: int = item.decimals) -> Any:
             return from_units(int(units), decimals)
 
-        lines.append(OrderLine(
+        made.append(OrderLine(
             line=int(line.line), sku=item.sku, qty=qty(line.qty),
             warehouse=catalog.location_by_id(conn, int(line.warehouse_id)).path,
             reserved=qty(line.reserved), backordered=qty(line.backordered),
@@ -488,9 +516,10 @@ def load(uow: UnitOfWork, row: Any) -> Order:
         reference=row.reference, owner=catalog.owner_code(conn, row.owner_id),
         status=row.status, policy=row.policy, priority=int(row.priority), warehouse=warehouse,
         any_warehouse=bool(row.any_warehouse), created_at=created, updated_at=updated,
-        lines=tuple(lines), expires_at=aware(row.expires_at),
-        cancel_after=aware(row.cancel_after),
-        movement_ids=tuple(uow.orders.movement_ids(row.id)))
+        lines=tuple(sorted(made, key=lambda line: line.line)),
+        expires_at=aware(row.expires_at), cancel_after=aware(row.cancel_after),
+        movement_ids=tuple(uow.orders.movement_ids(row.id) if movement_ids is None
+                           else movement_ids))
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -534,7 +563,10 @@ def _deadline(value: object, now: datetime) -> datetime | None:
 
 def _item_policy(uow: UnitOfWork, wanted: list[Wanted]) -> str:
     """The policy of an order that names none: backorder only if every item allows it."""
-    policies = uow.orders.item_policies({w.item.id for w in wanted})
+    return _policy_of(uow.orders.item_policies({w.item.id for w in wanted}))
+
+
+def _policy_of(policies: Sequence[str]) -> str:
     return "backorder" if all(p == "backorder" for p in policies) else "reject"
 
 

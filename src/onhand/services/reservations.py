@@ -43,13 +43,20 @@ class Outbox:
 
 
 def settle(uow: UnitOfWork, now: datetime, touched: Iterable[Pair], *,
-           strict: Mapping[Pair, Refusal] | None = None, outbox: Outbox | None = None) -> None:
-    """Check, rebalance and announce every touched item × warehouse (see the module)."""
-    now = max(now, utcnow())  # read after the item locks: a hold may have lapsed meanwhile
+           strict: Mapping[Pair, Refusal] | None = None, outbox: Outbox | None = None,
+           known: Mapping[Pair, Position] | None = None) -> None:
+    """Check, rebalance and announce every touched item × warehouse (see the module).
+
+    ``known``: the positions of touched pairs as of ``now``, read in this transaction
+    under the item locks with its own changes added; the others are read here.
+    """
+    pending = sorted(set(touched))
+    if known is None:
+        now = max(now, utcnow())  # read after the item locks: a hold may have lapsed meanwhile
+        known = uow.orders.positions_for(pending, now)
+    known = dict(known)
     strict = strict or {}
     outbox = outbox or Outbox()
-    pending = sorted(set(touched))
-    known = uow.orders.positions_for(pending, now)
     done: set[Pair] = set()
     while pending:
         pair = pending.pop(0)
