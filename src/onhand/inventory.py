@@ -35,7 +35,9 @@ from onhand.services import (
     imports,
     movements,
     orders,
+    placing,
     purchasing,
+    receiving,
     shopify,
     stock,
     transfers,
@@ -225,15 +227,15 @@ class Inventory:
 
         >>> inv.create_order("SHOP-1001", [{"sku": "MUG-1", "qty": 2}])  # doctest: +SKIP
         """
-        terms = orders.Terms(policy=policy, warehouse=warehouse, any_warehouse=any_warehouse,
+        terms = placing.Terms(policy=policy, warehouse=warehouse, any_warehouse=any_warehouse,
                              priority=priority, cancel_after=cancel_after)
-        return orders.create_order(self._uow(), reference=reference, lines=lines, owner=owner,
+        return placing.create_order(self._uow(), reference=reference, lines=lines, owner=owner,
                                    terms=terms)
 
     def update_order(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
                      owner: str = "default") -> Order:
         """Set the ordered quantity of SKUs before they ship (0 removes a line)."""
-        return orders.update_order(self._uow(), reference=reference, lines=lines, owner=owner)
+        return placing.update_order(self._uow(), reference=reference, lines=lines, owner=owner)
 
     def ship_order(self, reference: str, lines: Sequence[Mapping[str, Any]] | None = None, *,
                    owner: str = "default", key: str | None = None) -> Order:
@@ -261,7 +263,7 @@ class Inventory:
     def place_hold(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
                    ttl: timedelta, owner: str = "default", warehouse: str | None = None) -> Order:
         """Reserve a cart's lines for ``ttl``; once it ends they are no longer reserved."""
-        return orders.place_hold(self._uow(), reference=reference, lines=lines, ttl=ttl,
+        return placing.place_hold(self._uow(), reference=reference, lines=lines, ttl=ttl,
                                  owner=owner, warehouse=warehouse)
 
     def confirm_hold(self, reference: str, *, owner: str = "default") -> Order:
@@ -277,10 +279,12 @@ class Inventory:
         return orders.get_order(self._uow(write=False), reference=reference, owner=owner)
 
     def orders(self, *, owner: str | None = None, status: str | None = None,
-               limit: int = 100) -> list[Order]:
-        """Return orders oldest first, of one owner (or all), with one status (or any)."""
+               limit: int = 100, after: Order | None = None) -> list[Order]:
+        """Return orders oldest first, of one owner (or all), with one status (or any);
+        the next page starts ``after`` the last order of this one."""
         return [order for _, order in orders.list_orders(
-            self._uow(write=False), owner=owner, status=status, limit=limit)]
+            self._uow(write=False), owner=owner, status=status, limit=limit,
+            after=0 if after is None else after)]
 
     def sweep(self) -> tuple[int, int]:
         """Expire holds whose time ran out and cancel backorders past their deadline.
@@ -332,8 +336,8 @@ class Inventory:
                                key: str | None = None) -> PurchaseOrder:
         """Receive a purchase order, fully or by ``lines`` (sku, qty, location, lot,
         expires_on); the receipts fill waiting backorders."""
-        return purchasing.receive_purchase_order(self._uow(), reference=reference, lines=lines,
-                                                 location=location, owner=owner, key=key)
+        return receiving.receive_purchase_order(self._uow(), reference=reference, lines=lines,
+                                                location=location, owner=owner, key=key)
 
     def cancel_purchase_order(self, reference: str,
                               lines: Sequence[Mapping[str, Any]] | None = None, *,
@@ -346,8 +350,8 @@ class Inventory:
                            reason: str, owner: str = "default",
                            key: str | None = None) -> PurchaseOrder:
         """Send received units of a purchase order back to its supplier."""
-        return purchasing.return_to_supplier(self._uow(), reference=reference, lines=lines,
-                                             reason=reason, owner=owner, key=key)
+        return receiving.return_to_supplier(self._uow(), reference=reference, lines=lines,
+                                            reason=reason, owner=owner, key=key)
 
     def purchase_order(self, reference: str, *, owner: str = "default") -> PurchaseOrder:
         """Return a purchase order by its reference."""
@@ -355,10 +359,13 @@ class Inventory:
                                              owner=owner)
 
     def purchase_orders(self, *, owner: str | None = None, status: str | None = None,
-                        limit: int = 100) -> list[PurchaseOrder]:
-        """Return purchase orders oldest first."""
+                        limit: int = 100, after: PurchaseOrder | None = None
+                        ) -> list[PurchaseOrder]:
+        """Return purchase orders oldest first; the next page starts ``after`` the last one
+        of this one."""
         return [po for _, po in purchasing.list_purchase_orders(
-            self._uow(write=False), owner=owner, status=status, limit=limit)]
+            self._uow(write=False), owner=owner, status=status, limit=limit,
+            after=0 if after is None else after)]
 
     def dispatch_transfer(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
                           source: str, target: str, owner: str = "default") -> Transfer:

@@ -765,10 +765,16 @@ def test_a_damaged_move_into_a_non_sellable_bin_may_take_reserved_stock(
     inv: onhand.Inventory,
 ) -> None:
     inv.add_location("WH1/DAMAGED", sellable=False)
+    inv.add_location("WH1/B-01")
     stocked(inv)
     inv.create_order("SO-1", [line(9)], warehouse="WH1")
     with pytest.raises(onhand.InsufficientStock):
         inv.transfer(sku=MUG, qty=2, source="WH1/A-01", target="WH1/DAMAGED")
+    with pytest.raises(onhand.InvalidLocation) as sellable:  # damage stays out of available
+        inv.transfer(sku=MUG, qty=2, source="WH1/A-01", target="WH1/B-01", damage=True)
+    assert sellable.value.fields()["field"] == "target"
+    assert "not sellable" in str(sellable.value)
+    assert split(inv.order("SO-1")) == ("WH1", 9, 0, 0, 0)
     inv.transfer(sku=MUG, qty=2, source="WH1/A-01", target="WH1/DAMAGED", damage=True)
     assert split(inv.order("SO-1")) == ("WH1", 8, 1, 0, 0)
     assert at(inv, "WH1") == (10, 8, 0, 1)
@@ -943,6 +949,25 @@ def test_an_unknown_order_raises_unknown_order_everywhere(inv: onhand.Inventory)
         with pytest.raises(onhand.UnknownOrder) as caught:
             call()
         assert caught.value.fields()["reference"] == "SO-404"
+
+
+def test_orders_are_listed_a_page_at_a_time_after_the_last_one_seen(
+        inv: onhand.Inventory) -> None:
+    inv.add_owner("acme")
+    for owner in ("default", "acme"):
+        mug(inv, owner=owner)
+        inv.receive(sku=MUG, qty=10, location="WH1/A-01", owner=owner)
+    for n in range(1, 6):
+        inv.create_order(f"SO-{n}", [line(1)], owner="acme" if n == 3 else "default")
+    first = inv.orders(limit=2)
+    second = inv.orders(limit=2, after=first[-1])
+    third = inv.orders(limit=2, after=second[-1])
+    assert [[(o.owner, o.reference) for o in page] for page in (first, second, third)] == [
+        [("default", "SO-1"), ("default", "SO-2")], [("acme", "SO-3"), ("default", "SO-4")],
+        [("default", "SO-5")]]
+    assert [o.reference for o in inv.orders(owner="default", after=first[-1])] == [
+        "SO-4", "SO-5"]
+    assert inv.orders(after=third[-1]) == []
 
 
 def test_another_owners_order_is_unknown(inv: onhand.Inventory) -> None:

@@ -469,6 +469,10 @@ def test_purchase_orders_are_listed_oldest_first_and_by_status(inv: onhand.Inven
     assert [po.reference for po in inv.purchase_orders()] == ["PO-1", "PO-2", "PO-3"]
     assert [po.reference for po in inv.purchase_orders(status="draft")] == ["PO-2"]
     assert [po.reference for po in inv.purchase_orders(status="cancelled")] == ["PO-3"]
+    first = inv.purchase_orders(limit=2)
+    assert [po.reference for po in inv.purchase_orders(after=first[-1])] == ["PO-3"]
+    assert [po.reference for po in inv.purchase_orders(status="cancelled",
+                                                       after=first[0])] == ["PO-3"]
     with pytest.raises(onhand.InvalidInput) as caught:
         inv.purchase_orders(status="lost")
     assert caught.value.field == "status"

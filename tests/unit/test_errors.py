@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import inspect
+import sqlite3
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 import onhand
 from onhand import errors
+from onhand.db.uow import translated
 from onhand.errors import (
     AlreadyReversed,
     BatchTooLarge,
@@ -159,3 +163,21 @@ def test_at_line_adds_the_1_based_line_to_the_fields_and_the_message() -> None:
 def test_error_values_that_are_not_plain_are_shown_as_their_repr() -> None:
     assert InvalidQuantity("must be an int or Decimal, not float", value=2.5).value == "2.5"
     assert InvalidQuantity("must be an int or Decimal", value=[1]).value == "[1]"
+
+
+@pytest.mark.parametrize(("driver_error", "expected"), [
+    (sqlite3.IntegrityError("CHECK constraint failed: qty > 0"), onhand.InvalidInput),
+    (sqlite3.IntegrityError("NOT NULL constraint failed: items.sku"), onhand.InvalidInput),
+    (sqlite3.IntegrityError("UNIQUE constraint failed: items.owner_id, items.sku"),
+     onhand.Conflict),
+    (psycopg.errors.CheckViolation("new row violates check constraint"), onhand.InvalidInput),
+    (psycopg.errors.NotNullViolation("null value in column"), onhand.InvalidInput),
+    (psycopg.errors.UniqueViolation("duplicate key value"), onhand.Conflict),
+    (psycopg.errors.ForeignKeyViolation("violates foreign key constraint"), onhand.Conflict),
+])
+def test_a_refused_constraint_is_a_conflict_only_when_a_concurrent_writer_can_cause_it(
+        driver_error: Exception, expected: type[onhand.OnhandError]) -> None:
+    error = translated(IntegrityError("INSERT …", {}, driver_error))
+    assert type(error) is expected
+    assert str(driver_error).splitlines()[0] in str(error)
+    assert ("retry" in str(error)) is (expected is onhand.Conflict)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -21,7 +21,9 @@ from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, Key, Owner, cells, console, echo_json, inventory, qty, when
 from onhand.db.uow import UnitOfWork
 from onhand.domain.imports import money
-from onhand.services import fulfilment, orders
+from onhand.services import fulfilment, orders, placing
+
+D = TypeVar("D", onhand.Order, onhand.PurchaseOrder, onhand.Transfer)  # a document written
 
 order_app = typer.Typer(no_args_is_help=True, help="Sales orders: create, ship, cancel, return.")
 hold_app = typer.Typer(no_args_is_help=True, help="Holds: a cart's units reserved for a while.")
@@ -66,12 +68,13 @@ def duration(text: str) -> timedelta:
 
 
 def change(ctx: typer.Context, action: str, reference: str, owner: str,
-           run: Callable[[UnitOfWork], onhand.Order]) -> onhand.Order:
-    """Run one order write and its audit entry in one transaction; return the order."""
+           run: Callable[[UnitOfWork], D]) -> D:
+    """Run one write of a document (an order, a purchase order, a transfer) and its audit
+    entry in one transaction; return the document."""
     with inventory(ctx) as inv, writing(inv) as uow:
-        order = run(uow)
-        audited(uow, action, target=reference, owner=owner, detail={"status": order.status})
-    return order
+        document = run(uow)
+        audited(uow, action, target=reference, owner=owner, detail={"status": document.status})
+    return document
 
 
 def show(order: onhand.Order, as_json: bool) -> None:
@@ -110,10 +113,10 @@ def order_create(
     owner: Owner = "default", as_json: Json = False,
 ) -> None:
     """Create an order and reserve its lines at once, all or nothing."""
-    terms = orders.Terms(policy=policy, warehouse=warehouse, any_warehouse=any_warehouse,
+    terms = placing.Terms(policy=policy, warehouse=warehouse, any_warehouse=any_warehouse,
                          priority=priority, cancel_after=when(cancel_after, "cancel_after"))
     lines = parse_lines(line, priced=True) or []
-    show(change(ctx, "orders.create", reference, owner, lambda uow: orders.create_order(
+    show(change(ctx, "orders.create", reference, owner, lambda uow: placing.create_order(
         uow, reference=reference, lines=lines, owner=owner, terms=terms)), as_json)
 
 
@@ -158,7 +161,7 @@ def order_update(ctx: typer.Context, reference: Ref, line: PricedLines,
                  owner: Owner = "default", as_json: Json = False) -> None:
     """Set the ordered quantity of SKUs before they ship: raise, lower or add lines."""
     lines = parse_lines(line, priced=True) or []
-    show(change(ctx, "orders.update", reference, owner, lambda uow: orders.update_order(
+    show(change(ctx, "orders.update", reference, owner, lambda uow: placing.update_order(
         uow, reference=reference, lines=lines, owner=owner)), as_json)
 
 
@@ -222,7 +225,7 @@ def hold_place(
 ) -> None:
     """Reserve a cart's lines for a while (all or nothing)."""
     lines, lasting = parse_lines(line, priced=True) or [], duration(ttl)
-    show(change(ctx, "holds.place", reference, owner, lambda uow: orders.place_hold(
+    show(change(ctx, "holds.place", reference, owner, lambda uow: placing.place_hold(
         uow, reference=reference, lines=lines, ttl=lasting, owner=owner,
         warehouse=warehouse)), as_json)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,10 +19,9 @@ from rich.table import Table
 import onhand
 from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, Key, Owner, cells, console, echo_json, inventory, settings
-from onhand.cli.orders import parse_line
-from onhand.db.uow import UnitOfWork
+from onhand.cli.orders import change, parse_line, parse_lines
 from onhand.domain.imports import money
-from onhand.services import purchasing
+from onhand.services import purchasing, receiving
 
 supplier_app = typer.Typer(no_args_is_help=True, help="Suppliers: whom purchase orders go to.")
 po_app = typer.Typer(no_args_is_help=True,
@@ -42,7 +41,6 @@ SomeLines = Annotated[list[str] | None, typer.Option(
 LotLines = Annotated[list[str], typer.Option(
     "--line", metavar="SKU:QTY[:LOT]", help="A line (repeatable), e.g. MUG-1:2.")]
 Where = Annotated[str | None, typer.Option("--location", "-l", help="Where, e.g. WH1/A-01.")]
-D = TypeVar("D", onhand.PurchaseOrder, onhand.Transfer)
 
 
 def on_date(text: str, field: str = "expires_on") -> date:
@@ -66,15 +64,6 @@ def parse_extended(text: str, shape: str,
         if part.strip():
             line[name] = parse(part.strip())
     return line
-
-
-def change(ctx: typer.Context, action: str, reference: str, owner: str,
-           run: Callable[[UnitOfWork], D]) -> D:
-    """Run one write and its audit entry in one transaction; return the document."""
-    with inventory(ctx) as inv, writing(inv) as uow:
-        document = run(uow)
-        audited(uow, action, target=reference, owner=owner, detail={"status": document.status})
-    return document
 
 
 def show(order: onhand.PurchaseOrder, as_json: bool) -> None:
@@ -171,7 +160,7 @@ def po_receive(ctx: typer.Context, reference: Ref, line: ReceiptLines = None,
         parse_extended(text, "SKU:QTY[:LOT[:EXPIRES]]", ("lot", str), ("expires_on", on_date))
         for text in line]
     show(change(ctx, "purchase_orders.receive", reference, owner,
-                lambda uow: purchasing.receive_purchase_order(
+                lambda uow: receiving.receive_purchase_order(
                     uow, reference=reference, lines=lines, location=location, owner=owner,
                     key=key)), as_json)
 
@@ -180,7 +169,7 @@ def po_receive(ctx: typer.Context, reference: Ref, line: ReceiptLines = None,
 def po_cancel(ctx: typer.Context, reference: Ref, line: SomeLines = None,
               owner: Owner = "default", as_json: Json = False) -> None:
     """Cancel what is still to come (or --line quantities of it)."""
-    lines = None if not line else [parse_line(text) for text in line]
+    lines = parse_lines(line)
     show(change(ctx, "purchase_orders.cancel", reference, owner,
                 lambda uow: purchasing.cancel_purchase_order(
                     uow, reference=reference, owner=owner, lines=lines)), as_json)
@@ -199,7 +188,7 @@ def po_return(
     lines = [{**parse_extended(text, "SKU:QTY[:LOT]", ("lot", str)),
               **({} if location is None else {"location": location})} for text in line]
     show(change(ctx, "purchase_orders.return", reference, owner,
-                lambda uow: purchasing.return_to_supplier(
+                lambda uow: receiving.return_to_supplier(
                     uow, reference=reference, lines=lines, reason=reason, owner=owner,
                     key=key)), as_json)
 

@@ -16,7 +16,8 @@ from typer.core import TyperGroup
 import onhand
 from onhand.cli import movements
 from onhand.cli.common import Json, Key, Owner, cells, console, echo_json, inventory
-from onhand.cli.purchasing import change, parse_extended
+from onhand.cli.orders import change
+from onhand.cli.purchasing import parse_extended
 from onhand.services import transfers
 
 ONE_STEP = "move"  # the one-step movement, reached by ``transfer SKU QTY …`` too

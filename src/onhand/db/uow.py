@@ -134,6 +134,9 @@ class UnitOfWork:
 
 def translated(error: DBAPIError) -> OnhandError:
     """Return the ``OnhandError`` a database failure the services did not expect stands for."""
+    if isinstance(error, IntegrityError) and _breaks_a_rule(error):
+        return InvalidInput(f"the write breaks a rule of the database and was not applied "
+                            f"({_reason(error)})")
     if isinstance(error, IntegrityError):  # e.g. two writers adding the same SKU at once
         return Conflict(f"the write conflicts with a concurrent one and was not applied "
                         f"({_reason(error)}); retry it")
@@ -141,6 +144,18 @@ def translated(error: DBAPIError) -> OnhandError:
         return InvalidInput(f"a value does not fit its column ({_reason(error)})")
     return StorageError(f"the database failed and nothing was written ({_reason(error)})",
                         reason=_reason(error))
+
+
+def _breaks_a_rule(error: IntegrityError) -> bool:
+    """Whether a CHECK or NOT NULL constraint refused the write (no retry helps), rather
+    than a unique or foreign key one that a concurrent writer can cause."""
+    state = getattr(error.orig, "sqlstate", None)  # PostgreSQL
+    if state is not None:
+        return state in (_CHECK_VIOLATION, _NOT_NULL_VIOLATION)
+    return str(error.orig).startswith(("CHECK constraint failed", "NOT NULL constraint failed"))
+
+
+_CHECK_VIOLATION, _NOT_NULL_VIOLATION = "23514", "23502"  # PostgreSQL's SQLSTATE codes
 
 
 def _reason(exc: DBAPIError) -> str:

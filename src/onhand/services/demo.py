@@ -23,7 +23,7 @@ from onhand.domain.movements import MovementRequest
 from onhand.domain.quantities import from_units
 from onhand.domain.times import utcnow
 from onhand.errors import Conflict
-from onhand.services import catalog, movements, orders, purchasing, stock
+from onhand.services import catalog, movements, placing, purchasing, stock
 
 SEED = 20260101
 DAYS = 120
@@ -190,10 +190,10 @@ def _open_documents(uow: UnitOfWork) -> None:
     sales = [("MUG-BLUE", 2, "12.00"), ("TSHIRT-RED-M", 1, "19.00"),
              ("CANDLE-CEDAR", 3, "14.50"), ("NOTEBOOK-A5-LINED", 500, "8.90")]
     for number, (sku, qty, price) in enumerate(sales, start=1001):
-        orders.create_order(uow, reference=f"SHOP-{number}", terms=orders.Terms(
+        placing.create_order(uow, reference=f"SHOP-{number}", terms=placing.Terms(
             policy="backorder", warehouse="WH1"),
             lines=[{"sku": sku, "qty": qty, "unit_price": Decimal(price)}])
-    orders.place_hold(uow, reference="CART-1", lines=[{"sku": "MUG-RED", "qty": 1}],
+    placing.place_hold(uow, reference="CART-1", lines=[{"sku": "MUG-RED", "qty": 1}],
                       ttl=timedelta(hours=1))
 
 

@@ -44,6 +44,7 @@ from onhand.errors import (
     IdempotencyConflict,
     InsufficientStock,
     InvalidInput,
+    InvalidLocation,
     InvalidQuantity,
     OnhandError,
     UnknownMovement,
@@ -240,18 +241,23 @@ def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
                    and request.kind == "receipt"
                    else check_unit_cost(request.unit_cost, request.kind)),
         occurred_at=occurred_at, shipment_id=_check_return(uow, request, item),
-        breaks_reservations=request.kind == "count" or _damage(request),
+        breaks_reservations=request.kind == "count" or _damage(uow, request, target),
     )
 
 
-def _damage(request: MovementRequest) -> bool:
-    """Return whether the request records damage, checking the flag."""
+def _damage(uow: UnitOfWork, request: MovementRequest, target: LocationRef) -> bool:
+    """Return whether the request records damage, checking the flag (a damaged transfer
+    goes into a location flagged not sellable)."""
     if request.damage is None or request.damage is False:
         return False
     if request.damage is not True:
         raise InvalidInput("damage must be true or false", field="damage")
     if request.kind not in DAMAGE_KINDS:
         raise InvalidInput(f"damage is only for {', '.join(DAMAGE_KINDS)}", field="damage")
+    if request.kind == "transfer" and uow.queries.sellable(target.id):
+        raise InvalidLocation("is sellable: damaged units go to a location flagged not "
+                              "sellable (location add --not-sellable)", location=target.path,
+                              field="target")
     return True
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from onhand.api.deps import Call, call_for, write, writer_for
 from onhand.api.order_schemas import HoldIn, OrderOut
 from onhand.api.routes.orders import READ, WRITE, Owner, Reference, effect, lines_of
-from onhand.services import orders
+from onhand.services import orders, placing
 
 router = APIRouter(prefix="/v1/holds", tags=["orders"])
 
@@ -28,7 +28,7 @@ async def place_hold(body: HoldIn, call: Annotated[Call, writer_for(WRITE)],
     who = call.principal.owner_for(owner)
     return await write(call, action="holds.place", owner=who, target=body.reference, body=body,
                        render=OrderOut.of, effect=effect,
-                       run=lambda uow: orders.place_hold(
+                       run=lambda uow: placing.place_hold(
                            uow, reference=body.reference, lines=lines_of(body.lines),
                            ttl=timedelta(seconds=body.ttl_seconds), owner=who,
                            warehouse=body.warehouse))

@@ -28,7 +28,7 @@ from onhand.api.order_schemas import (
 from onhand.api.schemas import Page
 from onhand.domain.access import Permission
 from onhand.domain.orders import Order
-from onhand.services import fulfilment, orders
+from onhand.services import fulfilment, orders, placing
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 Owner = Annotated[str | None, Query(description="Whose orders (a caller scoped to one owner "
@@ -62,12 +62,12 @@ async def create_order(body: OrderIn, call: Annotated[Call, writer_for(WRITE)],
     and writes nothing; ``backorder`` reserves what exists and backorders the rest.
     """
     who = call.principal.owner_for(owner)
-    terms = orders.Terms(policy=body.policy, warehouse=body.warehouse,
+    terms = placing.Terms(policy=body.policy, warehouse=body.warehouse,
                          any_warehouse=body.any_warehouse, priority=body.priority,
                          cancel_after=body.cancel_after)
     return await write(call, action="orders.create", owner=who, target=body.reference,
                        body=body, render=OrderOut.of, effect=effect,
-                       run=lambda uow: orders.create_order(
+                       run=lambda uow: placing.create_order(
                            uow, reference=body.reference, lines=lines_of(body.lines),
                            owner=who, terms=terms))
 
@@ -103,7 +103,7 @@ async def update_order(reference: Reference, body: OrderUpdateIn,
     who = call.principal.owner_for(owner)
     return await write(call, action="orders.update", owner=who, target=reference, body=body,
                        status=200, render=OrderOut.of, effect=effect,
-                       run=lambda uow: orders.update_order(
+                       run=lambda uow: placing.update_order(
                            uow, reference=reference, lines=lines_of(body.lines),
                            owner=who))
 

@@ -27,7 +27,7 @@ from onhand.api.schemas import Page
 from onhand.domain.access import Permission
 from onhand.domain.purchasing import PurchaseOrder
 from onhand.errors import Forbidden
-from onhand.services import purchasing
+from onhand.services import purchasing, receiving
 
 router = APIRouter(prefix="/v1/purchase-orders", tags=["purchasing"])
 Owner = Annotated[str | None, Query(description="Whose purchase orders (a caller scoped to one "
@@ -131,7 +131,7 @@ async def receive_purchase_order(reference: Reference,
     return await write(call, action="purchase_orders.receive", owner=who, target=reference,
                        body=body, status=200, effect=effect,
                        render=lambda order: PurchaseOrderOut.of(order, costs=call.costs),
-                       run=lambda uow: purchasing.receive_purchase_order(
+                       run=lambda uow: receiving.receive_purchase_order(
                            uow, reference=reference, lines=lines_of(given.lines),
                            location=given.location, owner=who))
 
@@ -162,6 +162,6 @@ async def return_to_supplier(reference: Reference, body: SupplierReturnIn,
     return await write(call, action="purchase_orders.return", owner=who, target=reference,
                        body=body, status=200, effect=effect,
                        render=lambda order: PurchaseOrderOut.of(order, costs=call.costs),
-                       run=lambda uow: purchasing.return_to_supplier(
+                       run=lambda uow: receiving.return_to_supplier(
                            uow, reference=reference, lines=lines_of(body.lines) or [],
                            reason=body.reason, owner=who))

@@ -1,0 +1,228 @@
+"""Receiving purchase orders, and sending received units back to the supplier.
+
+A receipt posts receipt movements at the line's unit cost, lowers ``incoming`` by what was
+due, and closes the order once nothing is left to come; like any stock arriving, it fills
+waiting backorders at once. A return to the supplier posts at the cost the units came in at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from onhand.db.catalog import ItemRef, LocationRef
+from onhand.db.uow import UnitOfWork
+from onhand.domain.locations import SUPPLIER
+from onhand.domain.movements import check_text
+from onhand.domain.orders import check_lines
+from onhand.domain.purchasing import PurchaseOrder, open_units, receivable
+from onhand.domain.quantities import from_units, parse_qty, to_units
+from onhand.domain.times import utcnow
+from onhand.errors import InvalidInput, InvalidLocation, InvalidQuantity, OnhandError, OrderClosed
+from onhand.services.movements import SUPPLIER_RETURN, Line, claimed, write
+from onhand.services.purchasing import PO, close_if_done, load, locked
+
+RECEIVE_FIELDS = frozenset({"sku", "qty", "location", "lot", "expires_on"})
+
+
+def receive_purchase_order(uow: UnitOfWork, *, reference: str,
+                           lines: Sequence[Mapping[str, Any]] | None = None,
+                           location: str | None = None, owner: str = "default",
+                           key: str | None = None) -> PurchaseOrder:
+    """Receive a confirmed order, fully (no ``lines``) or partly, into ``location``.
+
+    Lines: ``[{"sku", "qty", "location", "lot", "expires_on"}]``; a lot is required for
+    lot- or serial-tracked items. Receiving more than a line's quantity plus the order's
+    tolerance is refused. The order closes once nothing is left to come.
+    """
+    checked = None if lines is None else check_lines(lines, fields=RECEIVE_FIELDS)
+    key = check_text(key, "key")
+    with uow:
+        now = utcnow()
+        row = locked(uow, owner, reference)
+        identity = {"receive": reference, "lines": lines, "location": location}
+        if key and claimed(uow, int(row.owner_id), key, identity, now):
+            return load(uow, uow.purchasing.get(PO, row.id))
+        if row.status != "confirmed":
+            raise OrderClosed(reference, row.status, "receive")
+        default = _receiving_location(uow, row, location)
+        current = uow.purchasing.lines(PO, row.id)
+        wanted = checked if checked is not None else _everything(uow, current)
+        posted = [part for number, line in enumerate(wanted, start=1)
+                  for part in _receive_line(uow, row, current, owner, default, line, number)]
+        _post(uow, row, posted, now, key)
+        close_if_done(uow, row.id, now)
+        order = load(uow, uow.purchasing.get(PO, row.id))
+        uow.commit()
+        return order
+
+
+def _post(uow: UnitOfWork, row: Any, posted: list[tuple[int, Line]], now: datetime,
+          key: str | None) -> None:
+    """Post the movements, link each to its order line, and keep the key's result."""
+    written = write(uow, [line for _, line in posted], now)
+    uow.purchasing.link(PO, [(m.id, line_id) for (line_id, _), m in
+                             zip(posted, written, strict=True)])
+    if key:
+        uow.repo.record_key(int(row.owner_id), key, [m.id for m in written])
+
+
+def _receive_line(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
+                  default: LocationRef, line: Mapping[str, Any], number: int
+                  ) -> list[tuple[int, Line]]:
+    """Split one received quantity over the order's lines of that SKU; return the postings."""
+    try:
+        item = uow.catalog.item(uow.repo.conn, int(row.owner_id), str(line["sku"]), owner)
+        units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
+        target = default if line.get("location") is None else \
+            _receiving_location(uow, row, line["location"])
+        lot = _lot(uow, item, line)
+    except OnhandError as error:
+        raise error.at_line(number) from None
+    mine = [r for r in current if int(r.item_id) == item.id]
+    if not mine:
+        raise InvalidInput(f"line {number}: the order has no line for {item.sku!r}",
+                           field="sku", line=number)
+    tolerance = Decimal(str(row.tolerance))
+    room = sum(receivable(int(r.qty), int(r.received), int(r.cancelled), tolerance) for r in mine)
+    if units > room:
+        raise InvalidQuantity(f"exceeds what the order still takes, tolerance included "
+                              f"({from_units(room, item.decimals)})",
+                              value=line["qty"]).at_line(number)
+    return _take(uow, row, mine, item, units, target, lot, owner)
+
+
+def _take(uow: UnitOfWork, row: Any, mine: list[Any], item: ItemRef, units: int,
+          target: LocationRef, lot: str, owner: str) -> list[tuple[int, Line]]:
+    """Receive ``units`` on the first lines with room; lower incoming by what was due."""
+    tolerance = Decimal(str(row.tolerance))
+    parts = []
+    for index, order_line in enumerate(mine):
+        last = index == len(mine) - 1
+        room = receivable(int(order_line.qty), int(order_line.received),
+                          int(order_line.cancelled), tolerance)
+        take = units if last else min(units, open_units(
+            int(order_line.qty), int(order_line.received), int(order_line.cancelled)) or room)
+        take = min(take, room)
+        if take <= 0:
+            continue
+        due = open_units(int(order_line.qty), int(order_line.received), int(order_line.cancelled))
+        uow.purchasing.change_line(PO, int(order_line.id), received=take)
+        uow.orders.add_dues(item.id, int(row.warehouse_id), int(row.owner_id),
+                            incoming=-min(take, due))
+        parts.append((int(order_line.id), Line(
+            item=item, owner=owner, kind="receipt", units=take,
+            source=uow.catalog.location(uow.repo.conn, SUPPLIER), target=target, lot=lot,
+            reference=row.reference, reason=None,
+            unit_cost=None if order_line.unit_cost is None else Decimal(str(order_line.unit_cost)),
+            occurred_at=utcnow())))
+        units -= take
+    return parts
+
+
+def return_to_supplier(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]],
+                       reason: str, owner: str = "default",
+                       key: str | None = None) -> PurchaseOrder:
+    """Send received units back to the supplier, at the cost they were received at.
+
+    Lines: ``[{"sku", "qty", "location", "lot"}]`` (location: where they leave from;
+    default the order's warehouse). No more than received and not yet returned.
+    """
+    checked = check_lines(lines, fields=frozenset({"sku", "qty", "location", "lot"}))
+    why = check_text(reason, "reason", required=True)
+    key = check_text(key, "key")
+    with uow:
+        now = utcnow()
+        row = locked(uow, owner, reference)
+        identity = {"return": reference, "lines": lines, "reason": why}
+        if key and claimed(uow, int(row.owner_id), key, identity, now):
+            return load(uow, uow.purchasing.get(PO, row.id))
+        current = uow.purchasing.lines(PO, row.id)
+        posted = [part for number, line in enumerate(checked, start=1)
+                  for part in _send_back(uow, row, current, owner, line, number, why)]
+        _post(uow, row, posted, now, key)
+        order = load(uow, uow.purchasing.get(PO, row.id))
+        uow.commit()
+        return order
+
+
+def _send_back(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
+               line: Mapping[str, Any], number: int, why: str | None) -> list[tuple[int, Line]]:
+    try:
+        item = uow.catalog.item(uow.repo.conn, int(row.owner_id), str(line["sku"]), owner)
+        units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
+        source = (uow.catalog.location_by_id(uow.repo.conn, int(row.warehouse_id))
+                  if line.get("location") is None else
+                  uow.catalog.location(uow.repo.conn, str(line["location"])))
+        lot = check_text(line.get("lot"), "lot") or ""
+    except OnhandError as error:
+        raise error.at_line(number) from None
+    mine = [r for r in current if int(r.item_id) == item.id]
+    left = sum(int(r.received) - int(r.returned) for r in mine)
+    if units > left:
+        raise InvalidQuantity(f"exceeds what was received and not returned "
+                              f"({from_units(left, item.decimals)})",
+                              value=line["qty"]).at_line(number)
+    parts = []
+    for order_line in mine:
+        take = min(units, int(order_line.received) - int(order_line.returned))
+        if take <= 0:
+            continue
+        uow.purchasing.change_line(PO, int(order_line.id), returned=take)
+        parts.append((int(order_line.id), Line(
+            item=item, owner=owner, kind=SUPPLIER_RETURN, units=take, source=source,
+            target=uow.catalog.location(uow.repo.conn, SUPPLIER), lot=lot,
+            reference=row.reference, reason=why,
+            unit_cost=None if order_line.unit_cost is None else Decimal(str(order_line.unit_cost)),
+            occurred_at=utcnow())))
+        units -= take
+    return parts
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _receiving_location(uow: UnitOfWork, row: Any, path: object) -> LocationRef:
+    """Return where to receive: ``path`` inside the order's warehouse (default: the
+    warehouse itself)."""
+    if path is None:
+        return uow.catalog.location_by_id(uow.repo.conn, int(row.warehouse_id))
+    if not isinstance(path, str):
+        raise InvalidInput("location must be a location path", field="location")
+    ref = uow.catalog.location(uow.repo.conn, path)
+    if ref.warehouse_id != row.warehouse_id:
+        raise InvalidLocation("is not in the purchase order's warehouse", location=path,
+                              field="location")
+    return ref
+
+
+def _lot(uow: UnitOfWork, item: ItemRef, line: Mapping[str, Any]) -> str:
+    """Return the received lot (required for tracked items), recording its expiry."""
+    lot = check_text(line.get("lot"), "lot") or ""
+    tracking = uow.orders.tracking(item.id)
+    if tracking != "none" and not lot:
+        raise InvalidInput(f"lot is required: {item.sku!r} is tracked by {tracking}",
+                           field="lot")
+    expires = line.get("expires_on")
+    if expires is not None:
+        if isinstance(expires, datetime) or not isinstance(expires, date):
+            raise InvalidInput("expires_on must be a date", field="expires_on")
+        if not lot:
+            raise InvalidInput("expires_on needs a lot", field="expires_on")
+        uow.orders.set_lot_expiry(item.id, item.owner_id, lot, expires)
+    return lot
+
+
+def _everything(uow: UnitOfWork, current: list[Any]) -> list[Mapping[str, Any]]:
+    """Return receive lines for every unit still to come."""
+    wanted: list[Mapping[str, Any]] = []
+    for line in current:
+        units = open_units(int(line.qty), int(line.received), int(line.cancelled))
+        if units:
+            item = uow.catalog.item_by_id(uow.repo.conn, int(line.item_id))
+            wanted.append({"sku": item.sku, "qty": from_units(units, item.decimals)})
+    if not wanted:
+        raise InvalidInput("nothing is left to receive", field="lines")
+    return wanted
