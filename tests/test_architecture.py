@@ -66,11 +66,11 @@ def test_only_the_db_package_imports_sqlalchemy(path: Path) -> None:
     assert not offenders, f"{path.name} imports {offenders}"
 
 
-@pytest.mark.parametrize("path", sorted((PACKAGE / "domain").glob("*.py")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((PACKAGE / "domain").rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(PACKAGE / "domain")))
 def test_the_domain_imports_only_the_standard_library(path: Path) -> None:
     for name in _imports(path):
         root = name.split(".")[0]
         assert root in PURE_DOMAIN_STDLIB or name.startswith(("onhand.domain", "onhand.errors")), (
-            f"domain/{path.name} imports {name}"
+            f"domain/{path.relative_to(PACKAGE / 'domain')} imports {name}"
         )

@@ -1,0 +1,103 @@
+"""Replay: rebuild an item's valuation from its movements, from scratch.
+
+The incremental path (a :class:`Valuation` kept up to date posting by posting) and a rebuild
+must agree; after a backdated posting, the movements from its date on are replayed and their
+new values compared with the recorded ones (each difference becomes a revaluation entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from onhand.domain.quantities import Quantity
+from onhand.domain.valuation.costing import NONE, Shipped, Take, Valuation, ValuationState, Valued
+from onhand.domain.valuation.currencies import Currency
+from onhand.errors import InvalidInput, UnknownMovement
+
+ENTRY_KINDS = ("receipt", "shipment", "return", "adjustment", "scrap", "count", "transfer",
+               "supplier_return")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One movement of an item as valuation sees it.
+
+    ``kind`` is the ledger's kind (``supplier_return`` too); ``qty`` is positive, except that
+    an adjustment or count is signed. A return names the ``shipment`` it returns (or none);
+    a return to the supplier the ``receipt`` it returns.
+    """
+
+    key: int
+    kind: str
+    qty: Quantity
+    occurred_at: datetime
+    unit_cost: Decimal | None = None
+    shipment: int | None = None
+    receipt: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The value of every movement replayed (in business-time order) and the final state."""
+
+    values: tuple[Valued, ...]
+    state: ValuationState
+
+
+def replay(entries: Iterable[Entry], *, method: str, currency: str | Currency,
+           decimals: int = 0) -> Replay:
+    """Value an item's movements from scratch, by ``occurred_at`` then ``key`` (posting order).
+
+    >>> replay([Entry(1, "receipt", 10, at, Decimal("2.50")), Entry(2, "shipment", 4, at)],
+    ...        method="fifo", currency="USD").state.value
+    Decimal('15.00')
+    """
+    book = Valuation(method, currency, decimals=decimals)
+    shipments: dict[int, tuple[Take, ...]] = {}
+    returned: dict[int, Quantity] = {}
+    values = []
+    for entry in sorted(entries, key=lambda entry: (entry.occurred_at, entry.key)):
+        valued = _apply(book, entry, shipments, returned)
+        if entry.kind == "shipment":
+            shipments[entry.key] = valued.takes
+        values.append(valued)
+    return Replay(tuple(values), book.state())
+
+
+def _apply(book: Valuation, entry: Entry, shipments: dict[int, tuple[Take, ...]],
+           returned: dict[int, Quantity]) -> Valued:
+    """Post one entry through the incremental path, with the shipment a return refers to."""
+    key, at, qty = entry.key, entry.occurred_at, entry.qty
+    if entry.kind == "receipt":
+        return book.receive(qty, entry.unit_cost, key=key, occurred_at=at)
+    if entry.kind in ("shipment", "scrap"):
+        return book.outbound(qty, key=key)
+    if entry.kind in ("adjustment", "count"):
+        if qty < 0:
+            return book.outbound(-qty, key=key)
+        return book.gain(qty, key=key, occurred_at=at, unit_cost=entry.unit_cost)
+    if entry.kind == "return":
+        return _return(book, entry, shipments, returned)
+    if entry.kind == "supplier_return":
+        return book.supplier_return(qty, key=key, receipt=entry.receipt)
+    if entry.kind == "transfer":  # valuation is per item and owner: a transfer keeps value
+        return Valued(key, qty, book.currency.amount(0), NONE)
+    raise InvalidInput(f"kind must be one of {', '.join(ENTRY_KINDS)}", field="kind",
+                       value=entry.kind)
+
+
+def _return(book: Valuation, entry: Entry, shipments: dict[int, tuple[Take, ...]],
+            returned: dict[int, Quantity]) -> Valued:
+    if entry.shipment is None:
+        return book.customer_return(entry.qty, key=entry.key, occurred_at=entry.occurred_at,
+                                    unit_cost=entry.unit_cost)
+    if entry.shipment not in shipments:
+        raise UnknownMovement(entry.shipment, field="shipment", kind="shipment")
+    before = returned.get(entry.shipment, 0)
+    valued = book.customer_return(entry.qty, key=entry.key, occurred_at=entry.occurred_at,
+                                  shipped=Shipped(shipments[entry.shipment], before))
+    returned[entry.shipment] = before + valued.qty
+    return valued
