@@ -20,7 +20,7 @@ ALLOWED = {
 SQLALCHEMY_ONLY_IN = {"db"}
 PURE_DOMAIN_STDLIB = {
     "__future__", "collections", "dataclasses", "datetime", "decimal", "hashlib", "json", "re",
-    "typing", "enum", "itertools", "functools", "math", "csv", "io", "random",
+    "typing", "enum", "itertools", "functools", "math", "csv", "io", "random", "zoneinfo",
 }
 
 

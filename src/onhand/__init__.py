@@ -15,6 +15,7 @@ from onhand.domain.items import Item
 from onhand.domain.locations import Location
 from onhand.domain.movements import Movement, MovementRequest
 from onhand.domain.orders import Event, Order, OrderLine
+from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, PurchaseOrderLine, Transfer, TransferLine
 from onhand.domain.stock import Problem, Stock, VerifyReport
 from onhand.errors import (
@@ -88,6 +89,7 @@ __all__ = [
     "OnhandError",
     "Order",
     "OrderClosed",
+    "Owner",
     "OrderLine",
     "PayloadTooLarge",
     "Problem",

@@ -22,6 +22,7 @@ from onhand.domain.items import Item
 from onhand.domain.locations import Location
 from onhand.domain.movements import Movement, MovementRequest
 from onhand.domain.orders import Event, Order
+from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, Transfer
 from onhand.domain.quantities import Quantity
 from onhand.domain.stock import Stock, VerifyReport
@@ -88,9 +89,17 @@ class Inventory:
 
     # --- catalog -----------------------------------------------------------------------------
 
-    def add_owner(self, code: str, name: str | None = None) -> str:
-        """Create an owner (a 3PL's client); the owner ``default`` always exists."""
-        return catalog.add_owner(self._uow(), code=code, name=name)
+    def add_owner(self, code: str, name: str | None = None, *, currency: str = "USD",
+                  time_zone: str = "UTC") -> str:
+        """Create an owner (a 3PL's client) whose stock is valued in ``currency`` (ISO 4217)
+        and whose days end in ``time_zone`` (IANA); the owner ``default`` always exists
+        (USD, UTC)."""
+        return catalog.add_owner(self._uow(), code=code, name=name, currency=currency,
+                                 time_zone=time_zone).code
+
+    def owners(self) -> list[Owner]:
+        """Return every owner, ordered by code."""
+        return catalog.list_owners(self._uow(write=False))
 
     def add_location(self, path: str, name: str | None = None, *,
                      sellable: bool | None = None) -> str:

@@ -87,3 +87,17 @@ def written(app: FastAPI) -> dict[str, Any]:
                    for order in inv.orders(owner=owner, limit=1000)],
         "events": [event.id for event in inv.events(limit=1000)],
     }
+
+
+PROBLEM = "application/problem+json"
+
+
+def problem(response: Any, status: int, **fields: Any) -> dict[str, Any]:
+    """Assert a problem+json of ``status`` carrying ``fields``; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].split(";")[0] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    for name, value in fields.items():
+        assert str(body.get(name)) == str(value), (name, body)
+    return body

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from onhand.db.tables import tokens as token_table
 from onhand.domain.times import utcnow
 from onhand.services import access
-from tests.api.conftest import bearer, make_app
+from tests.api.conftest import bearer, make_app, problem, written
 
 PASSWORD = "correct horse battery"
 MUG_BARCODE = "4006381333931"
@@ -86,12 +86,27 @@ def test_the_openapi_document_lists_the_v1_resources(client: TestClient) -> None
 
 def test_an_admin_creates_an_owner_and_lists_it(
         client: TestClient, admin: dict[str, str]) -> None:
-    created = ok(client.post("/v1/owners", json={"code": "globex", "name": "Globex"},
-                             headers=admin), 201)
+    created = ok(client.post("/v1/owners", headers=admin, json={
+        "code": "globex", "name": "Globex", "currency": "eur", "time_zone": "Europe/Paris"}),
+        201)
 
-    assert created == {"code": "globex", "name": "Globex"}
-    assert {"code": "globex", "name": "Globex"} in ok(
-        client.get("/v1/owners", headers=admin))["items"]
+    assert created == {"code": "globex", "name": "Globex", "currency": "EUR",
+                       "time_zone": "Europe/Paris"}
+    listed = ok(client.get("/v1/owners", headers=admin))["items"]
+    assert created in listed
+    assert {"code": "default", "name": "Default", "currency": "USD", "time_zone": "UTC"} in listed
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("currency", "EUX"), ("currency", "XAU"), ("time_zone", "Mars/Olympus"),
+    ("time_zone", "../etc/passwd"),
+])
+def test_an_owner_with_an_unknown_currency_or_time_zone_is_refused_naming_it(
+        client: TestClient, app: FastAPI, admin: dict[str, str], field: str, value: str) -> None:
+    before = written(app)
+    problem(client.post("/v1/owners", json={"code": "globex", field: value}, headers=admin),
+            422, field=field)
+    assert written(app) == before
 
 
 def test_a_scoped_caller_sees_only_its_own_owner(

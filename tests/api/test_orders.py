@@ -20,9 +20,8 @@ from httpx2 import Response
 from onhand.api.routes.orders import Status
 from onhand.domain.orders import STATUSES
 from onhand.services import audit
-from tests.api.conftest import bearer, make_app, written
+from tests.api.conftest import bearer, make_app, problem, written
 
-PROBLEM = "application/problem+json"
 MUGS = {"reference": "SHOP-1001", "lines": [{"sku": "MUG-1", "qty": 3, "unit_price": "9.50"}]}
 
 
@@ -39,14 +38,6 @@ def ok(response: Response, status: int = 200) -> Any:
     return response.json()
 
 
-def problem(response: Response, status: int, **fields: Any) -> dict[str, Any]:
-    """Assert ``response`` is a problem+json of ``status`` carrying ``fields``; return it."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    for name, value in fields.items():
-        assert str(body.get(name)) == str(value), (name, body)
-    return body
 
 
 def stock(client: TestClient, headers: dict[str, str], sku: str = "MUG-1") -> dict[str, Any]:

@@ -16,9 +16,8 @@ from httpx2 import Response
 
 import onhand
 from onhand.services import audit
-from tests.api.conftest import bearer, written
+from tests.api.conftest import bearer, problem, written
 
-PROBLEM = "application/problem+json"
 PO = {"reference": "PO-7", "supplier": "ACME", "warehouse": "WH1", "confirm": True,
       "lines": [{"sku": "MUG-1", "qty": 10, "unit_cost": "2.10"}]}
 
@@ -51,15 +50,6 @@ def ok(response: Response, status: int = 200) -> Any:
     return response.json()
 
 
-def problem(response: Response, status: int, **fields: Any) -> dict[str, Any]:
-    """Assert a problem+json of ``status`` carrying ``fields``; return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].split(";")[0] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    for name, value in fields.items():
-        assert str(body.get(name)) == str(value), (name, body)
-    return body
 
 
 def create(client: TestClient, headers: dict[str, str], **changes: Any) -> dict[str, Any]:

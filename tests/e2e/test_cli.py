@@ -50,6 +50,17 @@ def test_locations_are_added_and_listed_with_the_virtual_ones(cli: Cli) -> None:
     assert places["customer"]["kind"] == "virtual"
 
 
+def test_owners_are_added_with_a_currency_and_a_time_zone_and_listed(cli: Cli) -> None:
+    added = cli("owner", "add", "globex", "--currency", "EUR", "--time-zone", "Europe/Paris")
+    assert (added.exit_code, added.stdout.strip()) == (0, "added owner globex")
+    assert json.loads(cli("owner", "list", "--json").stdout) == [
+        {"code": "default", "name": "Default", "currency": "USD", "time_zone": "UTC"},
+        {"code": "globex", "name": "globex", "currency": "EUR", "time_zone": "Europe/Paris"}]
+    assert "Europe/Paris" in cli("owner", "list").stdout
+    refused = cli("owner", "add", "initech", "--currency", "EURO")
+    assert refused.exit_code != 0 and "currency" in refused.stderr
+
+
 # --- postings ---------------------------------------------------------------------------------
 
 

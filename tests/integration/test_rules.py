@@ -149,6 +149,27 @@ def test_a_location_inside_a_virtual_one_cannot_be_created(
         inv.add_location(f"{virtual}/A-01")
 
 
+def test_an_owner_has_a_currency_and_a_time_zone(inv: onhand.Inventory) -> None:
+    assert inv.add_owner("globex", "Globex", currency="jpy", time_zone="Asia/Tokyo") == "globex"
+    assert inv.owners() == [
+        onhand.Owner("default", "Default", "USD", "UTC"),
+        onhand.Owner("globex", "Globex", "JPY", "Asia/Tokyo")]
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"currency": "EURO"}, "currency"), ({"currency": "XXX"}, "currency"),
+    ({"currency": 978}, "currency"), ({"time_zone": "Paris"}, "time_zone"),
+    ({"time_zone": " UTC"}, "time_zone"), ({"time_zone": ""}, "time_zone"),
+    ({"time_zone": None}, "time_zone"),
+])
+def test_an_owner_with_an_unknown_currency_or_time_zone_is_refused(
+        inv: onhand.Inventory, fields: dict[str, Any], field: str) -> None:
+    with pytest.raises(onhand.InvalidInput) as caught:
+        inv.add_owner("globex", **fields)
+    assert caught.value.field == field
+    assert [owner.code for owner in inv.owners()] == ["default"]
+
+
 def test_posting_for_an_unknown_owner_raises_unknown_owner(
     inv: onhand.Inventory, ledger: Ledger,
 ) -> None:

@@ -44,11 +44,20 @@ class Reply(BaseModel):
 class OwnerIn(Request):
     code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     name: Text | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3, examples=["USD", "EUR"],
+                                   description="ISO 4217 code: the owner's stock is valued in "
+                                               "it")] = "USD"
+    time_zone: Annotated[str, Field(min_length=1, max_length=64,
+                                    examples=["UTC", "Europe/Paris"],
+                                    description="IANA time zone: where the owner's days "
+                                                "(and periods) end")] = "UTC"
 
 
 class OwnerOut(Reply):
     code: str
     name: str
+    currency: str
+    time_zone: str
 
 
 class ItemIn(Request):

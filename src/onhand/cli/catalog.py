@@ -125,13 +125,33 @@ def location_list(ctx: typer.Context, as_json: Json = False) -> None:
 
 
 @owner_app.command("add")
-def owner_add(ctx: typer.Context,
-              code: Annotated[str, typer.Argument(help="Lowercase code, e.g. acme.")],
-              name: Annotated[str | None, typer.Option(help="A display name.")] = None) -> None:
+def owner_add(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Lowercase code, e.g. acme.")],
+    name: Annotated[str | None, typer.Option(help="A display name.")] = None,
+    currency: Annotated[str, typer.Option(
+        help="ISO 4217 code its stock is valued in, e.g. EUR.")] = "USD",
+    time_zone: Annotated[str, typer.Option(
+        help="IANA time zone its days end in, e.g. Europe/Paris.")] = "UTC",
+) -> None:
     """Add an owner."""
     with inventory(ctx) as inv:
-        added = inv.add_owner(code, name)
+        added = inv.add_owner(code, name, currency=currency, time_zone=time_zone)
     typer.echo(f"added owner {added}")
+
+
+@owner_app.command("list")
+def owner_list(ctx: typer.Context, as_json: Json = False) -> None:
+    """List owners with their currency and time zone."""
+    with inventory(ctx) as inv:
+        owners = inv.owners()
+    if as_json:
+        echo_json([owner._asdict() for owner in owners])
+        return
+    table = Table("Code", "Name", "Currency", "Time zone")
+    for owner in owners:
+        table.add_row(*cells(*owner))
+    console().print(table)
 
 
 @safety_app.command("set", context_settings={"ignore_unknown_options": True})

@@ -16,6 +16,7 @@ from onhand.db.tables import balances, item_barcodes, items, locations, movement
 from onhand.domain.items import Item
 from onhand.domain.locations import Location
 from onhand.domain.movements import Movement
+from onhand.domain.owners import Owner
 from onhand.domain.quantities import from_units
 
 Level = tuple[int, int, str, int]  # item_id, location_id, lot, scaled qty
@@ -186,10 +187,11 @@ class Queries:
             item_barcodes.c.owner_id == owner_id, item_barcodes.c.barcode == barcode)).first()
         return None if row is None else int(row.item_id)
 
-    def owners(self) -> list[tuple[str, str]]:
-        """Return every owner as (code, name), ordered by code."""
-        rows = self.conn.execute(select(owners.c.code, owners.c.name).order_by(owners.c.code))
-        return [(r.code, r.name) for r in rows]
+    def owners(self) -> list[Owner]:
+        """Return every owner, ordered by code."""
+        rows = self.conn.execute(select(owners.c.code, owners.c.name, owners.c.currency,
+                                        owners.c.time_zone).order_by(owners.c.code))
+        return [Owner(*row) for row in rows]
 
     def locations(self) -> list[Location]:
         """Return every location, ordered by path."""

@@ -25,6 +25,7 @@ from onhand.db.tables import (
 )
 from onhand.db.types import ExactDecimal, UTCDateTime
 from onhand.domain.items import Item
+from onhand.domain.owners import Owner
 from onhand.domain.stock import Step
 from onhand.errors import DuplicateItem, DuplicateLocation, DuplicateOwner
 
@@ -59,13 +60,13 @@ class Repository:
 
     # --- catalog -----------------------------------------------------------------------------
 
-    def add_owner(self, code: str, name: str, now: datetime) -> int:
+    def add_owner(self, owner: Owner, now: datetime) -> int:
         """Insert an owner, or raise ``DuplicateOwner``."""
-        if self.conn.execute(select(owners.c.id).where(owners.c.code == code)).first():
-            raise DuplicateOwner(code)
+        if self.conn.execute(select(owners.c.id).where(owners.c.code == owner.code)).first():
+            raise DuplicateOwner(owner.code)
         self.created_catalog = True
         row = self.conn.execute(
-            insert(owners).values(code=code, name=name, created_at=now).returning(owners.c.id)
+            insert(owners).values(**owner._asdict(), created_at=now).returning(owners.c.id)
         ).one()
         return int(row.id)
 

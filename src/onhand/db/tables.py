@@ -40,6 +40,8 @@ owners = Table(
     Column("code", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("currency", String(3), nullable=False, server_default="USD"),  # ISO 4217
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),  # IANA
 )
 
 locations = Table(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from onhand.db.uow import UnitOfWork
 from onhand.domain.items import Item, check_item
 from onhand.domain.locations import Location, is_virtual, normalize_path, parent_of
 from onhand.domain.movements import check_text
+from onhand.domain.owners import Owner, check_code, check_currency, check_time_zone
 from onhand.domain.quantities import parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.errors import (
@@ -20,19 +20,17 @@ from onhand.errors import (
 )
 from onhand.services.reservations import settle
 
-_OWNER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
-
-def add_owner(uow: UnitOfWork, *, code: str, name: str | None = None) -> str:
-    """Create an owner (a merchant, or a 3PL's client) and return its code."""
-    if not isinstance(code, str) or not _OWNER.match(code):
-        raise InvalidInput("owner must be 1 to 64 lowercase letters, digits, '.', '_' or '-'",
-                           field="owner", value=code)
-    name = check_text(name, "name")
+def add_owner(uow: UnitOfWork, *, code: str, name: str | None = None,
+              currency: str = "USD", time_zone: str = "UTC") -> Owner:
+    """Create an owner (a merchant, or a 3PL's client): its stock is valued in ``currency``
+    (ISO 4217) and its days end in ``time_zone`` (IANA)."""
+    owner = Owner(check_code(code), check_text(name, "name") or code,
+                  check_currency(currency), check_time_zone(time_zone))
     with uow:
-        uow.repo.add_owner(code, name or code, utcnow())
+        uow.repo.add_owner(owner, utcnow())
         uow.commit()
-    return code
+    return owner
 
 
 def add_location(uow: UnitOfWork, *, path: str, name: str | None = None,
@@ -103,8 +101,8 @@ def list_items(uow: UnitOfWork, *, owner: str | None = None, after: str | None =
         return uow.queries.items(owner_id, after_sku=after, limit=limit)
 
 
-def list_owners(uow: UnitOfWork) -> list[tuple[str, str]]:
-    """Return every owner as (code, name), ordered by code."""
+def list_owners(uow: UnitOfWork) -> list[Owner]:
+    """Return every owner, ordered by code."""
     with uow:
         return uow.queries.owners()
 

@@ -20,9 +20,11 @@ def list_owners(call: Annotated[Call, call_for(Permission.OWNERS_READ)],
                 cursor: str | None = None, limit: Limit = 100) -> Page[OwnerOut]:
     """Every owner the caller may see (a scoped caller: its own), ordered by code."""
     scope = call.principal.owner
-    visible = [row for row in catalog.list_owners(call.uow(write=False)) if scope in (None, row[0])]
-    page, after = page_of(visible, cursor=cursor, limit=limit, name="code", key=lambda row: row[0])
-    return Page[OwnerOut](items=[OwnerOut(code=code, name=name) for code, name in page],
+    visible = [owner for owner in catalog.list_owners(call.uow(write=False))
+               if scope in (None, owner.code)]
+    page, after = page_of(visible, cursor=cursor, limit=limit, name="code",
+                          key=lambda owner: owner.code)
+    return Page[OwnerOut](items=[OwnerOut(**owner._asdict()) for owner in page],
                           next_cursor=after)
 
 
@@ -30,5 +32,7 @@ def list_owners(call: Annotated[Call, call_for(Permission.OWNERS_READ)],
 async def add_owner(body: OwnerIn, call: Annotated[Call, writer_for(Permission.OWNERS_WRITE)]) -> Response:
     """Create an owner."""
     return await write(call, action="owners.add", owner=None, target=body.code, body=body,
-                       run=lambda uow: catalog.add_owner(uow, code=body.code, name=body.name),
-                       render=lambda code: OwnerOut(code=code, name=body.name or code))
+                       run=lambda uow: catalog.add_owner(uow, code=body.code, name=body.name,
+                                                         currency=body.currency,
+                                                         time_zone=body.time_zone),
+                       render=lambda owner: OwnerOut(**owner._asdict()))
