@@ -300,8 +300,9 @@ class OrderClosed(Conflict):
 
     order_status: str | None = None  # named so, not ``status``: problem+json has its own
 
-    def __init__(self, reference: str, status: str, action: str) -> None:
-        super().__init__(f"order {reference!r} is {status}: cannot {action}",
+    def __init__(self, reference: str, status: str, action: str, *,
+                 what: str = "order") -> None:
+        super().__init__(f"{what} {reference!r} is {status}: cannot {action}",
                          field="reference", reference=reference, order_status=status)
 
 

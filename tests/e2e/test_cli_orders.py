@@ -224,7 +224,7 @@ def test_events_follow_prints_new_events_until_interrupted(database_url: str,
 
 
 def test_safety_stock_and_a_non_sellable_location_keep_units_out_of_available(
-        cli: Cli, inv: onhand.Inventory) -> None:
+        cli: Cli, inv: onhand.Inventory, monkeypatch: pytest.MonkeyPatch) -> None:
     stocked(inv, qty=10)
     assert cli("location", "add", "WH1/DAMAGED", "--not-sellable").exit_code == 0
     listed = json.loads(cli("location", "list", "--json").stdout)
@@ -236,8 +236,18 @@ def test_safety_stock_and_a_non_sellable_location_keep_units_out_of_available(
     assert done.stdout == "safety stock of MUG-BLUE in WH1: 3\n"
     level = out(cli("stock", "MUG-BLUE", "--json"))
     assert (level["non_sellable"], level["safety_stock"], level["available"]) == ("2", "3", "5")
+    inv.create_order("SO-1", [{"sku": "MUG-BLUE", "qty": 1}])
+    monkeypatch.setenv("COLUMNS", "200")  # the table on one line per row
+    table = cli("stock", "MUG-BLUE").stdout.splitlines()
+    header = next(line for line in table if "Reserved" in line)
+    row = next(line for line in table if "MUG-BLUE" in line)
+    assert [cell.strip() for cell in header.split("┃")[3:10]] == [
+        "On hand", "Reserved", "Available", "Backordered", "Incoming", "In transit",
+        "Not sellable"]
+    assert [cell.strip() for cell in row.split("│")[3:10]] == ["10", "1", "4", "0", "0", "0",
+                                                               "2"]
     assert cli("location", "set", "WH1/DAMAGED", "--sellable").exit_code == 0
-    assert inv.stock(sku="MUG-BLUE").available == 7
+    assert inv.stock(sku="MUG-BLUE").available == 6  # 10 - 1 reserved - 3 safety stock
     assert actions(inv) == [("stock.safety_stock", "MUG-BLUE"),
                             ("locations.sellable", "WH1/DAMAGED")]
     unsaid = cli("location", "set", "WH1/DAMAGED")

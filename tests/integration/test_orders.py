@@ -111,6 +111,39 @@ def test_an_order_under_backorder_reserves_what_exists_and_backorders_the_rest(
     assert inv.verify().ok
 
 
+def test_stock_arriving_in_another_warehouse_fills_an_any_warehouse_backorder_in_turn(
+    inv: onhand.Inventory,
+) -> None:
+    """A backorder that may come from any warehouse waits wherever it was booked; stock
+    arriving in another warehouse fills it there, oldest first, before a later order."""
+    mug(inv)
+    anywhere = inv.create_order("SO-1", [line(5)], policy="backorder")
+    assert split(anywhere) == ("WH1", 0, 5, 0, 0)  # the first warehouse by path
+    inv.create_order("SO-2", [line(2)], policy="backorder", warehouse="WH1",
+                     any_warehouse=False)
+    inv.create_order("SO-3", [line(1)], policy="backorder", warehouse="WH2",
+                     any_warehouse=False)
+    mark = last_event(inv)
+
+    inv.receive(sku=MUG, qty=4, location="WH2")
+
+    moved = inv.order("SO-1")  # the oldest, so first, though WH2 has its own waiting order
+    assert [(x.warehouse, x.qty, x.reserved, x.backordered) for x in moved.lines] == [
+        ("WH1", 1, 0, 1), ("WH2", 4, 4, 0)]
+    assert split(inv.order("SO-3")) == ("WH2", 0, 1, 0, 0)
+    assert split(inv.order("SO-2")) == ("WH1", 0, 2, 0, 0)  # tied to WH1: waits there
+    assert at(inv, "WH1") == (0, 0, 0, 3)
+    assert at(inv, "WH2") == (4, 4, 0, 1)
+    assert ("order.allocated", {"reference": "SO-1", "sku": MUG, "warehouse": "WH2",
+                                "qty": "4", "from": "WH1"}) in kinds(inv, mark)
+    inv.receive(sku=MUG, qty=2, location="WH2")  # the rest of SO-1 joins its WH2 line
+    assert [(x.warehouse, x.qty, x.reserved, x.backordered)
+            for x in inv.order("SO-1").lines] == [("WH1", 0, 0, 0), ("WH2", 5, 5, 0)]
+    assert split(inv.order("SO-3")) == ("WH2", 1, 0, 0, 0)
+    assert split(inv.order("SO-2")) == ("WH1", 0, 2, 0, 0)
+    assert inv.verify().ok
+
+
 def test_an_order_that_names_no_policy_takes_its_items_policy(inv: onhand.Inventory) -> None:
     stocked(inv, qty=1, order_policy="backorder")
     mug(inv, "MUG-RED")
@@ -147,6 +180,22 @@ def test_an_order_allowed_any_warehouse_goes_where_the_stock_is(inv: onhand.Inve
     anywhere = inv.create_order("SO-2", [line(5)])
     assert anywhere.any_warehouse and split(anywhere) == ("WH2", 5, 0, 0, 0)
     assert levels(inv) == (15, 12, 3)
+
+
+@pytest.mark.parametrize("make", [
+    lambda inv: inv.create_order("SO/1", [line(1)]),
+    lambda inv: inv.place_hold("CART/1", [line(1)], ttl=timedelta(minutes=5)),
+    lambda inv: inv.create_purchase_order("PO/1", [line(1)], supplier="ACME", warehouse="WH1"),
+    lambda inv: inv.dispatch_transfer("TR/1", [line(1)], source="WH1", target="WH2"),
+])
+def test_a_document_reference_may_not_hold_a_slash(inv: onhand.Inventory, make: Any) -> None:
+    stocked(inv)
+    inv.add_supplier("ACME")
+    before = written(inv)
+    with pytest.raises(onhand.InvalidInput) as caught:
+        make(inv)
+    assert caught.value.field == "reference" and "'/'" in str(caught.value)
+    assert written(inv) == before
 
 
 def test_a_warehouse_preference_must_be_a_warehouse(inv: onhand.Inventory) -> None:
@@ -248,7 +297,7 @@ def test_a_hold_counts_as_reserved_until_its_ttl_ends_with_no_sweep(
     time.sleep(1.1)
     assert levels(inv) == (10, 0, 10)
     assert inv.create_order("SO-1", [line(10)]).status == "open"  # the hold's units are free
-    assert inv.order("CART-1").status == "held"  # until the sweep records it
+    assert inv.order("CART-1").status == "expired"  # read so before the sweep records it
 
 
 def test_a_hold_under_reject_is_refused_when_short(inv: onhand.Inventory) -> None:
@@ -273,17 +322,20 @@ def test_an_expired_hold_cannot_be_confirmed_or_shipped(inv: onhand.Inventory) -
     inv.place_hold("CART-1", [line(3)], ttl=timedelta(seconds=1))
     time.sleep(1.1)
     before = written(inv)
-    with pytest.raises(onhand.HoldExpired):
-        inv.confirm_hold("CART-1")
-    with pytest.raises(onhand.HoldExpired):
-        inv.ship_order("CART-1")
+    # read before the sweep: expired, holding nothing (as the sweep will record it)
+    unswept = inv.order("CART-1")
+    assert unswept.status == "expired" and split(unswept) == ("WH1", 0, 0, 0, 3)
+    assert [o.status for o in inv.orders()] == ["expired"]
+    for action in (inv.confirm_hold, inv.ship_order, inv.release_hold):
+        with pytest.raises(onhand.HoldExpired):
+            action("CART-1")
     assert written(inv) == before
     assert inv.sweep() == (1, 0)
-    with pytest.raises(onhand.HoldExpired):  # the same once the sweep has recorded it
-        inv.confirm_hold("CART-1")
-    with pytest.raises(onhand.HoldExpired):
-        inv.ship_order("CART-1")
-    assert inv.order("CART-1").status == "expired"
+    for action in (inv.confirm_hold, inv.ship_order, inv.release_hold):
+        with pytest.raises(onhand.HoldExpired):  # the same once the sweep has recorded it
+            action("CART-1")
+    swept = inv.order("CART-1")
+    assert swept == unswept
 
 
 def test_confirming_a_hold_keeps_its_units_reserved_past_the_ttl(
@@ -318,8 +370,9 @@ def test_releasing_a_hold_frees_its_units_at_once(inv: onhand.Inventory) -> None
     assert released.status == "released"
     assert split(released) == ("WH1", 0, 0, 0, 3)
     assert levels(inv) == (10, 0, 10)
-    with pytest.raises(onhand.OrderClosed):
+    with pytest.raises(onhand.OrderClosed) as caught:
         inv.confirm_hold("CART-1")
+    assert str(caught.value) == "hold 'CART-1' is released: cannot confirm a hold"
     assert ("hold.released", {"reference": "CART-1"}) in kinds(inv)
     assert inv.verify().ok
 
@@ -374,9 +427,10 @@ def test_shipping_an_order_posts_shipments_and_consumes_its_reservation(
 
 def test_shipping_part_of_an_order_leaves_the_rest_reserved(inv: onhand.Inventory) -> None:
     stocked(inv)
-    inv.create_order("SO-1", [line(4)])
+    placed = inv.create_order("SO-1", [line(4)])
     order = inv.ship_order("SO-1", [line(1)])
     assert order.status == "open"
+    assert order.updated_at > placed.updated_at  # a partial shipment changes the order
     assert split(order) == ("WH1", 3, 0, 1, 0)
     assert levels(inv) == (9, 3, 6)
     assert inv.ship_order("SO-1", [line(3)]).status == "completed"
@@ -406,6 +460,13 @@ def test_shipping_more_than_reserved_raises_invalid_quantity_and_writes_nothing(
     with pytest.raises(onhand.InvalidQuantity) as caught:
         inv.ship_order("SO-1", [line(1, "MUG-RED"), line(5)])
     assert caught.value.line == 2
+    assert written(inv) == before
+    mug(inv, "MUG-GREEN")
+    before = written(inv)
+    with pytest.raises(onhand.InvalidInput) as missing:  # an item the order does not have
+        inv.ship_order("SO-1", [line(1, "MUG-GREEN")])
+    assert (missing.value.line, missing.value.field) == (1, "sku")
+    assert "the order has no line for 'MUG-GREEN'" in str(missing.value)
     assert written(inv) == before
     assert levels(inv) == (10, 4, 6)
 

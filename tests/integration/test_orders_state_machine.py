@@ -200,6 +200,8 @@ class Orders(RuleBasedStateMachine):
     def release(self, data: st.DataObject) -> None:
         reference = self.a_hold(data)
         release = partial(self.inv.release_hold, reference)
+        if reference in self.swept or reference in self.holds and self.holds[reference] <= CLOCK():
+            return self.refused(onhand.HoldExpired, release)  # lapsed, swept or not
         if reference not in self.holds:
             return self.refused(onhand.OrderClosed, release)
         assert release().status == "released"

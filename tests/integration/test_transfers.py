@@ -74,6 +74,9 @@ def test_dispatch_refuses_stock_reserved_by_open_orders(inv: onhand.Inventory) -
     with pytest.raises(onhand.InsufficientStock) as caught:
         send(inv, 4)
     assert (caught.value.sku, caught.value.available) == ("MUG-BLUE", 3)
+    with pytest.raises(onhand.InsufficientStock) as caught:  # picked from both bins
+        send(inv, 8)
+    assert (caught.value.line, caught.value.requested, caught.value.available) == (1, 8, 3)
     with pytest.raises(onhand.InsufficientStock):
         send(inv, 4, location="WH1/A-01")
     assert snapshot(inv) == before
@@ -158,6 +161,11 @@ def test_receiving_more_than_was_dispatched_raises_invalid_quantity(
     with pytest.raises(onhand.InvalidQuantity) as caught:
         inv.receive_transfer("TR-1", [{"sku": "MUG-BLUE", "qty": 6}])
     assert (caught.value.line, caught.value.field) == (1, "qty")
+    mug(inv, "MUG-RED")
+    with pytest.raises(onhand.InvalidInput) as missing:
+        inv.receive_transfer("TR-1", [{"sku": "MUG-RED", "qty": 1}])
+    assert (missing.value.line, missing.value.field) == (1, "sku")
+    assert "the transfer has no line for 'MUG-RED'" in str(missing.value)
 
 
 def test_a_bad_received_quantity_names_its_line(inv: onhand.Inventory) -> None:
@@ -174,6 +182,7 @@ def test_receiving_a_transfer_twice_raises_order_closed(inv: onhand.Inventory) -
     with pytest.raises(onhand.OrderClosed) as caught:
         inv.receive_transfer("TR-1")
     assert caught.value.order_status == "received"
+    assert str(caught.value) == "transfer 'TR-1' is received: cannot receive"
     assert snapshot(inv) == before
 
 

@@ -30,7 +30,7 @@ po_app = typer.Typer(no_args_is_help=True,
 Ref = Annotated[str, typer.Argument(metavar="REFERENCE", help="The purchase order's reference, "
                                                               "e.g. PO-7 (unique per owner).")]
 CostLines = Annotated[list[str], typer.Option(
-    "--line", metavar="SKU:QTY[:COST]", help="A line (repeatable), e.g. MUG-1:100:2.10.")]
+    "--line", metavar="SKU:QTY[:COST]", help="A line (repeatable), e.g. MUG-1:40:2.10.")]
 ReceiptLines = Annotated[list[str] | None, typer.Option(
     "--line", metavar="SKU:QTY[:LOT[:EXPIRES]]",
     help="What arrived (repeatable), e.g. MILK-1L:6:B-7:2027-01-31; default: everything "

@@ -42,10 +42,13 @@ def stock(
 
 def _levels_table(levels: list[onhand.Stock], many: bool, moment: datetime | None) -> Table:
     title = f"stock as of {moment:%Y-%m-%d %H:%M} UTC" if moment else "stock now"
-    table = Table("SKU", "Owner", "On hand", "Available", "By location", title=title)
+    table = Table("SKU", "Owner", "On hand", "Reserved", "Available", "Backordered",
+                  "Incoming", "In transit", "Not sellable", "By location", title=title)
     for level in levels:
         places = ", ".join(f"{path} {qty}" for path, qty in level.by_location.items())
-        table.add_row(*cells(level.sku, level.owner, level.on_hand, level.available, places))
+        table.add_row(*cells(level.sku, level.owner, level.on_hand, level.reserved,
+                             level.available, level.backordered, level.incoming,
+                             level.in_transit, level.non_sellable, places))
     if many and not levels:
         table.caption = "no stock"
     return table

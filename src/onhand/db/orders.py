@@ -80,6 +80,7 @@ class OrderStore:
                  position.incoming, position.in_transit) = (int(v) for v in values)
             else:
                 position.held = int(values[0])
+        _note_elsewhere(found.values())
         return found
 
     def all_positions(self, owner_id: int | None, now: datetime
@@ -126,9 +127,14 @@ class OrderStore:
                 if (row.item_id, row.warehouse_id) in wanted:
                     position = found[(row.item_id, row.warehouse_id)]
                     position.sellable, position.on_hand = int(row.sellable), int(row.on_hand)
+            backordered: dict[int, int] = {}
             for row in self.conn.execute(_DUES_OF_ITEMS, {"ids": chunk}):
+                backordered[row.item_id] = backordered.get(row.item_id, 0) + int(row.backordered)
                 if (row.item_id, row.warehouse_id) in wanted:
                     _dues_into(found[(row.item_id, row.warehouse_id)], row)
+            for (item_id, _), position in found.items():
+                if item_id in backordered:
+                    position.backordered_elsewhere = backordered[item_id] - position.backordered
             for row in self.conn.execute(_HELD_OF_ITEMS, {"ids": chunk, "now": now}):
                 if (row.item_id, row.warehouse_id) in wanted:
                     found[(row.item_id, row.warehouse_id)].held = int(row.held)
@@ -141,7 +147,8 @@ class OrderStore:
         return Position(sellable=int(row.sellable), on_hand=int(row.on_hand),
                         reserved=int(row.reserved), held=int(row.held),
                         backordered=int(row.backordered), safety_stock=int(row.safety_stock),
-                        incoming=int(row.incoming), in_transit=int(row.in_transit))
+                        incoming=int(row.incoming), in_transit=int(row.in_transit),
+                        backordered_elsewhere=int(row.backordered_elsewhere))
 
     def add_dues(self, item_id: int, warehouse_id: int, owner_id: int, *, reserved: int = 0,
                  backordered: int = 0, incoming: int = 0, in_transit: int = 0) -> None:
@@ -240,10 +247,14 @@ class OrderStore:
             .where(orders.c.status == "open", orders.c.cancel_after <= now, backordered)
             .order_by(orders.c.cancel_after).limit(limit)))
 
-    def backorders(self, item_id: int, warehouse_id: int) -> list[Claim]:
-        """Return the backordered lines of open orders for an item in a warehouse."""
+    def backorders(self, item_id: int, warehouse_id: int, *, elsewhere: bool = False
+                   ) -> list[Claim]:
+        """Return the backordered lines of open orders for an item in a warehouse (with
+        ``elsewhere``, also those in other warehouses of orders that allow any)."""
+        here = order_lines.c.warehouse_id == warehouse_id
         rows = self.conn.execute(_CLAIMS.where(
-            order_lines.c.item_id == item_id, order_lines.c.warehouse_id == warehouse_id,
+            order_lines.c.item_id == item_id,
+            or_(here, orders.c.any_warehouse.is_(True)) if elsewhere else here,
             order_lines.c.backordered > _ZERO, orders.c.status == "open"))
         return [_claim(r) for r in rows]
 
@@ -364,6 +375,14 @@ class OrderStore:
         return list(self.conn.execute(query))
 
 
+def _note_elsewhere(positions: Iterable[Position]) -> None:
+    """Set each position's ``backordered_elsewhere`` from all of one item's positions."""
+    positions = list(positions)
+    total = sum(p.backordered for p in positions)
+    for position in positions:
+        position.backordered_elsewhere = total - position.backordered
+
+
 def _dues_into(position: Position, row: Any) -> None:
     """Copy an ``item_warehouses`` row's counters into a position."""
     position.reserved, position.backordered = int(row.reserved), int(row.backordered)
@@ -375,7 +394,8 @@ def _claim(row: Any) -> Claim:
     return Claim(line_id=int(row.id), order_id=int(row.order_id), reserved=int(row.reserved),
                  backordered=int(row.backordered), priority=int(row.priority),
                  created_at=aware(row.created_at) or row.created_at,
-                 hold=row.status == "held", any_warehouse=bool(row.any_warehouse))
+                 hold=row.status == "held", any_warehouse=bool(row.any_warehouse),
+                 warehouse_id=int(row.warehouse_id))
 
 
 def _day(value: Any) -> date | None:
@@ -457,6 +477,8 @@ _POSITION = select(
     _scalar(item_warehouses.c.in_transit, _dues).label("in_transit"),
     _scalar(func.sum(order_lines.c.reserved), order_lines.c.item_id == _ITEM,
             order_lines.c.warehouse_id == _WH, _live_holds).label("held"),
+    _scalar(func.sum(item_warehouses.c.backordered), item_warehouses.c.item_id == _ITEM,
+            item_warehouses.c.warehouse_id != _WH).label("backordered_elsewhere"),
 )
 _ORDER = select(orders).where(orders.c.owner_id == bindparam("owner_id"),
                               orders.c.reference == bindparam("reference"))
@@ -487,7 +509,7 @@ _TICK = (update(event_clock).where(event_clock.c.id == 1)
 _CLAIMS = (
     select(order_lines.c.id, order_lines.c.order_id, order_lines.c.reserved,
            order_lines.c.backordered, order_lines.c.priority, order_lines.c.created_at,
-           orders.c.status, orders.c.any_warehouse)
+           order_lines.c.warehouse_id, orders.c.status, orders.c.any_warehouse)
     .join(orders, orders.c.id == order_lines.c.order_id)
 )
 

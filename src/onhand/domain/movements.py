@@ -168,6 +168,17 @@ def check_text(value: object, field: str, *, required: bool = False) -> str | No
     return value.strip()
 
 
+def check_reference(value: object) -> str:
+    """Return a document's reference (an order, hold, purchase order or transfer): required
+    text without '/', since it names the document in a URL path."""
+    reference = check_text(value, "reference", required=True)
+    assert reference is not None
+    if "/" in reference:
+        raise InvalidInput("reference must not contain '/' (it names the document in URLs)",
+                           field="reference", value=reference)
+    return reference
+
+
 LAST_COST = "last"  # a receipt's unit_cost: the item's last receipt cost (none if it has none)
 
 

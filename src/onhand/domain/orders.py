@@ -115,6 +115,8 @@ class Position:
     safety_stock: int = 0
     incoming: int = 0  # on confirmed purchase orders for this warehouse
     in_transit: int = 0  # dispatched to this warehouse, not yet received
+    backordered_elsewhere: int = 0  # in the item's other warehouses (any-warehouse orders may
+    #                                 be filled from here)
 
     @property
     def available(self) -> int:
@@ -200,6 +202,13 @@ class Claim:
     hold: bool = False
     any_warehouse: bool = False
     taken: int = field(default=0)
+    warehouse_id: int = 0
+
+
+def no_line_for(sku: str, number: int, what: str = "order") -> InvalidInput:
+    """Return the error for a requested line whose SKU the document does not have."""
+    return InvalidInput(f"line {number}: the {what} has no line for {sku!r}", field="sku",
+                        line=number)
 
 
 def fill(available: int, backorders: Sequence[Claim]) -> list[tuple[Claim, int]]:

@@ -15,7 +15,7 @@ from typing import Any
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import CUSTOMER
 from onhand.domain.movements import check_text
-from onhand.domain.orders import OPEN, Order, check_lines, pick
+from onhand.domain.orders import OPEN, Order, check_lines, no_line_for, pick
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.errors import (
@@ -123,7 +123,8 @@ def return_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
             return order_service.load(uow, uow.orders.order_by_id(row.id))
         target = uow.catalog.location(uow.repo.conn, location)
         if target.virtual:
-            raise InvalidInput("returns go to an internal location", field="location")
+            raise InvalidInput("location must be an internal location: returns are restocked",
+                               field="location", value=location)
         current = uow.orders.lines(row.id)
         posted: list[Returned] = []
         for number, line in enumerate(checked, start=1):
@@ -136,6 +137,7 @@ def return_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
         written = write(uow, movement_lines, now)
         uow.orders.link_movements([(m.id, int(p[0].id))
                                    for p, m in zip(posted, written, strict=True)])
+        uow.orders.set_order(row.id, updated_at=now)
         if key:
             uow.repo.record_key(row.owner_id, key, [m.id for m in written])
         order = order_service.load(uow, uow.orders.order_by_id(row.id))
@@ -190,6 +192,8 @@ def _amounts(uow: UnitOfWork, current: list[Any], wanted: list[Mapping[str, Any]
         except OnhandError as error:
             raise error.at_line(number) from None
         mine = [r for r in current if int(r.item_id) == item.id]
+        if not mine:
+            raise no_line_for(item.sku, number)
         reserved = sum(int(r.reserved) - amounts[int(r.id)] for r in mine)
         if units > reserved:
             raise InvalidQuantity(f"exceeds what the order has reserved "

@@ -337,7 +337,7 @@ def _reservations_at_stake(lines: list[Line], states: dict[int, ItemState], numb
     """Return the item × warehouse pairs the lines touch, and those whose reservations an
     outbound line must leave covered (with the error it raises if it does not)."""
     touched: set[Pair] = set()
-    strict: dict[Pair, Refusal] = {}
+    leaving: dict[Pair, list[Line]] = {}
     for line in lines:
         for place in (line.source, line.target):
             if place.warehouse_id is not None:
@@ -345,19 +345,22 @@ def _reservations_at_stake(lines: list[Line], states: dict[int, ItemState], numb
         leaves = line.source.warehouse_id
         if (leaves is not None and not line.breaks_reservations
                 and not states[line.item.id].allow_negative):
-            strict[(line.item.id, leaves)] = _refusal(line, numbered)
-    return touched, strict
+            leaving.setdefault((line.item.id, leaves), []).append(line)
+    return touched, {pair: _refusal(out, numbered) for pair, out in leaving.items()}
 
 
-def _refusal(line: Line, numbered: bool) -> Refusal:
-    """Return how to refuse ``line`` when it would take reserved stock."""
+def _refusal(lines: list[Line], numbered: bool) -> Refusal:
+    """Return how to refuse ``lines`` (of one item, out of one warehouse) when together they
+    would take reserved stock: the error names all they ask and what was free for them."""
+    first, units = lines[0], sum(line.units for line in lines)
+
     def refuse(position: Position) -> OnhandError:
-        could = max(0, line.units - position.overcommitted)
+        could = max(0, units - position.overcommitted)
         error = InsufficientStock(
-            sku=line.item.sku, location=warehouse_of(line.source.path),
-            requested=from_units(line.units, line.item.decimals),
-            available=from_units(could, line.item.decimals), reserved=True)
-        return error.at_line(line.number) if numbered else error
+            sku=first.item.sku, location=warehouse_of(first.source.path),
+            requested=from_units(units, first.item.decimals),
+            available=from_units(could, first.item.decimals), reserved=True)
+        return error.at_line(lines[-1].number) if numbered else error
     return refuse
 
 

@@ -23,6 +23,7 @@ from onhand.domain.orders import (
     Order,
     OrderLine,
     check_lines,
+    no_line_for,
 )
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
@@ -45,8 +46,7 @@ def confirm_hold(uow: UnitOfWork, *, reference: str, owner: str = "default") -> 
         row = locked(uow, owner, reference)
         now = utcnow()  # after the lock: the hold may have lapsed while we waited
         check_not_expired(row, now)
-        if row.status != HELD:
-            raise OrderClosed(reference, row.status, "confirm a hold")
+        require(row, HELD, "confirm a hold")
         uow.orders.set_order(row.id, status=OPEN, expires_at=None, updated_at=now)
         uow.orders.set_hold_until(row.id, None)
         for line in uow.orders.lines(row.id):
@@ -117,6 +117,7 @@ def _end(uow: UnitOfWork, owner: str, reference: str, status: str, new_status: s
     with uow:
         now = utcnow()
         row = locked(uow, owner, reference)
+        check_not_expired(row, now)  # a hold that ran out is released already
         require(row, status, "cancel" if status == OPEN else "release")
         current = uow.orders.lines(row.id)
         for line in current:
@@ -141,10 +142,12 @@ def finish(uow: UnitOfWork, now: datetime, row: Any, touched: set[tuple[int, int
 
 
 def close(uow: UnitOfWork, order_id: int, now: datetime) -> None:
-    """Mark an open order completed (something shipped) or cancelled once nothing is open."""
+    """Note that an order changed; mark it completed (something shipped) or cancelled once
+    nothing is open."""
     row = uow.orders.order_by_id(order_id)
     lines = uow.orders.lines(order_id)
     if row.status != OPEN or any(int(r.reserved) or int(r.backordered) for r in lines):
+        uow.orders.set_order(order_id, updated_at=now)
         return
     shipped = any(int(r.shipped) for r in lines)
     uow.orders.set_order(order_id, status="completed" if shipped else "cancelled",
@@ -172,7 +175,8 @@ def expire_holds(uow: UnitOfWork, *, limit: int = 500) -> int:
             for line in current:
                 uow.orders.change_line(int(line.id), reserved=-int(line.reserved),
                                        cancelled=int(line.reserved))
-            uow.orders.set_order(row.id, status="expired", updated_at=now)
+            # it ended when its time ran out, which reads have shown since
+            uow.orders.set_order(row.id, status="expired", updated_at=aware(row.expires_at))
             outbox = Outbox()
             outbox.add(row.owner_id, "hold.expired", now, reference=row.reference)
             settle(uow, now, {(int(r.item_id), int(r.warehouse_id)) for r in current},
@@ -241,8 +245,11 @@ def list_orders(uow: UnitOfWork, *, owner: str | None = None, status: str | None
 def load(uow: UnitOfWork, row: Any, *, lines: Sequence[Any] | None = None,
          movement_ids: Sequence[int] | None = None) -> Order:
     """Return the order stored in ``row``, with its lines and movements (read unless
-    given)."""
+    given). A hold whose time ran out reads as expired, holding nothing, before the sweeper
+    has recorded it."""
     conn, catalog = uow.repo.conn, uow.catalog
+    expires_at = aware(row.expires_at)
+    lapsed = row.status == HELD and expires_at is not None and expires_at <= utcnow()
     made = []
     for line in uow.orders.lines(row.id) if lines is None else lines:
         item = catalog.item_by_id(conn, int(line.item_id))
@@ -250,23 +257,26 @@ def load(uow: UnitOfWork, row: Any, *, lines: Sequence[Any] | None = None,
         def qty(units: Any, decimals: int = item.decimals) -> Any:
             return from_units(int(units), decimals)
 
+        held = 0 if lapsed else int(line.reserved)
         made.append(OrderLine(
             line=int(line.line), sku=item.sku, qty=qty(line.qty),
             warehouse=catalog.location_by_id(conn, int(line.warehouse_id)).path,
-            reserved=qty(line.reserved), backordered=qty(line.backordered),
-            shipped=qty(line.shipped), cancelled=qty(line.cancelled),
+            reserved=qty(held), backordered=qty(line.backordered),
+            shipped=qty(line.shipped),
+            cancelled=qty(int(line.cancelled) + int(line.reserved) - held),
             returned=qty(line.returned),
             unit_price=None if line.unit_price is None else Decimal(str(line.unit_price))))
     warehouse = None if row.warehouse_id is None else catalog.location_by_id(
         conn, row.warehouse_id).path
-    created, updated = aware(row.created_at), aware(row.updated_at)
+    created, updated = aware(row.created_at), expires_at if lapsed else aware(row.updated_at)
     assert created is not None and updated is not None
     return Order(
         reference=row.reference, owner=catalog.owner_code(conn, row.owner_id),
-        status=row.status, policy=row.policy, priority=int(row.priority), warehouse=warehouse,
+        status="expired" if lapsed else row.status, policy=row.policy,
+        priority=int(row.priority), warehouse=warehouse,
         any_warehouse=bool(row.any_warehouse), created_at=created, updated_at=updated,
         lines=tuple(sorted(made, key=lambda line: line.line)),
-        expires_at=aware(row.expires_at), cancel_after=aware(row.cancel_after),
+        expires_at=expires_at, cancel_after=aware(row.cancel_after),
         movement_ids=tuple(uow.orders.movement_ids(row.id) if movement_ids is None
                            else movement_ids))
 
@@ -314,7 +324,8 @@ def check_not_expired(row: Any, now: datetime) -> None:
 
 def require(row: Any, status: str, action: str) -> None:
     if row.status != status:
-        raise OrderClosed(row.reference, row.status, action)
+        raise OrderClosed(row.reference, row.status, action,
+                          what="hold" if row.status in (HELD, "released", "expired") else "order")
 
 
 def _lines_of(uow: UnitOfWork, current: list[Any], owner_id: int, owner: str,
@@ -325,8 +336,7 @@ def _lines_of(uow: UnitOfWork, current: list[Any], owner_id: int, owner: str,
         raise error.at_line(number) from None
     mine = [r for r in current if int(r.item_id) == item.id]
     if not mine:
-        raise InvalidInput(f"line {number}: the order has no line for {item.sku!r}",
-                           field="sku", line=number)
+        raise no_line_for(item.sku, number)
     return mine
 
 

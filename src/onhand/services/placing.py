@@ -16,7 +16,7 @@ from typing import Any
 
 from onhand.db.catalog import ItemRef, LocationRef
 from onhand.db.uow import UnitOfWork
-from onhand.domain.movements import check_text, fingerprint
+from onhand.domain.movements import check_reference, fingerprint
 from onhand.domain.orders import (
     HELD,
     OPEN,
@@ -86,7 +86,7 @@ def place_hold(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, 
 
 def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]], owner: str,
            terms: Terms, hold: timedelta | None) -> Order:
-    reference = _reference(reference)
+    reference = check_reference(reference)
     checked = check_lines(lines)
     policy = None if terms.policy is None else check_policy(terms.policy)
     priority = check_priority(terms.priority)
@@ -282,12 +282,6 @@ def _add_units(uow: UnitOfWork, now: datetime, row: Any, current: list[Any],
             uow.orders.insert_lines([alloc])
         uow.orders.add_dues(want.item.id, alloc["warehouse_id"], row.owner_id,
                             reserved=alloc["reserved"], backordered=alloc["backordered"])
-
-
-def _reference(value: object) -> str:
-    reference = check_text(value, "reference", required=True)
-    assert reference is not None
-    return reference
 
 
 def _wanted(uow: UnitOfWork, owner_id: int, owner: str, number: int,

@@ -14,7 +14,7 @@ from typing import Any
 from onhand.db.catalog import LocationRef
 from onhand.db.repository import aware
 from onhand.db.uow import UnitOfWork
-from onhand.domain.movements import check_text, check_unit_cost
+from onhand.domain.movements import check_reference, check_text, check_unit_cost
 from onhand.domain.orders import check_lines
 from onhand.domain.purchasing import (
     PO_STATUSES,
@@ -82,7 +82,7 @@ def create_purchase_order(uow: UnitOfWork, *, reference: str, supplier: str, war
     receiving may exceed a line's quantity. A retry with the same reference and lines
     returns the order already created.
     """
-    reference = _reference(reference)
+    reference = check_reference(reference)
     checked = check_lines(lines, fields=frozenset({"sku", "qty", "unit_cost"}))
     percent = check_tolerance(tolerance)
     if expected_on is not None and (not isinstance(expected_on, date)
@@ -118,7 +118,7 @@ def confirm_purchase_order(uow: UnitOfWork, *, reference: str,
     with uow:
         row = locked(uow, owner, reference)
         if row.status != "draft":
-            raise OrderClosed(reference, row.status, "confirm")
+            raise OrderClosed(reference, row.status, "confirm", what="purchase order")
         _confirm(uow, row.id, utcnow())
         order = load(uow, uow.purchasing.get(PO, row.id))
         uow.commit()
@@ -145,7 +145,7 @@ def cancel_purchase_order(uow: UnitOfWork, *, reference: str, owner: str = "defa
         now = utcnow()
         row = locked(uow, owner, reference)
         if row.status not in ("draft", "confirmed"):
-            raise OrderClosed(reference, row.status, "cancel")
+            raise OrderClosed(reference, row.status, "cancel", what="purchase order")
         current = uow.purchasing.lines(PO, row.id)
         amounts = _cancellations(uow, row, current, owner, checked)
         for order_line in current:
@@ -269,12 +269,6 @@ def warehouse_ref(uow: UnitOfWork, path: object, field: str = "warehouse") -> Lo
     return ref
 
 
-def _reference(value: object) -> str:
-    reference = check_text(value, "reference", required=True)
-    assert reference is not None
-    return reference
-
-
 def _po_line(uow: UnitOfWork, owner_id: int, owner: str, number: int,
              line: Mapping[str, Any]) -> dict[str, Any]:
     try:
@@ -309,9 +303,12 @@ def locked(uow: UnitOfWork, owner: str, reference: str) -> Any:
 
 
 def close_if_done(uow: UnitOfWork, doc_id: int, now: datetime) -> None:
-    """End an order with nothing left to come: closed, or cancelled if nothing came."""
+    """Note that an order changed; end it with nothing left to come: closed, or cancelled if
+    nothing came."""
     lines = uow.purchasing.lines(PO, doc_id)
     if all(open_units(int(r.qty), int(r.received), int(r.cancelled)) == 0 for r in lines):
         received = any(int(r.received) for r in lines)
         uow.purchasing.set(PO, doc_id, status="closed" if received else "cancelled",
                            updated_at=now)
+    else:
+        uow.purchasing.set(PO, doc_id, updated_at=now)

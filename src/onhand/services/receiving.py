@@ -16,7 +16,7 @@ from onhand.db.catalog import ItemRef, LocationRef
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import SUPPLIER
 from onhand.domain.movements import check_text
-from onhand.domain.orders import check_lines
+from onhand.domain.orders import check_lines, no_line_for
 from onhand.domain.purchasing import PurchaseOrder, open_units, receivable
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
@@ -46,7 +46,7 @@ def receive_purchase_order(uow: UnitOfWork, *, reference: str,
         if key and claimed(uow, int(row.owner_id), key, identity, now):
             return load(uow, uow.purchasing.get(PO, row.id))
         if row.status != "confirmed":
-            raise OrderClosed(reference, row.status, "receive")
+            raise OrderClosed(reference, row.status, "receive", what="purchase order")
         default = _receiving_location(uow, row, location)
         current = uow.purchasing.lines(PO, row.id)
         wanted = checked if checked is not None else _everything(uow, current)
@@ -61,10 +61,12 @@ def receive_purchase_order(uow: UnitOfWork, *, reference: str,
 
 def _post(uow: UnitOfWork, row: Any, posted: list[tuple[int, Line]], now: datetime,
           key: str | None) -> None:
-    """Post the movements, link each to its order line, and keep the key's result."""
+    """Post the movements, link each to its order line, note the change, and keep the key's
+    result."""
     written = write(uow, [line for _, line in posted], now)
     uow.purchasing.link(PO, [(m.id, line_id) for (line_id, _), m in
                              zip(posted, written, strict=True)])
+    uow.purchasing.set(PO, int(row.id), updated_at=now)
     if key:
         uow.repo.record_key(int(row.owner_id), key, [m.id for m in written])
 
@@ -83,8 +85,7 @@ def _receive_line(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
         raise error.at_line(number) from None
     mine = [r for r in current if int(r.item_id) == item.id]
     if not mine:
-        raise InvalidInput(f"line {number}: the order has no line for {item.sku!r}",
-                           field="sku", line=number)
+        raise no_line_for(item.sku, number)
     tolerance = Decimal(str(row.tolerance))
     room = sum(receivable(int(r.qty), int(r.received), int(r.cancelled), tolerance) for r in mine)
     if units > room:

@@ -87,8 +87,9 @@ def _settle_one(uow: UnitOfWork, now: datetime, pair: Pair, refusal: Refusal | N
             raise refusal(position)
         moved = _take_back(uow, now, pair, position.overcommitted, outbox)
         position = store.position(item_id, warehouse_id, now)
-    if position.backordered and position.available > 0:
-        _fill(uow, now, pair, position.available, outbox)
+    if (position.backordered or position.backordered_elsewhere) and position.available > 0:
+        moved += _fill(uow, now, pair, position.available, outbox,
+                       elsewhere=position.backordered_elsewhere > 0)
         position = store.position(item_id, warehouse_id, now)
     _announce(uow, now, pair, position, outbox)
     return moved
@@ -125,32 +126,62 @@ def _take_back(uow: UnitOfWork, now: datetime, pair: Pair, missing: int,
 
 def _reallocate(uow: UnitOfWork, now: datetime, claim: Claim, pair: Pair, target: int,
                 units: int, outbox: Outbox) -> None:
-    """Move ``units`` of a line's reservation to another warehouse, as a new line."""
-    item_id, warehouse_id = pair
-    store, owner_id = uow.orders, _owner(uow, item_id)
-    line = next(r for r in store.lines(claim.order_id) if int(r.id) == claim.line_id)
-    number = max(int(r.line) for r in store.lines(claim.order_id)) + 1
-    store.change_line(claim.line_id, qty=-units, reserved=-units)
-    store.insert_lines([{
-        "order_id": claim.order_id, "owner_id": owner_id, "line": number, "item_id": item_id,
-        "warehouse_id": target, "qty": units, "unit_price": line.unit_price, "reserved": units,
-        "backordered": 0, "shipped": 0, "cancelled": 0, "returned": 0, "hold_until": None,
-        "priority": claim.priority, "created_at": claim.created_at}])
-    store.add_dues(item_id, warehouse_id, owner_id, reserved=-units)
-    store.add_dues(item_id, target, owner_id, reserved=units)
+    """Move ``units`` of a line's reservation to another warehouse."""
+    _move(uow, claim, pair, target, units, backordered=False)
     _note(uow, now, claim, "order.reallocated", pair, units, outbox,
           to=_path(uow, target))
 
 
-def _fill(uow: UnitOfWork, now: datetime, pair: Pair, available: int, outbox: Outbox) -> None:
-    """Turn backorders into reservations, as far as ``available`` goes."""
+def _move(uow: UnitOfWork, claim: Claim, pair: Pair, target: int, units: int, *,
+          backordered: bool) -> None:
+    """Move ``units`` of a line, reserved or (``backordered``) backordered where it is, to
+    another warehouse, reserved there: onto the order's line of the item there, or a new one."""
+    item_id, warehouse_id = pair
+    store, owner_id = uow.orders, _owner(uow, item_id)
+    lines = store.lines(claim.order_id)
+    line = next(r for r in lines if int(r.id) == claim.line_id)
+    if backordered:
+        store.change_line(claim.line_id, qty=-units, backordered=-units)
+        store.add_dues(item_id, warehouse_id, owner_id, backordered=-units)
+    else:
+        store.change_line(claim.line_id, qty=-units, reserved=-units)
+        store.add_dues(item_id, warehouse_id, owner_id, reserved=-units)
+    there = next((r for r in lines if int(r.item_id) == item_id
+                  and int(r.warehouse_id) == target), None)
+    if there is not None:
+        store.change_line(int(there.id), qty=units, reserved=units)
+    else:
+        store.insert_lines([{
+            "order_id": claim.order_id, "owner_id": owner_id,
+            "line": max(int(r.line) for r in lines) + 1, "item_id": item_id,
+            "warehouse_id": target, "qty": units, "unit_price": line.unit_price,
+            "reserved": units, "backordered": 0, "shipped": 0, "cancelled": 0, "returned": 0,
+            "hold_until": None, "priority": claim.priority, "created_at": claim.created_at}])
+    store.add_dues(item_id, target, owner_id, reserved=units)
+
+
+def _fill(uow: UnitOfWork, now: datetime, pair: Pair, available: int, outbox: Outbox, *,
+          elsewhere: bool = False) -> list[Pair]:
+    """Turn backorders into reservations, as far as ``available`` goes: this warehouse's,
+    and (``elsewhere``) those of orders that allow any warehouse, moved here. Return the
+    warehouses backorders were moved from."""
     item_id, warehouse_id = pair
     store = uow.orders
-    for claim, units in fill(available, store.backorders(item_id, warehouse_id)):
-        store.change_line(claim.line_id, reserved=units, backordered=-units)
-        store.add_dues(item_id, warehouse_id, _owner(uow, item_id), reserved=units,
-                       backordered=-units)
-        _note(uow, now, claim, "order.allocated", pair, units, outbox)
+    moved = []
+    for claim, units in fill(available, store.backorders(item_id, warehouse_id,
+                                                         elsewhere=elsewhere)):
+        if claim.warehouse_id == warehouse_id:
+            store.change_line(claim.line_id, reserved=units, backordered=-units)
+            store.add_dues(item_id, warehouse_id, _owner(uow, item_id), reserved=units,
+                           backordered=-units)
+            _note(uow, now, claim, "order.allocated", pair, units, outbox)
+        else:
+            source = (item_id, claim.warehouse_id)
+            _move(uow, claim, source, warehouse_id, units, backordered=True)
+            _note(uow, now, claim, "order.allocated", pair, units, outbox,
+                  **{"from": _path(uow, claim.warehouse_id)})
+            moved.append(source)
+    return moved
 
 
 def _announce(uow: UnitOfWork, now: datetime, pair: Pair, position: Position,

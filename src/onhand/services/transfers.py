@@ -16,8 +16,8 @@ from onhand.db.catalog import ItemRef, LocationRef
 from onhand.db.repository import aware
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import LOSS, TRANSIT
-from onhand.domain.movements import check_text
-from onhand.domain.orders import check_lines, pick
+from onhand.domain.movements import check_reference, check_text
+from onhand.domain.orders import check_lines, no_line_for, pick
 from onhand.domain.purchasing import Transfer, TransferLine
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
@@ -45,7 +45,7 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
     picked from the source's sellable stock, first expired then first in. A retry with
     the same reference returns the transfer already dispatched.
     """
-    reference = check_text(reference, "reference", required=True) or ""
+    reference = check_reference(reference)
     checked = check_lines(lines, fields=frozenset({"sku", "qty", "location", "lot"}))
     with uow:
         now = utcnow()
@@ -61,8 +61,10 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
         if found is not None:
             return _same_or_duplicate(uow, found, items, checked, (origin, destination))
         uow.orders.lock_items(item.id for item in items)
-        moves = [move for n, (item, line) in enumerate(zip(items, checked, strict=True), 1)
-                 for move in _picked(uow, origin, item, line, n)]
+        numbered = [(n, move)
+                    for n, (item, line) in enumerate(zip(items, checked, strict=True), 1)
+                    for move in _picked(uow, origin, item, line, n)]
+        moves = [move for _, move in numbered]
         rows = _lines(owner_id, moves)
         doc_id = uow.purchasing.insert(TRANSFERS, {
             "owner_id": owner_id, "reference": reference, "source_id": origin.id,
@@ -71,10 +73,11 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
         transit = uow.catalog.location(conn, TRANSIT)
         posted = [Line(item=item, owner=owner, kind="transfer", units=units, source=place,
                        target=transit, lot=lot, reference=reference, reason=None,
-                       unit_cost=None, occurred_at=now) for item, place, lot, units in moves]
+                       unit_cost=None, occurred_at=now, number=n)
+                  for n, (item, place, lot, units) in numbered]
         for item, _, _, units in moves:
             uow.orders.add_dues(item.id, destination.id, owner_id, in_transit=units)
-        written = write(uow, posted, now)
+        written = write(uow, posted, now, numbered=True)  # an error names the transfer's line
         _link(uow, doc_id, moves, written)
         transfer = load(uow, uow.purchasing.get(TRANSFERS, doc_id))
         uow.commit()
@@ -101,7 +104,7 @@ def receive_transfer(uow: UnitOfWork, *, reference: str, owner: str = "default",
                                                          "location": location}, now):
             return load(uow, uow.purchasing.get(TRANSFERS, row.id))
         if row.status != "in_transit":
-            raise OrderClosed(reference, row.status, "receive")
+            raise OrderClosed(reference, row.status, "receive", what="transfer")
         place = _target(uow, row, location)
         current = uow.purchasing.lines(TRANSFERS, row.id)
         arrived = _arrived(uow, row, current, owner, checked)
@@ -156,6 +159,8 @@ def _arrived(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
             lot = check_text(line.get("lot"), "lot")
         except OnhandError as error:
             raise error.at_line(number) from None
+        if not any(int(r.item_id) == item.id for r in current):
+            raise no_line_for(item.sku, number, "transfer")
         mine = [r for r in current if int(r.item_id) == item.id and lot in (None, r.lot)]
         room = sum(int(r.qty) - arrived[int(r.id)] for r in mine)
         if units > room:

@@ -13,7 +13,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from onhand.domain.quantities import Quantity
-from onhand.domain.valuation.costing import NONE, Shipped, Take, Valuation, ValuationState, Valued
+from onhand.domain.valuation.costing import (
+    NONE,
+    OUT,
+    Shipped,
+    Take,
+    Valuation,
+    ValuationState,
+    Valued,
+)
 from onhand.domain.valuation.currencies import Currency
 from onhand.errors import InvalidInput, UnknownMovement
 
@@ -48,8 +56,13 @@ class Replay:
 
 
 def replay(entries: Iterable[Entry], *, method: str, currency: str | Currency,
-           decimals: int = 0) -> Replay:
+           decimals: int = 0, lenient: bool = False) -> Replay:
     """Value an item's movements from scratch, by ``occurred_at`` then ``key`` (posting order).
+
+    A return links to the ``shipment`` it undoes, which may be any outbound movement (a
+    reversal of a scrap, too). ``lenient``: a gain or unlinked return that has no cost, given
+    or known, comes in at zero, marked uncosted, instead of raising (for a ledger posted
+    before its items were valued).
 
     >>> replay([Entry(1, "receipt", 10, at, Decimal("2.50")), Entry(2, "shipment", 4, at)],
     ...        method="fifo", currency="USD").state.value
@@ -60,8 +73,13 @@ def replay(entries: Iterable[Entry], *, method: str, currency: str | Currency,
     returned: dict[int, Quantity] = {}
     values = []
     for entry in sorted(entries, key=lambda entry: (entry.occurred_at, entry.key)):
-        valued = _apply(book, entry, shipments, returned)
-        if entry.kind == "shipment":
+        try:
+            valued = _apply(book, entry, shipments, returned)
+        except InvalidInput as error:
+            if not (lenient and error.field == "unit_cost"):
+                raise
+            valued = book.receive(entry.qty, None, key=entry.key, occurred_at=entry.occurred_at)
+        if valued.direction == OUT:
             shipments[entry.key] = valued.takes
         values.append(valued)
     return Replay(tuple(values), book.state())
