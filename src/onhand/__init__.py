@@ -18,6 +18,7 @@ from onhand.domain.orders import Event, Order, OrderLine
 from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, PurchaseOrderLine, Transfer, TransferLine
 from onhand.domain.stock import Problem, Stock, VerifyReport
+from onhand.domain.valuation import ItemCogs, ItemValue
 from onhand.errors import (
     AccessDenied,
     AlreadyReversed,
@@ -81,6 +82,8 @@ __all__ = [
     "InvalidTime",
     "Inventory",
     "Item",
+    "ItemCogs",
+    "ItemValue",
     "Location",
     "Movement",
     "MovementRequest",

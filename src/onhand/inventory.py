@@ -26,6 +26,7 @@ from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, Transfer
 from onhand.domain.quantities import Quantity
 from onhand.domain.stock import Stock, VerifyReport
+from onhand.domain.valuation import ItemCogs, ItemValue
 from onhand.errors import InvalidInput, OnhandError
 from onhand.services import (
     catalog,
@@ -42,6 +43,7 @@ from onhand.services import (
     shopify,
     stock,
     transfers,
+    valuation,
     verify,
 )
 from onhand.services.demo import DemoSummary
@@ -414,6 +416,22 @@ class Inventory:
         """Return movements oldest first, filtered by item, location and business time."""
         return stock.history(self._uow(write=False), sku=sku, owner=owner, location=location,
                              since=since, until=until, limit=limit, after=after)
+
+    # --- valuation -------------------------------------------------------------------------
+
+    def valuation(self, *, as_of: date | datetime | None = None, owner: str | None = None,
+                  sku: str | None = None) -> list[ItemValue]:
+        """Return what each item's stock is worth (FIFO or moving average, in its owner's
+        currency), now or ``as_of`` any past moment (a date: its end in the owner's time
+        zone); of one owner (or all), or one SKU (of ``owner``, default ``default``)."""
+        return valuation.valuation(self._uow(write=False), as_of=as_of, owner=owner, sku=sku)
+
+    def cogs(self, *, since: date | datetime, until: date | datetime,
+             owner: str | None = None, sku: str | None = None) -> list[ItemCogs]:
+        """Return each item's cost of goods sold, revenue and margin over a period (dates
+        are whole days in the owner's time zone, ``until`` included)."""
+        return valuation.cogs(self._uow(write=False), since=since, until=until, owner=owner,
+                              sku=sku)
 
     def verify(self) -> VerifyReport:
         """Check balances, double entry and the tamper-evident chain against the ledger."""

@@ -12,7 +12,16 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection, Row
 
 from onhand.db.catalog import Catalog
-from onhand.db.tables import balances, item_barcodes, items, locations, movements, owners
+from onhand.db.tables import (
+    balances,
+    item_barcodes,
+    items,
+    locations,
+    movements,
+    order_lines,
+    order_movements,
+    owners,
+)
 from onhand.domain.items import Item
 from onhand.domain.locations import Location
 from onhand.domain.movements import Movement
@@ -254,6 +263,45 @@ class Queries:
             select(movements).order_by(movements.c.item_id, movements.c.seq)
         )
         yield from result
+
+    # --- valuation ---------------------------------------------------------------------------
+
+    def valued_items(self, owner_id: int | None, item_id: int | None) -> list[Row[Any]]:
+        """Return items (of one owner, or all; or one) with their cost method, by owner and
+        SKU."""
+        query = (select(items.c.id, items.c.owner_id, items.c.sku, items.c.decimals,
+                        items.c.cost_method)
+                 .join(owners, owners.c.id == items.c.owner_id)
+                 .order_by(owners.c.code, items.c.sku))
+        if owner_id is not None:
+            query = query.where(items.c.owner_id == owner_id)
+        if item_id is not None:
+            query = query.where(items.c.id == item_id)
+        return list(self.conn.execute(query))
+
+    def valuation_movements(self, owner_id: int | None, item_id: int | None,
+                            until: datetime) -> list[Row[Any]]:
+        """Return the movements valuation replays, up to ``until``, by item then business
+        time then posting order."""
+        query = (select(movements.c.id, movements.c.item_id, movements.c.qty,
+                        movements.c.source_id, movements.c.target_id, movements.c.unit_cost,
+                        movements.c.occurred_at, movements.c.reverses, movements.c.shipment_id)
+                 .where(movements.c.occurred_at <= until)
+                 .order_by(movements.c.item_id, movements.c.occurred_at, movements.c.id))
+        if owner_id is not None:
+            query = query.where(movements.c.owner_id == owner_id)
+        if item_id is not None:
+            query = query.where(movements.c.item_id == item_id)
+        return list(self.conn.execute(query))
+
+    def sale_prices(self, owner_id: int | None) -> dict[int, Decimal]:
+        """Return the unit price of each movement posted for a priced order line."""
+        query = (select(order_movements.c.movement_id, order_lines.c.unit_price)
+                 .join(order_lines, order_lines.c.id == order_movements.c.order_line_id)
+                 .where(order_lines.c.unit_price.is_not(None)))
+        if owner_id is not None:
+            query = query.where(order_lines.c.owner_id == owner_id)
+        return {int(r.movement_id): Decimal(str(r.unit_price)) for r in self.conn.execute(query)}
 
 
 def _within(path: str) -> Any:

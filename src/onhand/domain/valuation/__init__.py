@@ -73,6 +73,7 @@ from onhand.domain.valuation.currencies import (
     divide_half_up,
 )
 from onhand.domain.valuation.replay import ENTRY_KINDS, Entry, Replay, replay
+from onhand.domain.valuation.reports import ItemCogs, ItemValue
 
 __all__ = [
     "ENTRY_KINDS",
@@ -83,6 +84,8 @@ __all__ = [
     "OUT",
     "Currency",
     "Entry",
+    "ItemCogs",
+    "ItemValue",
     "Layer",
     "Replay",
     "Shipped",

@@ -1,0 +1,189 @@
+"""Valuation reports: what stock was worth at any moment, and what each sale cost.
+
+Each item's movements up to the moment asked are replayed through the valuation engine
+(``onhand.domain.valuation``), in business-time order and from scratch, so the figures are
+exact at any date, backdated movements included.
+
+How a ledger movement counts (valuation is per item and owner, not per location): stock is
+what internal locations and ``transit`` hold, and a move between two of them keeps its
+value. From the supplier it is a receipt at its unit cost; from a customer a return, at the
+cost its shipment left with when it names one; from ``loss`` a gain at its unit cost or the
+current one. To a customer it is a shipment (cost of goods sold); to ``loss`` a scrap or
+loss; to the supplier a return at the cost of what it returns. A reversal undoes its
+original at the original's cost. A gain with no cost given or known comes in at zero and
+is reported as uncosted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from onhand.db.catalog import LocationRef
+from onhand.db.uow import UnitOfWork
+from onhand.domain.locations import CUSTOMER, SUPPLIER, TRANSIT
+from onhand.domain.quantities import Quantity, from_units
+from onhand.domain.times import utcnow
+from onhand.domain.valuation import Entry, ItemCogs, ItemValue, Replay, replay
+from onhand.errors import InvalidTime
+
+SALE, CUSTOMER_RETURN = "sale", "customer_return"  # what a movement is to the COGS report
+
+
+@dataclass(frozen=True, slots=True)
+class _Book:
+    """One item's movements up to a moment, replayed."""
+
+    owner_id: int
+    owner: str
+    sku: str
+    rows: dict[int, Any]  # by movement id
+    roles: dict[int, str]  # SALE or CUSTOMER_RETURN, by movement id
+    replayed: Replay
+
+
+def valuation(uow: UnitOfWork, *, as_of: date | datetime | None = None,
+              owner: str | None = None, sku: str | None = None) -> list[ItemValue]:
+    """Return the value of each item's stock (of one owner, or all) now or ``as_of``: an
+    aware time, or a date (its end in each owner's time zone)."""
+    with uow:
+        found = []
+        for code, zone in _zones(uow, owner, sku).items():
+            until = utcnow() if as_of is None else _bound(as_of, "as_of", zone, end=True)
+            found += [ItemValue(book.owner, book.sku, state.currency, state.method,
+                                state.on_hand, state.value, state.uncosted)
+                      for book in _books(uow, code, sku, until)
+                      for state in (book.replayed.state,)]
+        return found
+
+
+def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
+         owner: str | None = None, sku: str | None = None) -> list[ItemCogs]:
+    """Return each item's cost of goods sold, revenue and margin over a period.
+
+    A date is a whole day in the owner's time zone (``until`` included); a time is an aware
+    moment (``until`` excluded).
+    """
+    with uow:
+        found = []
+        for code, zone in _zones(uow, owner, sku).items():
+            start = _bound(since, "since", zone, end=False)
+            stop = _bound(until, "until", zone, end=True)
+            if start >= stop:
+                raise InvalidTime("must come before until", field="since", value=str(since))
+            prices = uow.queries.sale_prices(uow.catalog.owner_id(uow.repo.conn, code))
+            found += [_period(book, start, stop, prices)
+                      for book in _books(uow, code, sku, stop)]
+        return found
+
+
+def _zones(uow: UnitOfWork, owner: str | None, sku: str | None) -> dict[str, ZoneInfo]:
+    """Return the time zone of each owner (or of ``owner``), by code."""
+    if owner is not None:
+        uow.catalog.owner_id(uow.repo.conn, owner)  # an unknown owner is UnknownOwner
+    elif sku is not None:
+        owner = "default"  # a SKU is an owner's: the default one's unless named
+    return {o.code: ZoneInfo(o.time_zone) for o in uow.queries.owners()
+            if owner is None or o.code == owner}
+
+
+def _books(uow: UnitOfWork, owner: str, sku: str | None, until: datetime) -> Iterator[_Book]:
+    """Yield each item of ``owner`` (or only ``sku``) with its movements up to ``until``,
+    replayed."""
+    conn, catalog = uow.repo.conn, uow.catalog
+    owner_id = catalog.owner_id(conn, owner)
+    item_id = None if sku is None else catalog.item(conn, owner_id, sku, owner).id
+    currencies = {o.code: o.currency for o in uow.queries.owners()}
+    moved = uow.queries.valuation_movements(owner_id, item_id, until)
+    by_item = {key: list(rows) for key, rows in groupby(moved, key=lambda r: int(r.item_id))}
+    for item in uow.queries.valued_items(owner_id, item_id):
+        code = catalog.owner_code(conn, int(item.owner_id))
+        rows = by_item.get(int(item.id), [])
+        roles: dict[int, str] = {}
+        entries = [_entry(uow, row, int(item.decimals), roles) for row in rows]
+        yield _Book(int(item.owner_id), code, item.sku, {int(r.id): r for r in rows}, roles,
+                    replay(entries, method=item.cost_method, currency=currencies[code],
+                           decimals=int(item.decimals), lenient=True))
+
+
+def _entry(uow: UnitOfWork, row: Any, decimals: int, roles: dict[int, str]) -> Entry:
+    """Return what valuation sees of one movement; note the sales and customer returns."""
+    source, target = _place(uow, row.source_id), _place(uow, row.target_id)
+    key, qty, at = int(row.id), from_units(int(row.qty), decimals), row.occurred_at
+    reverses = None if row.reverses is None else int(row.reverses)
+    if _holds(source) == _holds(target):
+        return Entry(key, "transfer", qty, at)
+    if _holds(target):  # into stock
+        if reverses is not None:
+            if roles.get(reverses) == SALE:
+                roles[key] = CUSTOMER_RETURN
+            return Entry(key, "return", qty, at, shipment=reverses)
+        if source.path == CUSTOMER:
+            roles[key] = CUSTOMER_RETURN
+            return Entry(key, "return", qty, at, row.unit_cost,
+                         shipment=None if row.shipment_id is None else int(row.shipment_id))
+        kind = "receipt" if source.path == SUPPLIER else "adjustment"
+        return Entry(key, kind, qty, at, row.unit_cost)
+    if reverses is not None:
+        return Entry(key, "supplier_return", qty, at, receipt=reverses)
+    if target.path == CUSTOMER:
+        roles[key] = SALE
+        return Entry(key, "shipment", qty, at)
+    return Entry(key, "supplier_return" if target.path == SUPPLIER else "scrap", qty, at)
+
+
+def _period(book: _Book, start: datetime, stop: datetime, prices: dict[int, Decimal]
+            ) -> ItemCogs:
+    """Sum one item's sales and customer returns within [start, stop)."""
+    sold: Quantity = 0
+    returned: Quantity = 0
+    unpriced: Quantity = 0
+    cost = revenue = Decimal(0) * book.replayed.state.value  # zero in the currency's places
+    for valued in book.replayed.values:
+        row = book.rows[valued.key]
+        if not start <= row.occurred_at < stop:
+            continue
+        cost += valued.correction
+        role = book.roles.get(valued.key)
+        if role == SALE:
+            sold, cost = sold + valued.qty, cost + valued.value
+            price = prices.get(valued.key)
+            if price is None:
+                unpriced += valued.qty
+            else:
+                revenue += price * valued.qty
+        elif role == CUSTOMER_RETURN:
+            returned, cost = returned + valued.qty, cost - valued.value
+            shipment = row.reverses if row.reverses is not None else row.shipment_id
+            price = None if shipment is None else prices.get(int(shipment))
+            if price is not None:
+                revenue -= price * valued.qty
+    return ItemCogs(book.owner, book.sku, book.replayed.state.currency, sold, returned, cost,
+                    revenue, revenue - cost, unpriced)
+
+
+def _place(uow: UnitOfWork, location_id: int) -> LocationRef:
+    return uow.catalog.location_by_id(uow.repo.conn, int(location_id))
+
+
+def _holds(place: LocationRef) -> bool:
+    """Whether stock here is the owner's stock: an internal location, or in transit."""
+    return not place.virtual or place.path == TRANSIT
+
+
+def _bound(value: object, field: str, zone: ZoneInfo, *, end: bool) -> datetime:
+    """Return a period bound as an aware UTC time: a date's start (or, for an end, the
+    next day's start) in ``zone``, or an aware time as it is."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidTime("must be an aware datetime or a date", field=field, value=value)
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        day = value + timedelta(days=1) if end else value
+        return datetime.combine(day, time(0), zone).astimezone(UTC)
+    raise InvalidTime("must be a date or an aware datetime", field=field, value=str(value))

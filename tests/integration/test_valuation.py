@@ -1,0 +1,183 @@
+"""Valuation through the ledger: what stock was worth at any date and what each sale cost.
+
+Every expected figure is worked out by hand in the test (DESIGN.md §6: one half-up rounding
+per movement, to the currency's minor unit), never copied from the code's output.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+
+import onhand
+from tests.factories import mug
+
+SKU = "MUG-BLUE"
+
+
+def on(month: int, day: int, hour: int = 12) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def value(inv: onhand.Inventory, **filters: Any) -> tuple[Any, Any]:
+    """Return (on_hand, value) of the blue mug, now or as filtered."""
+    [found] = inv.valuation(owner=filters.pop("owner", "default"), sku=SKU, **filters)
+    return found.on_hand, found.value
+
+
+def cogs(inv: onhand.Inventory, since: date, until: date, owner: str = "default") -> Any:
+    [found] = inv.cogs(since=since, until=until, owner=owner, sku=SKU)
+    return found
+
+
+def warren(inv: onhand.Inventory) -> None:
+    """Warren, Reeve & Duchac, *Financial Accounting*, "Perpetual inventory using FIFO" (the
+    variant of tests/unit/test_valuation.py): 3,900 at $40 on Jan 1, a sale of 2,400 on Apr 19,
+    4,500 at $43 on Jun 30, a sale of 4,800 on Sep 2, 2,200 at $46 on Nov 15."""
+    mug(inv)
+    inv.receive(sku=SKU, qty=3900, location="WH1/A-01", unit_cost=D(40), occurred_at=on(1, 1))
+    inv.ship(sku=SKU, qty=2400, location="WH1/A-01", occurred_at=on(4, 19))
+    inv.receive(sku=SKU, qty=4500, location="WH1/A-01", unit_cost=D(43), occurred_at=on(6, 30))
+    inv.ship(sku=SKU, qty=4800, location="WH1/A-01", occurred_at=on(9, 2))
+    inv.receive(sku=SKU, qty=2200, location="WH1/A-01", unit_cost=D(46), occurred_at=on(11, 15))
+
+
+def test_fifo_values_stock_at_any_date_and_costs_each_sale_from_the_oldest_units(
+        inv: onhand.Inventory) -> None:
+    """By hand: Apr 19 takes 2,400 × 40 = 96,000.00; Sep 2 the 1,500 left at 40 (60,000.00)
+    and 3,300 at 43 (141,900.00) = 201,900.00. On Jul 1: 1,500 × 40 + 4,500 × 43 =
+    253,500.00 for 6,000 units; at the end 1,200 × 43 + 2,200 × 46 = 152,800.00."""
+    warren(inv)
+    assert value(inv, as_of=on(3, 1)) == (3900, D("156000.00"))
+    assert value(inv, as_of=on(7, 1)) == (6000, D("253500.00"))
+    assert value(inv) == (3400, D("152800.00"))
+    year = cogs(inv, date(2026, 1, 1), date(2026, 12, 31))
+    assert (year.sold, year.cogs, year.currency) == (7200, D("297900.00"), "USD")
+    spring = cogs(inv, date(2026, 4, 1), date(2026, 4, 30))
+    assert (spring.sold, spring.cogs) == (2400, D("96000.00"))
+
+
+def test_a_backdated_receipt_changes_the_cost_of_the_later_sales_only(
+        inv: onhand.Inventory) -> None:
+    """A receipt of 1,000 at $30 dated Mar 1 lands between the Jan layer and the Jun one.
+    Apr 19 still takes 2,400 of the Jan layer (96,000.00); Sep 2 now takes 1,500 at 40,
+    1,000 at 30 and 2,300 at 43: 60,000 + 30,000 + 98,900 = 188,900.00. The end: 2,200 at 43
+    and 2,200 at 46 = 94,600 + 101,200 = 195,800.00 (receipts 480,700 − COGS 284,900)."""
+    warren(inv)
+    inv.receive(sku=SKU, qty=1000, location="WH1/A-01", unit_cost=D(30), occurred_at=on(3, 1))
+    assert value(inv) == (4400, D("195800.00"))
+    assert cogs(inv, date(2026, 4, 1), date(2026, 4, 30)).cogs == D("96000.00")
+    assert cogs(inv, date(2026, 9, 1), date(2026, 9, 30)).cogs == D("188900.00")
+    assert value(inv, as_of=on(2, 1)) == (3900, D("156000.00"))  # before it: unchanged
+
+
+def test_the_moving_average_is_taken_from_the_totals_and_empties_to_exactly_zero(
+        inv: onhand.Inventory) -> None:
+    """10 at 2.00 and 20 at 3.50: 30 units worth 90.00. A sale of 7: round(90 × 7 ÷ 30) =
+    21.00, leaving 23 worth 69.00. 5 more at 4.10 (20.50): 28 worth 89.50; the sale of all 28
+    takes exactly 89.50. COGS 110.50, nothing left."""
+    mug(inv, cost_method="average")
+    inv.receive(sku=SKU, qty=10, location="WH1/A-01", unit_cost=D("2.00"), occurred_at=on(2, 1))
+    inv.receive(sku=SKU, qty=20, location="WH1/A-01", unit_cost=D("3.50"), occurred_at=on(2, 2))
+    inv.ship(sku=SKU, qty=7, location="WH1/A-01", occurred_at=on(2, 3))
+    assert value(inv, as_of=on(2, 4)) == (23, D("69.00"))
+    inv.receive(sku=SKU, qty=5, location="WH1/A-01", unit_cost=D("4.10"), occurred_at=on(2, 5))
+    inv.ship(sku=SKU, qty=28, location="WH1/A-01", occurred_at=on(2, 6))
+    assert value(inv) == (0, D("0.00"))
+    assert cogs(inv, date(2026, 2, 1), date(2026, 2, 28)).cogs == D("110.50")
+
+
+def test_thirds_round_half_up_once_per_sale_and_leave_no_drift(inv: onhand.Inventory) -> None:
+    """3 units at 3.3333 are worth round(9.9999) = 10.00. Under the average, the first sale of
+    one takes round(10.00 ÷ 3) = 3.33, the second round(6.67 ÷ 2) = round(3.335) = 3.34, the
+    last exactly what is left, 3.33."""
+    mug(inv, cost_method="average")
+    inv.receive(sku=SKU, qty=3, location="WH1/A-01", unit_cost=D("3.3333"), occurred_at=on(5, 1))
+    for day in (2, 3, 4):
+        inv.ship(sku=SKU, qty=1, location="WH1/A-01", occurred_at=on(5, day))
+    assert value(inv, as_of=on(5, 2, 18)) == (2, D("6.67"))
+    assert value(inv, as_of=on(5, 3, 18)) == (1, D("3.33"))
+    assert value(inv) == (0, D("0.00"))
+    assert cogs(inv, date(2026, 5, 3), date(2026, 5, 3)).cogs == D("3.34")
+
+
+def test_an_owner_values_in_its_own_currency_and_its_days_end_in_its_own_zone(
+        inv: onhand.Inventory) -> None:
+    """Yen have no minor unit: 3 at 100.5 are worth round(301.5) = 302 yen. A sale at 03:00
+    UTC on Mar 1 is still Feb 28 in New York, so February's COGS holds it there, not in UTC."""
+    inv.add_owner("tokyo", currency="JPY", time_zone="America/New_York")
+    mug(inv, owner="tokyo")
+    inv.receive(sku=SKU, qty=3, location="WH1/A-01", unit_cost=D("100.5"), owner="tokyo",
+                occurred_at=on(2, 1))
+    assert value(inv, owner="tokyo") == (3, D("302"))
+    inv.ship(sku=SKU, qty=1, location="WH1/A-01", owner="tokyo",
+             occurred_at=datetime(2026, 3, 1, 3, tzinfo=UTC))
+    february = cogs(inv, date(2026, 2, 1), date(2026, 2, 28), owner="tokyo")
+    assert (february.currency, february.sold, february.cogs) == ("JPY", 1, D("101"))
+    assert cogs(inv, date(2026, 3, 1), date(2026, 3, 31), owner="tokyo").sold == 0
+    # a date is the end of that day where the owner is: Feb 28 in New York holds the sale
+    assert value(inv, owner="tokyo", as_of=date(2026, 2, 28)) == (2, D("201"))
+    assert value(inv, owner="tokyo", as_of=datetime(2026, 3, 1, 2, tzinfo=UTC)) == (
+        3, D("302"))
+
+
+def test_sales_through_orders_carry_revenue_and_a_return_comes_back_at_its_cost(
+        inv: onhand.Inventory) -> None:
+    """4 at 2.50 (10.00); an order of 3 at 9.50 ships them (COGS 7.50, revenue 28.50); one
+    comes back against its shipment at 2.50: COGS 5.00, revenue 19.00, margin 14.00."""
+    mug(inv)
+    inv.receive(sku=SKU, qty=4, location="WH1/A-01", unit_cost=D("2.50"))
+    inv.create_order("SO-1", [{"sku": SKU, "qty": 3, "unit_price": D("9.50")}])
+    inv.ship_order("SO-1")
+    inv.return_order("SO-1", [{"sku": SKU, "qty": 1}], location="WH1/A-01", reason="dented")
+    today = datetime.now(UTC).date()
+    found = cogs(inv, today - timedelta(days=1), today + timedelta(days=1))
+    assert (found.sold, found.returned, found.unpriced) == (3, 1, 0)
+    assert (found.cogs, found.revenue, found.margin) == (D("5.00"), D("19.00"), D("14.00"))
+    assert value(inv) == (2, D("5.00"))
+
+
+def test_a_reversal_leaves_at_its_originals_cost_and_transfers_keep_value(
+        inv: onhand.Inventory) -> None:
+    """FIFO: 5 at 2.00 then 5 at 3.00 (25.00). Reversing the second receipt takes its own 5
+    at 3.00 out (15.00), not the oldest; a move to another warehouse changes nothing."""
+    mug(inv)
+    inv.receive(sku=SKU, qty=5, location="WH1/A-01", unit_cost=D("2.00"), occurred_at=on(6, 1))
+    second = inv.receive(sku=SKU, qty=5, location="WH1/A-01", unit_cost=D("3.00"),
+                         occurred_at=on(6, 2))
+    inv.transfer(sku=SKU, qty=4, source="WH1/A-01", target="WH2")
+    assert value(inv) == (10, D("25.00"))
+    inv.reverse(second.id, reason="wrong item")
+    assert value(inv) == (5, D("10.00"))
+
+
+def test_stock_received_without_a_cost_is_worth_nothing_and_reported_uncosted(
+        inv: onhand.Inventory) -> None:
+    mug(inv)
+    inv.receive(sku=SKU, qty=4, location="WH1/A-01")
+    inv.receive(sku=SKU, qty=6, location="WH1/A-01", unit_cost=D("1.25"))
+    [found] = inv.valuation(sku=SKU, owner="default")
+    assert (found.on_hand, found.value, found.uncosted) == (10, D("7.50"), 4)
+
+
+def test_every_item_of_every_owner_is_valued_and_bad_bounds_are_refused(
+        inv: onhand.Inventory) -> None:
+    warren(inv)
+    inv.add_owner("acme", currency="EUR")
+    mug(inv, "MUG-RED", owner="acme")
+    assert [(v.owner, v.sku, v.currency) for v in inv.valuation()] == [
+        ("acme", "MUG-RED", "EUR"), ("default", SKU, "USD")]
+    assert inv.valuation(owner="acme")[0].to_dict() == {
+        "owner": "acme", "sku": "MUG-RED", "currency": "EUR", "cost_method": "fifo",
+        "on_hand": "0", "value": "0.00", "uncosted": "0"}
+    with pytest.raises(onhand.InvalidTime) as naive:
+        inv.valuation(as_of=datetime(2026, 3, 1))  # noqa: DTZ001 (the point of the test)
+    assert naive.value.field == "as_of"
+    with pytest.raises(onhand.InvalidTime) as backwards:
+        inv.cogs(since=date(2026, 3, 2), until=date(2026, 3, 1))
+    assert backwards.value.field == "since"
+    with pytest.raises(onhand.UnknownItem):
+        inv.valuation(sku="NOPE", owner="default")
