@@ -69,6 +69,9 @@ from tests.conftest import Databases
 # admin; receiving them is for operator too (at the order's cost, which the operator does not
 # see). Transfers are dispatched and received by operator, manager and admin, and read by
 # whoever reads the ledger (client included: its own owner's).
+#
+# Valuation reports (issue 6): what stock is worth and what sales cost are costs, so only the
+# roles that see costs (admin, manager) read them; another owner's answers 404 as elsewhere.
 
 TABLE = """
                                          --- unscoped: own = default ---   ------ scoped to acme: own = acme -----
@@ -99,6 +102,8 @@ POST /v1/movements/{movement_id}/reverse 201/201 201/201 403/403 403/403   201/4
 GET  /v1/stock                           200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
 GET  /v1/stock/{sku}                     200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
 POST /v1/stock/{sku}/safety-stock        200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
+GET  /v1/valuation                       200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
+GET  /v1/cogs                             200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
 POST /v1/locations/{path:path}/sellable  200     200     403     403       403     403     403     403     403
 GET  /v1/orders                          200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
 POST /v1/orders                          201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 201/404
@@ -464,6 +469,11 @@ REQUESTS: dict[Row, Build] = {
     Row("POST", "/v1/stock/{sku}/safety-stock"): lambda ctx: Request(
         "POST", f"/v1/stock/{ctx.receipt().sku}/safety-stock", ctx.naming_query(),
         {"warehouse": "WH1", "qty": 1}),
+    Row("GET", "/v1/valuation"): lambda ctx: Request(
+        "GET", "/v1/valuation", {**ctx.owner_query(), "sku": ctx.receipt().sku}),
+    Row("GET", "/v1/cogs"): lambda ctx: Request(
+        "GET", "/v1/cogs", {**ctx.owner_query(), "sku": ctx.receipt().sku,
+                            "since": "2026-01-01", "until": "2026-12-31"}),
     Row("POST", "/v1/locations/{path:path}/sellable"): set_sellable,
     Row("GET", "/v1/orders"): lambda ctx: Request("GET", "/v1/orders", ctx.owner_query()),
     Row("POST", "/v1/orders"): new_order("/v1/orders", policy="reject"),

@@ -224,6 +224,9 @@ def _query(draw: st.DrawFn, query: dict[str, Any], world: World) -> str:
     for name in ("since", "until", "as_of"):
         if name in query:
             query[name] = _mostly(draw, _time(draw), query[name])
+    if isinstance(query.get("since"), str) and isinstance(query.get("until"), str):
+        # a period runs forward (COGS refuses one that does not); _time's UTC times sort as text
+        query["since"], query["until"] = sorted((query["since"], query["until"]))
     if "sku" in query:
         query["sku"] = _mostly(draw, SKUS[owner], query["sku"])
     if "location" in query:

@@ -181,3 +181,6 @@ def test_every_item_of_every_owner_is_valued_and_bad_bounds_are_refused(
     assert backwards.value.field == "since"
     with pytest.raises(onhand.UnknownItem):
         inv.valuation(sku="NOPE", owner="default")
+    with pytest.raises(onhand.InvalidTime) as far:
+        inv.valuation(as_of=date.max)
+    assert far.value.field == "as_of"

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from onhand.domain.times import FUTURE_TOLERANCE, check_occurred_at, parse_time, utcnow
+from onhand.domain.times import (
+    FUTURE_TOLERANCE,
+    check_occurred_at,
+    parse_day_or_time,
+    parse_time,
+    utcnow,
+)
 from onhand.errors import InvalidTime
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -81,3 +87,38 @@ def test_a_date_alone_means_its_end_or_with_start_of_day_its_start() -> None:
 
     assert parse_time("2026-10-01") == datetime(2026, 10, 1, 23, 59, 59, 999999, tzinfo=UTC)
     assert parse_time("2026-10-01", start_of_day=True) == datetime(2026, 10, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "0001-01-01T00:00+01:00",
+                                  "9999-12-31T23:00-02:00"])
+def test_a_time_beyond_what_a_datetime_holds_in_utc_is_rejected_naming_the_field(
+        text: str) -> None:
+    with pytest.raises(InvalidTime) as caught:
+        parse_time(text, field="as_of")
+    assert caught.value.field == "as_of" and "out of range" in str(caught.value)
+
+
+def test_a_date_alone_stays_a_day_for_the_owners_time_zone_to_bound() -> None:
+    assert parse_day_or_time("2026-11-02", field="as_of") == date(2026, 11, 2)
+    assert type(parse_day_or_time(" 2026-11-02 ", field="as_of")) is date
+
+
+def test_a_time_with_an_offset_is_that_moment_in_utc() -> None:
+    assert parse_day_or_time("2026-11-02T10:00+01:00", field="since") == NOW
+    assert parse_day_or_time("2026-11-02T09:00Z", field="since").utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("text", ["2026-11-31", "yesterday", "", "02/11/2026",
+                                  "2026-11-02T09:00", "2026-11-02T25:00Z"])
+def test_neither_a_date_nor_a_time_with_an_offset_is_rejected_naming_the_field(
+        text: str) -> None:
+    with pytest.raises(InvalidTime) as caught:
+        parse_day_or_time(text, field="until")
+    assert caught.value.field == "until"
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "9999-12-31"])
+def test_a_day_without_a_start_or_end_in_every_time_zone_is_out_of_range(text: str) -> None:
+    with pytest.raises(InvalidTime) as caught:
+        parse_day_or_time(text, field="as_of")
+    assert caught.value.field == "as_of" and "out of range" in str(caught.value)

@@ -41,6 +41,7 @@ from onhand.api.routes import (
     stock,
     suppliers,
     transfers,
+    valuation,
 )
 from onhand.api.routes import tokens as token_routes
 from onhand.api.routes import users as user_routes
@@ -51,8 +52,8 @@ from onhand.db.engine import POOL_SIZE
 from onhand.errors import InvalidInput, OnhandError, PayloadTooLarge, Throttled
 
 log = logging.getLogger("onhand.api")
-ROUTERS = (health, auth, owners, items, locations, movements, stock, orders, holds, events,
-           suppliers, purchase_orders, transfers, audit, user_routes, token_routes)
+ROUTERS = (health, auth, owners, items, locations, movements, stock, valuation, orders, holds,
+           events, suppliers, purchase_orders, transfers, audit, user_routes, token_routes)
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": what, "model": Problem, "content": {PROBLEM: {}}}
     for status, what in ((401, "Not authenticated"), (403, "Forbidden"), (404, "Not found"),

@@ -20,6 +20,7 @@ from onhand.domain.access import AuditEntry, Role, TokenInfo, User
 from onhand.domain.items import Item
 from onhand.domain.movements import Movement
 from onhand.domain.stock import Stock
+from onhand.domain.valuation import ItemCogs, ItemValue
 
 # quantities and money travel as decimal strings (or JSON integers), never binary floats
 Number = Annotated[str, StringConstraints(pattern=r"^[+-]?\d{1,18}(\.\d{1,18})?$")]
@@ -231,6 +232,43 @@ class SafetyStockOut(Reply):
     owner: str
     warehouse: str
     qty: str
+
+
+# --- valuation -------------------------------------------------------------------------------
+
+
+class ItemValueOut(Reply):
+    """What one item's stock was worth at a moment, in its owner's currency."""
+
+    owner: str
+    sku: str
+    currency: str
+    cost_method: str
+    on_hand: str
+    value: str
+    uncosted: str = Field(description="Units on hand that came in without a cost (valued at 0)")
+
+    @classmethod
+    def of(cls, value: ItemValue) -> ItemValueOut:
+        return cls.model_validate(value.to_dict())
+
+
+class ItemCogsOut(Reply):
+    """What one item's sales of a period cost and brought in, in its owner's currency."""
+
+    owner: str
+    sku: str
+    currency: str
+    sold: str = Field(description="Units shipped to customers in the period")
+    returned: str = Field(description="Units customers returned in the period")
+    cogs: str = Field(description="Cost of goods sold: shipments less returns, with corrections")
+    revenue: str = Field(description="The order lines' prices of those units")
+    margin: str = Field(description="revenue - cogs")
+    unpriced: str = Field(description="Units shipped with no price (not in revenue)")
+
+    @classmethod
+    def of(cls, cogs: ItemCogs) -> ItemCogsOut:
+        return cls.model_validate(cogs.to_dict())
 
 
 # --- access ----------------------------------------------------------------------------------

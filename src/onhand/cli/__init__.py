@@ -39,6 +39,7 @@ from onhand.cli import (
     serve,
     stock,
     transfers,
+    valuation,
 )
 from onhand.cli.common import inventory, shown
 from onhand.config import Settings
@@ -121,8 +122,8 @@ def _first_admin(inv: onhand.Inventory, username: str) -> None:
         typer.echo(f"created the first admin: {username}")
 
 
-for module in (catalog, movements, orders, events, purchasing, transfers, stock, imports, demo,
-               access, serve):
+for module in (catalog, movements, orders, events, purchasing, transfers, stock, valuation,
+               imports, demo, access, serve):
     module.register(app)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from onhand.errors import InvalidTime
 
@@ -39,8 +39,32 @@ def parse_time(text: str, *, field: str = "occurred_at", start_of_day: bool = Fa
             day = datetime.fromisoformat(cleaned).replace(tzinfo=UTC)
             return day if start_of_day else day + timedelta(days=1) - timedelta(microseconds=1)
         value = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            raise InvalidTime("must carry a UTC offset (e.g. 2026-01-31T12:00Z)", field=field,
+                              value=text)
+        return value.astimezone(UTC)
     except ValueError:
         raise InvalidTime("is not an ISO 8601 time", field=field, value=text) from None
-    if value.tzinfo is None:
-        raise InvalidTime("must carry a UTC offset (e.g. 2026-01-31T12:00Z)", field=field, value=text)
-    return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31's end, or year 1 with an offset, in UTC: past datetime's range
+        raise InvalidTime("is out of range", field=field, value=text) from None
+
+
+def parse_day_or_time(text: str, *, field: str) -> date | datetime:
+    """Return the day or the aware moment an ISO 8601 string names.
+
+    A date alone (``2026-10-01``) stays a ``date``: a whole day, which reports read in the
+    owner's time zone; anything longer is a time with its offset, in UTC (``parse_time``).
+    A day must have a start and an end in every time zone, so 0001-01-01 and 9999-12-31 are
+    out of range.
+    """
+    cleaned = text.strip()
+    if len(cleaned) > len("2026-10-01"):
+        return parse_time(cleaned, field=field)
+    try:
+        day = date.fromisoformat(cleaned)
+    except ValueError:
+        raise InvalidTime("is neither a date (2026-10-01) nor an ISO 8601 time with an offset",
+                          field=field, value=text) from None
+    if day in (date.min, date.max):
+        raise InvalidTime("is out of range", field=field, value=text)
+    return day

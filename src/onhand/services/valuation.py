@@ -59,7 +59,7 @@ def valuation(uow: UnitOfWork, *, as_of: date | datetime | None = None,
                                 state.on_hand, state.value, state.uncosted)
                       for book in _books(uow, code, sku, until)
                       for state in (book.replayed.state,)]
-        return found
+        return sorted(found, key=lambda row: (row.owner, row.sku))  # code point order
 
 
 def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
@@ -79,7 +79,7 @@ def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
             prices = uow.queries.sale_prices(uow.catalog.owner_id(uow.repo.conn, code))
             found += [_period(book, start, stop, prices)
                       for book in _books(uow, code, sku, stop)]
-        return found
+        return sorted(found, key=lambda row: (row.owner, row.sku))  # code point order
 
 
 def _zones(uow: UnitOfWork, owner: str | None, sku: str | None) -> dict[str, ZoneInfo]:
@@ -184,6 +184,9 @@ def _bound(value: object, field: str, zone: ZoneInfo, *, end: bool) -> datetime:
             raise InvalidTime("must be an aware datetime or a date", field=field, value=value)
         return value.astimezone(UTC)
     if isinstance(value, date):
-        day = value + timedelta(days=1) if end else value
-        return datetime.combine(day, time(0), zone).astimezone(UTC)
+        try:
+            day = value + timedelta(days=1) if end else value
+            return datetime.combine(day, time(0), zone).astimezone(UTC)
+        except OverflowError:
+            raise InvalidTime("is out of range", field=field, value=str(value)) from None
     raise InvalidTime("must be a date or an aware datetime", field=field, value=str(value))

@@ -1,0 +1,56 @@
+"""End to end: ``onhand valuation`` and ``onhand cogs`` as a user types them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+import onhand
+from tests.e2e.runner import Cli, one_error_line
+from tests.factories import mug
+
+
+@pytest.fixture
+def sold(inv: onhand.Inventory) -> onhand.Inventory:
+    """FIFO: 10 at 2.00 on Mar 2, 5 at 3.00 on Mar 3, 12 shipped on Mar 4 (COGS 20.00 + 2 ×
+    3.00 = 26.00), leaving 3 at 3.00 = 9.00."""
+    mug(inv)
+    for day, qty, cost in ((2, 10, "2.00"), (3, 5, "3.00")):
+        inv.receive(sku="MUG-BLUE", qty=qty, location="WH1/A-01", unit_cost=Decimal(cost),
+                    occurred_at=datetime(2026, 3, day, 12, tzinfo=UTC))
+    inv.ship(sku="MUG-BLUE", qty=12, location="WH1/A-01",
+             occurred_at=datetime(2026, 3, 4, 12, tzinfo=UTC))
+    return inv
+
+
+def test_valuation_shows_the_value_now_and_at_a_date(cli: Cli, sold: onhand.Inventory) -> None:
+    [now] = json.loads(cli("valuation", "--json").stdout)
+    assert (now["sku"], now["on_hand"], now["value"], now["currency"]) == (
+        "MUG-BLUE", "3", "9.00", "USD")
+    [before] = json.loads(cli("valuation", "--as-of", "2026-03-03", "--json").stdout)
+    assert (before["on_hand"], before["value"]) == ("15", "35.00")
+    table = cli("valuation", "--sku", "MUG-BLUE")
+    assert table.exit_code == 0 and "9.00" in table.stdout and "fifo" in table.stdout
+
+
+def test_cogs_prints_the_periods_cost_as_json_and_csv(cli: Cli, sold: onhand.Inventory) -> None:
+    [march] = json.loads(cli("cogs", "--since", "2026-03-01", "--until", "2026-03-31",
+                             "--json").stdout)
+    assert (march["sold"], march["cogs"], march["unpriced"]) == ("12", "26.00", "12")
+    rows = list(csv.DictReader(io.StringIO(
+        cli("cogs", "--since", "2026-03-04", "--until", "2026-03-04", "--csv").stdout)))
+    assert [(r["sku"], r["sold"], r["cogs"]) for r in rows] == [("MUG-BLUE", "12", "26.00")]
+    empty = cli("cogs", "--since", "2026-04-01", "--until", "2026-04-30", "--csv").stdout
+    assert empty.splitlines()[0].startswith("owner,sku,currency,sold,")
+
+
+def test_a_bad_date_is_one_error_line_naming_it(cli: Cli, sold: onhand.Inventory) -> None:
+    bad = cli("valuation", "--as-of", "March")
+    assert bad.exit_code == 4 and "as_of" in one_error_line(bad)
+    backwards = cli("cogs", "--since", "2026-03-02", "--until", "2026-03-01")
+    assert backwards.exit_code == 4 and "since" in one_error_line(backwards)
