@@ -10,7 +10,7 @@
     │                           PayloadTooLarge, IdempotencyConflict
     ├── Conflict                InsufficientStock, DuplicateItem, DuplicateLocation,
     │                           DuplicateOwner, DuplicateUser, AlreadyReversed, RequestInFlight,
-    │                           DuplicateOrder, OrderClosed, HoldExpired
+    │                           DuplicateOrder, OrderClosed, HoldExpired, PeriodClosed
     ├── AccessDenied            NotAuthenticated, Forbidden
     ├── Throttled               too many requests (or login attempts); retry after a while
     └── StorageError            the database failed (I/O, disk full); never retried blindly
@@ -312,6 +312,17 @@ class HoldExpired(Conflict):
     def __init__(self, reference: str, expires_at: str) -> None:
         super().__init__(f"hold {reference!r} expired at {expires_at}", field="reference",
                          reference=reference, expires_at=expires_at)
+
+
+class PeriodClosed(Conflict):
+    """The movement is dated in an accounting period its owner has closed."""
+
+    closed_before: str | None = None  # the first moment still open, ISO 8601
+
+    def __init__(self, owner: str, occurred_at: str, closed_before: str) -> None:
+        super().__init__(f"{occurred_at} falls in a period owner {owner!r} has closed: "
+                         f"movements must be dated from {closed_before}",
+                         field="occurred_at", owner=owner, closed_before=closed_before)
 
 
 # --- access -----------------------------------------------------------------------------------

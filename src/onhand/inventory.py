@@ -37,6 +37,7 @@ from onhand.services import (
     imports,
     movements,
     orders,
+    periods,
     placing,
     purchasing,
     receiving,
@@ -432,6 +433,20 @@ class Inventory:
         are whole days in the owner's time zone, ``until`` included)."""
         return valuation.cogs(self._uow(write=False), since=since, until=until, owner=owner,
                               sku=sku)
+
+    def close_period(self, until: date, *, owner: str = "default") -> date:
+        """Close ``owner``'s books through the day ``until`` (in the owner's time zone): no
+        movement may then be dated before its end (``PeriodClosed``)."""
+        return periods.close_period(self._uow(), until=until, owner=owner)
+
+    def reopen_period(self, *, owner: str = "default", through: date | None = None
+                      ) -> date | None:
+        """Move ``owner``'s closed bound back to ``through`` (None: nothing closed)."""
+        return periods.reopen_period(self._uow(), owner=owner, through=through)
+
+    def closed_through(self, *, owner: str = "default") -> date | None:
+        """Return the day ``owner``'s books are closed through, if any."""
+        return periods.closed_through(self._uow(write=False), owner=owner)
 
     def verify(self) -> VerifyReport:
         """Check balances, double entry and the tamper-evident chain against the ledger."""

@@ -229,3 +229,16 @@ def test_an_unscoped_caller_naming_no_owner_gets_the_default_owners_items(
     assert {item["owner"] for item in items(client, "/v1/valuation", admin)} == {"default"}
     assert [item["sku"] for item in items(client, "/v1/valuation", admin, owner="acme")] == [
         "ACME-1"]
+
+
+def test_a_movement_dated_in_a_closed_period_is_a_409_naming_occurred_at(
+        client: TestClient, inv: onhand.Inventory, admin: dict[str, str]) -> None:
+    inv.close_period(utcnow().date() - timedelta(days=2))
+    response = client.post("/v1/movements", headers=admin, json={
+        "kind": "receipt", "sku": "MUG-1", "qty": 1, "location": "WH1/A-01",
+        "occurred_at": (utcnow() - timedelta(days=3)).isoformat()})
+    body = problem(response, 409, field="occurred_at", owner="default")
+    assert body["type"].endswith("/period-closed")
+    dated_now = client.post("/v1/movements", headers=admin, json={
+        "kind": "receipt", "sku": "MUG-1", "qty": 1, "location": "WH1/A-01"})
+    assert dated_now.status_code == 201, dated_now.text

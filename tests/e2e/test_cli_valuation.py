@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
 import onhand
+from onhand.services import audit
 from tests.e2e.runner import Cli, one_error_line
 from tests.factories import mug
 
@@ -54,3 +55,25 @@ def test_a_bad_date_is_one_error_line_naming_it(cli: Cli, sold: onhand.Inventory
     assert bad.exit_code == 4 and "as_of" in one_error_line(bad)
     backwards = cli("cogs", "--since", "2026-03-02", "--until", "2026-03-01")
     assert backwards.exit_code == 4 and "since" in one_error_line(backwards)
+
+
+def test_a_closed_period_refuses_backdated_movements_until_reopened(
+        cli: Cli, sold: onhand.Inventory) -> None:
+    closed = cli("close-period", "--until", "2026-03-31")
+    assert (closed.exit_code, closed.stdout) == (0, "default: closed through 2026-03-31\n")
+    late = cli("receive", "MUG-BLUE", "1", "--location", "WH1/A-01", "--at", "2026-03-20")
+    assert (late.exit_code, one_error_line(late)) == (
+        5, "error: 2026-03-20T00:00:00+00:00 falls in a period owner 'default' has closed: "
+           "movements must be dated from 2026-04-01T00:00:00+00:00")
+    reopened = cli("reopen-period", "--through", "2026-03-10")
+    assert (reopened.exit_code, reopened.stdout) == (0, "default: closed through 2026-03-10\n")
+    assert cli("receive", "MUG-BLUE", "1", "--location", "WH1/A-01",
+               "--at", "2026-03-20").exit_code == 0
+    assert sold.closed_through() == date(2026, 3, 10)
+    entries = [(e.action, e.target, e.detail) for e in audit.entries(
+        sold.unit_of_work(write=False), limit=10) if e.action.startswith("periods.")]
+    assert entries == [("periods.close", "2026-03-31", {"until": "2026-03-31"}),
+                       ("periods.reopen", "2026-03-10",
+                        {"through": "2026-03-10", "was": "2026-03-31"})]
+    refused = cli("close-period", "--until", "2026-03-31T12:00Z")
+    assert refused.exit_code == 4 and "until" in one_error_line(refused)

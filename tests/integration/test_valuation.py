@@ -184,3 +184,55 @@ def test_every_item_of_every_owner_is_valued_and_bad_bounds_are_refused(
     with pytest.raises(onhand.InvalidTime) as far:
         inv.valuation(as_of=date.max)
     assert far.value.field == "as_of"
+
+
+# --- closing a period ---------------------------------------------------------------------------
+
+
+def test_a_closed_period_takes_no_movement_dated_in_it_until_reopened(
+        inv: onhand.Inventory) -> None:
+    """Closed through Mar 31 in New York: the bound is Apr 1 00:00 there, 04:00 UTC."""
+    inv.add_owner("acme", time_zone="America/New_York")
+    mug(inv, owner="acme")
+    inv.receive(sku=SKU, qty=10, location="WH1/A-01", unit_cost=D(2), owner="acme",
+                occurred_at=on(3, 2))
+    assert inv.close_period(date(2026, 3, 31), owner="acme") == date(2026, 3, 31)
+    assert inv.closed_through(owner="acme") == date(2026, 3, 31)
+    assert inv.closed_through() is None  # another owner's books are open
+    before = value(inv, owner="acme")
+    with pytest.raises(onhand.PeriodClosed) as closed:
+        inv.ship(sku=SKU, qty=1, location="WH1/A-01", owner="acme",
+                 occurred_at=datetime(2026, 4, 1, 3, 59, tzinfo=UTC))  # Mar 31 in New York
+    assert (closed.value.field, closed.value.owner) == ("occurred_at", "acme")
+    assert closed.value.closed_before == "2026-04-01T04:00:00+00:00"
+    with pytest.raises(onhand.PeriodClosed) as batch:
+        inv.post_batch([{"kind": "receipt", "sku": SKU, "qty": 1, "location": "WH1/A-01",
+                         "occurred_at": on(4, 2)},
+                        {"kind": "receipt", "sku": SKU, "qty": 1, "location": "WH1/A-01",
+                         "occurred_at": on(3, 30)}], owner="acme")
+    assert batch.value.line == 2
+    assert value(inv, owner="acme") == before  # nothing written
+    inv.ship(sku=SKU, qty=1, location="WH1/A-01", owner="acme",
+             occurred_at=datetime(2026, 4, 1, 4, tzinfo=UTC))  # April: open
+    assert inv.reopen_period(owner="acme", through=date(2026, 3, 15)) == date(2026, 3, 15)
+    inv.ship(sku=SKU, qty=1, location="WH1/A-01", owner="acme", occurred_at=on(3, 20))
+    assert inv.reopen_period(owner="acme") is None
+    assert inv.closed_through(owner="acme") is None
+
+
+def test_a_period_closes_only_forward_and_only_once_its_days_have_ended(
+        inv: onhand.Inventory) -> None:
+    inv.close_period(date(2026, 3, 31))
+    assert inv.close_period(date(2026, 3, 31)) == date(2026, 3, 31)  # again: unchanged
+    for until, field in ((date(2026, 3, 1), "until"), (datetime.now(UTC).date(), "until")):
+        with pytest.raises(onhand.InvalidInput) as refused:
+            inv.close_period(until)
+        assert refused.value.field == field
+    with pytest.raises(onhand.InvalidTime):
+        inv.close_period(on(3, 31))  # type: ignore[arg-type]  # a time, not a day
+    with pytest.raises(onhand.InvalidInput) as forward:
+        inv.reopen_period(through=date(2026, 4, 30))
+    assert forward.value.field == "through"
+    assert inv.closed_through() == date(2026, 3, 31)
+    with pytest.raises(onhand.UnknownOwner):
+        inv.close_period(date(2026, 3, 31), owner="nobody")

@@ -1,4 +1,5 @@
-"""``onhand valuation`` and ``onhand cogs``: what stock is worth, and what sales cost.
+"""``onhand valuation`` and ``onhand cogs``: what stock is worth, and what sales cost; and
+``onhand close-period`` / ``reopen-period``, the accounting periods no movement may enter.
 
 A date means a whole day in the owner's time zone (``--as-of``: its end); a time is ISO 8601
 with an offset. Each prints a table, or every figure with ``--json`` or ``--csv``.
@@ -10,14 +11,17 @@ import csv
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
+from datetime import date, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 import onhand
+from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, cells, console, echo_json, inventory
 from onhand.domain.times import parse_day_or_time
+from onhand.services import periods
 
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then a row each).")]
 Whose = Annotated[str | None, typer.Option(
@@ -73,6 +77,43 @@ def cogs(
     console().print(table)
 
 
+def close_period(
+    ctx: typer.Context,
+    until: Annotated[str, typer.Option(help="The last day to close, e.g. 2026-03-31 (where "
+                                            "the owner is).")],
+    owner: Annotated[str, typer.Option("--owner", help="Whose books.")] = "default",
+) -> None:
+    """Close the books through a day: no movement may be dated in it any more."""
+    day = _day(until, "until")
+    with inventory(ctx) as inv, writing(inv) as uow:
+        periods.close_period(uow, until=day, owner=owner)
+        audited(uow, "periods.close", target=str(day), owner=owner, detail={"until": str(day)})
+    typer.echo(f"{owner}: closed through {day}")
+
+
+def reopen_period(
+    ctx: typer.Context,
+    through: Annotated[str | None, typer.Option(
+        help="Keep the books closed through this earlier day (default: reopen all).")] = None,
+    owner: Annotated[str, typer.Option("--owner", help="Whose books.")] = "default",
+) -> None:
+    """Reopen closed days (an administrator's action, recorded in the audit trail)."""
+    day = None if through is None else _day(through, "through")
+    with inventory(ctx) as inv, writing(inv) as uow:
+        before = periods.closed_through(uow, owner=owner)
+        periods.reopen_period(uow, owner=owner, through=day)
+        audited(uow, "periods.reopen", target=str(day), owner=owner,
+                detail={"through": None if day is None else str(day), "was": str(before)})
+    typer.echo(f"{owner}: closed through {day}" if day else f"{owner}: no period closed")
+
+
+def _day(text: str, field: str) -> date:
+    day = parse_day_or_time(text, field=field)
+    if isinstance(day, datetime):
+        raise onhand.InvalidTime("must be a date such as 2026-03-31", field=field, value=text)
+    return day
+
+
 def _printed(rows: Sequence[onhand.ItemValue | onhand.ItemCogs],
              kind: type[onhand.ItemValue | onhand.ItemCogs], as_json: bool, as_csv: bool) -> bool:
     """Print ``rows`` (of ``kind``) as JSON or CSV when asked; return whether it did."""
@@ -90,3 +131,5 @@ def register(app: typer.Typer) -> None:
     """Add the valuation commands to ``app``."""
     app.command("valuation")(valuation)
     app.command("cogs")(cogs)
+    app.command("close-period")(close_period)
+    app.command("reopen-period")(reopen_period)

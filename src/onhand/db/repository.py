@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -40,6 +40,7 @@ class ItemState:
     allow_negative: bool
     seq: int
     head: str
+    closed_before: datetime | None = None  # the owner's closed period ends here
 
 
 @dataclass(slots=True)
@@ -57,6 +58,24 @@ class Repository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.created_catalog = False
+
+    # --- periods -----------------------------------------------------------------------------
+
+    def period(self, owner_id: int) -> tuple[date | None, datetime | None]:
+        """Return the day an owner's books are closed through, and the first open moment."""
+        row = self.conn.execute(select(owners.c.closed_through, owners.c.closed_before)
+                                .where(owners.c.id == owner_id)).one()
+        return row.closed_through, row.closed_before
+
+    def close_period(self, owner_id: int, through: date | None, before: datetime | None
+                     ) -> None:
+        """Set (or, with None, clear) the owner's closed period; lock its items first, so
+        no posting that already read the old bound is still in flight (PostgreSQL)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(items.c.id).where(items.c.owner_id == owner_id)
+                              .order_by(items.c.id).with_for_update())
+        self.conn.execute(update(owners).where(owners.c.id == owner_id)
+                          .values(closed_through=through, closed_before=before))
 
     # --- catalog -----------------------------------------------------------------------------
 
@@ -282,6 +301,8 @@ def _chain_reads(new_ids: Any | None, *, one: bool = False) -> Any:
     end = movements.alias("chain_end")
     columns = [
         items.c.id, items.c.allow_negative,
+        select(owners.c.closed_before).where(owners.c.id == items.c.owner_id)
+        .scalar_subquery().label("closed_before"),
         select(func.coalesce(func.max(end.c.seq), 0))
         .where(end.c.item_id == items.c.id).scalar_subquery().label("last_seq"),
         select(end.c.hash).where(end.c.item_id == items.c.id)
@@ -299,7 +320,8 @@ def _chain_reads(new_ids: Any | None, *, one: bool = False) -> Any:
 
 
 def _states(rows: Sequence[Any]) -> dict[int, ItemState]:
-    return {r.id: ItemState(r.id, bool(r.allow_negative), int(r.last_seq), r.last_hash or "")
+    return {r.id: ItemState(r.id, bool(r.allow_negative), int(r.last_seq), r.last_hash or "",
+                            None if r.closed_before is None else _aware(r.closed_before))
             for r in rows}
 
 

@@ -42,6 +42,10 @@ owners = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("currency", String(3), nullable=False, server_default="USD"),  # ISO 4217
     Column("time_zone", String(64), nullable=False, server_default="UTC"),  # IANA
+    # the accounting period closed through this day (in the owner's time zone): no movement
+    # may be dated before ``closed_before``, the start of the next day
+    Column("closed_through", Date, nullable=True),
+    Column("closed_before", UTCDateTime, nullable=True),
 )
 
 locations = Table(

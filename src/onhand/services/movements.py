@@ -47,6 +47,7 @@ from onhand.errors import (
     InvalidLocation,
     InvalidQuantity,
     OnhandError,
+    PeriodClosed,
     UnknownMovement,
 )
 from onhand.services.reservations import Outbox, Refusal, settle
@@ -310,7 +311,8 @@ def write(uow: UnitOfWork, lines: list[Line], now: datetime, *, numbered: bool =
     For use cases that post as part of a larger change (shipping an order).
     """
     states, ids = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
-    # under the item locks: no concurrent reversal or return can slip in between
+    # under the item locks: no concurrent reversal, return or period close can slip in between
+    _check_open_periods(lines, states, numbered)
     _check_reversals(uow, lines)
     _check_returns(uow, lines, numbered)
     _check_no_dip(uow, lines, states, numbered)
@@ -322,6 +324,16 @@ def write(uow: UnitOfWork, lines: list[Line], now: datetime, *, numbered: bool =
     touched, strict = _reservations_at_stake(lines, states, numbered)
     settle(uow, now, touched, strict=strict, outbox=outbox)
     return written
+
+
+def _check_open_periods(lines: list[Line], states: dict[int, ItemState], numbered: bool
+                        ) -> None:
+    """No movement may be dated in a period its owner has closed."""
+    for line in lines:
+        before = states[line.item.id].closed_before
+        if before is not None and line.occurred_at < before:
+            error = PeriodClosed(line.owner, line.occurred_at.isoformat(), before.isoformat())
+            raise error.at_line(line.number) if numbered else error
 
 
 def _remember_lots(uow: UnitOfWork, lines: list[Line]) -> None:
