@@ -434,6 +434,18 @@ class Inventory:
         return valuation.cogs(self._uow(write=False), since=since, until=until, owner=owner,
                               sku=sku)
 
+    def export_journal(self, since: date, until: date, *, owner: str = "default",
+                       format: str = "csv", accounts: Mapping[str, str] | None = None,
+                       tax_rate: str = "Tax Exempt", again: bool = False) -> list[str]:
+        """Return ``owner``'s inventory journal of the days ``since`` to ``until``, summed
+        and balanced per account, as the files of ``format``: ``csv``, ``qbo`` (QuickBooks
+        Online) or ``xero`` (300 lines a file). ``accounts`` names the accounts (inventory,
+        cogs, grni, shrinkage, revaluation). A period exported before is refused unless
+        ``again``."""
+        return valuation.export_journal(self._uow(), since=since, until=until, owner=owner,
+                                        fmt=format, accounts=accounts, tax_rate=tax_rate,
+                                        again=again)
+
     def close_period(self, until: date, *, owner: str = "default") -> date:
         """Close ``owner``'s books through the day ``until`` (in the owner's time zone): no
         movement may then be dated before its end (``PeriodClosed``)."""

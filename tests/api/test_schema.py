@@ -71,7 +71,7 @@ DOCUMENTS = {"/v1/purchase-orders": "purchase_orders",
              "/v1/transfers": "transfers"}
 # orders, holds and confirmed purchase orders each owner starts with, so that every action on
 # them (confirm, release, cancel, receive…) has some left open to succeed on
-SEEDED = 12
+SEEDED = 40  # of each: more than the examples of any action that closes them (EXAMPLES)
 # the statuses after which nothing but a return can succeed on a document
 FINAL = ("cancelled", "completed", "released", "expired", "closed", "received")
 

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,26 @@ def test_a_closed_period_refuses_backdated_movements_until_reopened(
                         {"through": "2026-03-10", "was": "2026-03-31"})]
     refused = cli("close-period", "--until", "2026-03-31T12:00Z")
     assert refused.exit_code == 4 and "until" in one_error_line(refused)
+
+
+def test_the_journal_is_exported_once_per_period_unless_asked_again(
+        cli: Cli, sold: onhand.Inventory, tmp_path: Path) -> None:
+    """Receipts 20.00 + 15.00 = 35.00; the sale of 12 cost 26.00; inventory nets 9.00."""
+    printed = cli("export-journal", "--since", "2026-03-01", "--until", "2026-03-31",
+                  "--account", "inventory=1400")
+    assert printed.exit_code == 0, printed.stderr
+    assert printed.stdout.splitlines()[1:] == [
+        "default,USD,2026-03-01,2026-03-31,inventory,1400,9.00,0.00",
+        "default,USD,2026-03-01,2026-03-31,cogs,Cost of Goods Sold,26.00,0.00",
+        "default,USD,2026-03-01,2026-03-31,grni,Goods Received Not Invoiced,0.00,35.00"]
+    twice = cli("export-journal", "--since", "2026-03-04", "--until", "2026-03-04")
+    assert twice.exit_code == 5 and "exported already" in one_error_line(twice)
+    written = cli("export-journal", "--since", "2026-03-01", "--until", "2026-03-31",
+                  "--format", "qbo", "--again", "--out", str(tmp_path))
+    [path] = written.stdout.split()
+    assert Path(path).read_text().startswith(
+        "Journal No,Journal Date,Account Name,Debits,Credits,Description,Name\n"
+        "2,03/31/2026,Inventory Asset,9.00,,")
+    bad = cli("export-journal", "--since", "2026-03-01", "--until", "2026-03-31",
+              "--account", "inventory", "--again")
+    assert bad.exit_code == 4 and "ROLE=CODE" in one_error_line(bad)

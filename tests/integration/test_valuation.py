@@ -236,3 +236,120 @@ def test_a_period_closes_only_forward_and_only_once_its_days_have_ended(
     assert inv.closed_through() == date(2026, 3, 31)
     with pytest.raises(onhand.UnknownOwner):
         inv.close_period(date(2026, 3, 31), owner="nobody")
+
+
+# --- the journal --------------------------------------------------------------------------------
+
+
+def test_the_journal_of_a_year_is_summed_per_account_and_balances_in_each_format(
+        inv: onhand.Inventory) -> None:
+    """Warren's year: receipts 156,000 + 193,500 + 101,200 = 450,700.00 (Dr inventory, Cr
+    goods received not invoiced); sales 96,000 + 201,900 = 297,900.00 (Dr COGS, Cr
+    inventory). Inventory nets to a debit of 152,800.00, the stock's value at the end."""
+    warren(inv)
+    year = (date(2026, 1, 1), date(2026, 12, 31))
+    [plain] = inv.export_journal(*year, accounts={"inventory": "1400", "grni": "2150"})
+    assert plain.splitlines() == [
+        "owner,currency,since,until,account,code,debit,credit",
+        "default,USD,2026-01-01,2026-12-31,inventory,1400,152800.00,0.00",
+        "default,USD,2026-01-01,2026-12-31,cogs,Cost of Goods Sold,297900.00,0.00",
+        "default,USD,2026-01-01,2026-12-31,grni,2150,0.00,450700.00"]
+    with pytest.raises(onhand.Conflict) as twice:  # never the same period twice by mistake
+        inv.export_journal(date(2026, 6, 1), date(2026, 6, 30), format="qbo")
+    assert twice.value.field == "since"
+    [qbo] = inv.export_journal(*year, format="qbo", again=True)
+    narration = "onhand inventory default 2026-01-01 to 2026-12-31"
+    assert qbo.splitlines() == [
+        "Journal No,Journal Date,Account Name,Debits,Credits,Description,Name",
+        f"2,12/31/2026,Inventory Asset,152800.00,,{narration},",
+        f"2,12/31/2026,Cost of Goods Sold,297900.00,,{narration},",
+        f"2,12/31/2026,Goods Received Not Invoiced,,450700.00,{narration},"]
+    [xero] = inv.export_journal(*year, format="xero", again=True, tax_rate="No VAT",
+                                accounts={"inventory": "630", "cogs": "310", "grni": "820"})
+    assert xero.splitlines() == [
+        "Narration,Date,Description,AccountCode,TaxRate,Amount",
+        f"{narration},31 Dec 2026,inventory,630,No VAT,152800.00",
+        f"{narration},31 Dec 2026,cogs,310,No VAT,297900.00",
+        f"{narration},31 Dec 2026,grni,820,No VAT,-450700.00"]
+
+
+def test_losses_gains_and_returns_book_to_shrinkage_and_cogs(inv: onhand.Inventory) -> None:
+    """10 at 2.00 (20.00 received); 3 scrapped (6.00 shrinkage); a count finds 1 more at the
+    current 2.00 (a 2.00 gain); an order ships 4 (8.00 COGS) and 1 comes back (2.00 off
+    COGS). Inventory: 20 − 6 + 2 − 8 + 2 = 10.00."""
+    mug(inv)
+    inv.receive(sku=SKU, qty=10, location="WH1/A-01", unit_cost=D("2.00"))
+    inv.scrap(sku=SKU, qty=3, location="WH1/A-01", reason="broken")
+    inv.adjust(sku=SKU, qty=1, location="WH1/A-01", reason="found")
+    inv.create_order("SO-1", [{"sku": SKU, "qty": 4}])
+    inv.ship_order("SO-1")
+    inv.return_order("SO-1", [{"sku": SKU, "qty": 1}], location="WH1/A-01", reason="unwanted")
+    today = datetime.now(UTC).date()
+    [plain] = inv.export_journal(today, today)
+    assert [line.split(",")[4:] for line in plain.splitlines()[1:]] == [
+        ["inventory", "Inventory Asset", "10.00", "0.00"],
+        ["cogs", "Cost of Goods Sold", "6.00", "0.00"],
+        ["grni", "Goods Received Not Invoiced", "0.00", "20.00"],
+        ["shrinkage", "Inventory Shrinkage", "4.00", "0.00"]]
+    with pytest.raises(onhand.InvalidInput) as bad:
+        inv.export_journal(today, today, accounts={"sales": "4000"}, again=True)
+    assert bad.value.field == "accounts"
+    with pytest.raises(onhand.InvalidInput) as fmt:
+        inv.export_journal(today, today, format="iif", again=True)
+    assert fmt.value.field == "format"
+
+
+def test_a_reversal_is_booked_as_what_it_undoes(inv: onhand.Inventory) -> None:
+    """5 at 2.00 shipped (10.00 COGS), taken back (−10.00), and the return reversed (+10.00):
+    the sale stands, COGS 10.00; the journal books Dr COGS 10 / Cr inventory 10. A loss of
+    one (2.00) reversed nets shrinkage to nothing, where booked as a gain it would show."""
+    mug(inv)
+    inv.receive(sku=SKU, qty=8, location="WH1/A-01", unit_cost=D("2.00"))
+    shipped = inv.ship(sku=SKU, qty=5, location="WH1/A-01")
+    taken = inv.return_(sku=SKU, qty=5, location="WH1/A-01", shipment_id=shipped.id)
+    inv.reverse(taken.id, reason="posted twice")
+    today = datetime.now(UTC).date()
+    found = cogs(inv, today, today)
+    assert (found.sold, found.returned, found.cogs) == (5, 0, D("10.00"))
+    sent = inv.post_batch([{"kind": "adjustment", "sku": SKU, "qty": -1,
+                            "location": "WH1/A-01", "reason": "to supplier"}])[0]
+    inv.reverse(sent.id, reason="never left")
+    [plain] = inv.export_journal(today, today)
+    assert [line.split(",")[4:] for line in plain.splitlines()[1:]] == [
+        ["inventory", "Inventory Asset", "6.00", "0.00"],
+        ["cogs", "Cost of Goods Sold", "10.00", "0.00"],
+        ["grni", "Goods Received Not Invoiced", "0.00", "16.00"]]
+
+
+def test_a_return_the_ledger_takes_but_valuation_cannot_link_still_values(
+        inv: onhand.Inventory) -> None:
+    """Return R of shipment S, R reversed, then S returned again: the ledger allows it (its
+    returns are net of reversals). The report values the second return unlinked, at the
+    current cost, instead of failing for the whole owner."""
+    mug(inv)
+    inv.receive(sku=SKU, qty=5, location="WH1/A-01", unit_cost=D("2.00"))
+    shipped = inv.ship(sku=SKU, qty=2, location="WH1/A-01")
+    first = inv.return_(sku=SKU, qty=2, location="WH1/A-01", shipment_id=shipped.id)
+    inv.reverse(first.id, reason="wrong box")
+    inv.return_(sku=SKU, qty=2, location="WH1/A-01", shipment_id=shipped.id)
+    assert value(inv) == (5, D("10.00"))
+
+
+def test_a_days_value_ends_before_the_next_days_first_moment(inv: onhand.Inventory) -> None:
+    mug(inv)
+    inv.receive(sku=SKU, qty=10, location="WH1/A-01", unit_cost=D(1), occurred_at=on(1, 31))
+    inv.close_period(date(2026, 1, 31))
+    inv.receive(sku=SKU, qty=5, location="WH1/A-01", unit_cost=D(1),
+                occurred_at=datetime(2026, 2, 1, tzinfo=UTC))  # the first open moment
+    assert value(inv, as_of=date(2026, 1, 31)) == (10, D("10"))  # the closed day's value holds
+    assert value(inv, as_of=datetime(2026, 2, 1, tzinfo=UTC)) == (15, D("15"))
+
+
+def test_a_dry_run_names_every_line_dated_in_a_closed_period(inv: onhand.Inventory) -> None:
+    mug(inv)
+    inv.close_period(date(2026, 1, 31))
+    line = {"kind": "receipt", "sku": SKU, "qty": 1, "location": "WH1/A-01"}
+    found = inv.check_batch([{**line, "occurred_at": on(1, 5)}, {**line},
+                             {**line, "occurred_at": on(1, 20)}])
+    assert [(type(e), e.line) for e in found] == [(onhand.PeriodClosed, 1),
+                                                 (onhand.PeriodClosed, 3)]

@@ -1,5 +1,6 @@
-"""``onhand valuation`` and ``onhand cogs``: what stock is worth, and what sales cost; and
-``onhand close-period`` / ``reopen-period``, the accounting periods no movement may enter.
+"""``onhand valuation`` and ``onhand cogs``: what stock is worth, and what sales cost;
+``onhand export-journal``, a period's journal for the books; and ``onhand close-period`` /
+``reopen-period``, the accounting periods no movement may enter.
 
 A date means a whole day in the owner's time zone (``--as-of``: its end); a time is ISO 8601
 with an offset. Each prints a table, or every figure with ``--json`` or ``--csv``.
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +24,7 @@ from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, cells, console, echo_json, inventory
 from onhand.domain.times import parse_day_or_time
 from onhand.services import periods
+from onhand.services import valuation as valuation_service
 
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then a row each).")]
 Whose = Annotated[str | None, typer.Option(
@@ -75,6 +78,50 @@ def cogs(
         table.add_row(*cells(row.owner, row.sku, row.sold, row.returned, row.cogs, row.revenue,
                              row.margin, row.currency, row.unpriced or ""))
     console().print(table)
+
+
+def export_journal(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option(help="The first day, e.g. 2026-03-01.")],
+    until: Annotated[str, typer.Option(help="The last day (included), e.g. 2026-03-31.")],
+    owner: Annotated[str, typer.Option("--owner", help="Whose books.")] = "default",
+    fmt: Annotated[str, typer.Option(
+        "--format", help="csv, qbo (QuickBooks Online) or xero.")] = "csv",
+    account: Annotated[list[str] | None, typer.Option(
+        help="An account's name or code, ROLE=CODE (repeatable), e.g. inventory=1400; roles: "
+             "inventory, cogs, grni, shrinkage, revaluation.")] = None,
+    tax_rate: Annotated[str, typer.Option(help="Xero's TaxRate column.")] = "Tax Exempt",
+    again: Annotated[bool, typer.Option(
+        "--again", help="Export a period that was exported before.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="Write the files into this directory (default: print them).")] = None,
+) -> None:
+    """Export the inventory journal of a period, summed and balanced per account."""
+    codes = dict(_pair(text) for text in account or [])
+    first, last = _day(since, "since"), _day(until, "until")
+    with inventory(ctx) as inv, writing(inv) as uow:
+        files = valuation_service.export_journal(
+            uow, since=first, until=last, owner=owner, fmt=fmt, accounts=codes,
+            tax_rate=tax_rate, again=again)
+        audited(uow, "journals.export", target=f"{first}..{last}", owner=owner,
+                detail={"format": fmt, "again": again})
+    if out is None:
+        typer.echo("".join(files), nl=False)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for number, text in enumerate(files, start=1):
+        suffix = f"-{number}" if len(files) > 1 else ""
+        path = out / f"journal-{owner}-{first}-{last}-{fmt}{suffix}.csv"
+        path.write_text(text)
+        typer.echo(str(path))
+
+
+def _pair(text: str) -> tuple[str, str]:
+    role, sep, code = text.partition("=")
+    if not sep:
+        raise onhand.InvalidInput(f"--account {text!r} is not ROLE=CODE", field="account",
+                                  value=text)
+    return role.strip(), code
 
 
 def close_period(
@@ -131,5 +178,6 @@ def register(app: typer.Typer) -> None:
     """Add the valuation commands to ``app``."""
     app.command("valuation")(valuation)
     app.command("cogs")(cogs)
+    app.command("export-journal")(export_journal)
     app.command("close-period")(close_period)
     app.command("reopen-period")(reopen_period)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -16,6 +16,7 @@ from onhand.db.tables import (
     balances,
     item_barcodes,
     items,
+    journal_exports,
     locations,
     movements,
     order_lines,
@@ -280,19 +281,29 @@ class Queries:
         return list(self.conn.execute(query))
 
     def valuation_movements(self, owner_id: int | None, item_id: int | None,
-                            until: datetime) -> list[Row[Any]]:
-        """Return the movements valuation replays, up to ``until``, by item then business
-        time then posting order."""
+                            before: datetime) -> list[Row[Any]]:
+        """Return the movements valuation replays, dated before ``before``, by item then
+        business time then posting order."""
         query = (select(movements.c.id, movements.c.item_id, movements.c.qty,
                         movements.c.source_id, movements.c.target_id, movements.c.unit_cost,
                         movements.c.occurred_at, movements.c.reverses, movements.c.shipment_id)
-                 .where(movements.c.occurred_at <= until)
+                 .where(movements.c.occurred_at < before)
                  .order_by(movements.c.item_id, movements.c.occurred_at, movements.c.id))
         if owner_id is not None:
             query = query.where(movements.c.owner_id == owner_id)
         if item_id is not None:
             query = query.where(movements.c.item_id == item_id)
         return list(self.conn.execute(query))
+
+    def journal_exports(self, owner_id: int, since: date, until: date
+                        ) -> list[tuple[date, date]]:
+        """Return the periods of the owner's journal exports that overlap since..until."""
+        rows = self.conn.execute(
+            select(journal_exports.c.since, journal_exports.c.until)
+            .where(journal_exports.c.owner_id == owner_id, journal_exports.c.since <= until,
+                   journal_exports.c.until >= since)
+            .order_by(journal_exports.c.id))
+        return [(r.since, r.until) for r in rows]
 
     def sale_prices(self, owner_id: int | None) -> dict[int, Decimal]:
         """Return the unit price of each movement posted for a priced order line."""

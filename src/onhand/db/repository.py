@@ -19,6 +19,7 @@ from onhand.db.tables import (
     idempotency_keys,
     item_barcodes,
     items,
+    journal_exports,
     locations,
     movements,
     owners,
@@ -76,6 +77,12 @@ class Repository:
                               .order_by(items.c.id).with_for_update())
         self.conn.execute(update(owners).where(owners.c.id == owner_id)
                           .values(closed_through=through, closed_before=before))
+
+    def record_journal_export(self, owner_id: int, since: date, until: date, fmt: str,
+                              now: datetime) -> None:
+        """Note that the owner's journal of since..until was exported."""
+        self.conn.execute(insert(journal_exports).values(
+            owner_id=owner_id, since=since, until=until, format=fmt, exported_at=now))
 
     # --- catalog -----------------------------------------------------------------------------
 

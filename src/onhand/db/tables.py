@@ -48,6 +48,18 @@ owners = Table(
     Column("closed_before", UTCDateTime, nullable=True),
 )
 
+# what journals were exported: a period is not exported twice by mistake
+journal_exports = Table(
+    "journal_exports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("since", Date, nullable=False),
+    Column("until", Date, nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("exported_at", UTCDateTime, nullable=False),
+    Index("ix_journal_exports_owner_id", "owner_id"),
+)
+
 locations = Table(
     "locations", metadata,
     Column("id", Integer, primary_key=True),

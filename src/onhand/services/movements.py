@@ -137,6 +137,11 @@ def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandEr
                 errors.append(error)
         if lines:  # the stock of the good lines, as if the bad ones were left out
             states, _ = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
+            for line in lines:
+                try:
+                    _check_open_periods([line], states, numbered=True)
+                except OnhandError as error:
+                    errors.append(error)
             try:
                 _check_returns(uow, lines, numbered=True)
             except OnhandError as error:

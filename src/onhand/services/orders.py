@@ -117,7 +117,7 @@ def _end(uow: UnitOfWork, owner: str, reference: str, status: str, new_status: s
     with uow:
         now = utcnow()
         row = locked(uow, owner, reference)
-        check_not_expired(row, now)  # a hold that ran out is released already
+        check_not_expired(row, utcnow())  # after the lock: a hold that ran out is released
         require(row, status, "cancel" if status == OPEN else "release")
         current = uow.orders.lines(row.id)
         for line in current:

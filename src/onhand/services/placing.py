@@ -133,9 +133,11 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
             else:
                 position.held += row["reserved"]
         settle(uow, now, known, known=known)
-        # the order as written (no need to read it back)
-        made = load(uow, SimpleNamespace(id=order_id, **order),
-                    lines=[SimpleNamespace(**row) for row in rows], movement_ids=[])
+        if any(row["backordered"] for row in rows):  # settling may have filled or moved them
+            made = load(uow, uow.orders.order_by_id(order_id))
+        else:  # the order as written (no need to read it back)
+            made = load(uow, SimpleNamespace(id=order_id, **order),
+                        lines=[SimpleNamespace(**row) for row in rows], movement_ids=[])
         uow.commit()
         return made
 

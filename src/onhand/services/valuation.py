@@ -16,7 +16,7 @@ is reported as uncosted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,9 +30,13 @@ from onhand.domain.locations import CUSTOMER, SUPPLIER, TRANSIT
 from onhand.domain.quantities import Quantity, from_units
 from onhand.domain.times import utcnow
 from onhand.domain.valuation import Entry, ItemCogs, ItemValue, Replay, replay
-from onhand.errors import InvalidTime
+from onhand.domain.valuation import currency as valuation_currency
+from onhand.domain.valuation import journal as journals
+from onhand.errors import Conflict, InvalidInput, InvalidTime
 
-SALE, CUSTOMER_RETURN = "sale", "customer_return"  # what a movement is to the COGS report
+_TICK = timedelta(microseconds=1)  # times are stored to the microsecond
+# what a movement is to the COGS report: a sale, a customer return, or a reversed return
+SALE, CUSTOMER_RETURN, UNRETURNED = "sale", "customer_return", "unreturned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,7 @@ class _Book:
     sku: str
     rows: dict[int, Any]  # by movement id
     roles: dict[int, str]  # SALE or CUSTOMER_RETURN, by movement id
+    kinds: dict[int, str]  # what valuation saw each movement as (Entry.kind), by id
     replayed: Replay
 
 
@@ -54,10 +59,12 @@ def valuation(uow: UnitOfWork, *, as_of: date | datetime | None = None,
     with uow:
         found = []
         for code, zone in _zones(uow, owner, sku).items():
-            until = utcnow() if as_of is None else _bound(as_of, "as_of", zone, end=True)
+            # the first moment not counted: after the time given (or now), or the next day
+            before = (utcnow() if as_of is None else _bound(as_of, "as_of", zone, end=True)) + (
+                _TICK if as_of is None or isinstance(as_of, datetime) else timedelta(0))
             found += [ItemValue(book.owner, book.sku, state.currency, state.method,
                                 state.on_hand, state.value, state.uncosted)
-                      for book in _books(uow, code, sku, until)
+                      for book in _books(uow, code, sku, before)
                       for state in (book.replayed.state,)]
         return sorted(found, key=lambda row: (row.owner, row.sku))  # code point order
 
@@ -92,14 +99,15 @@ def _zones(uow: UnitOfWork, owner: str | None, sku: str | None) -> dict[str, Zon
             if owner is None or o.code == owner}
 
 
-def _books(uow: UnitOfWork, owner: str, sku: str | None, until: datetime) -> Iterator[_Book]:
-    """Yield each item of ``owner`` (or only ``sku``) with its movements up to ``until``,
-    replayed."""
+def _books(uow: UnitOfWork, owner: str, sku: str | None, before: datetime
+           ) -> Iterator[_Book]:
+    """Yield each item of ``owner`` (or only ``sku``) with its movements dated before
+    ``before``, replayed."""
     conn, catalog = uow.repo.conn, uow.catalog
     owner_id = catalog.owner_id(conn, owner)
     item_id = None if sku is None else catalog.item(conn, owner_id, sku, owner).id
     currencies = {o.code: o.currency for o in uow.queries.owners()}
-    moved = uow.queries.valuation_movements(owner_id, item_id, until)
+    moved = uow.queries.valuation_movements(owner_id, item_id, before)
     by_item = {key: list(rows) for key, rows in groupby(moved, key=lambda r: int(r.item_id))}
     for item in uow.queries.valued_items(owner_id, item_id):
         code = catalog.owner_code(conn, int(item.owner_id))
@@ -107,6 +115,7 @@ def _books(uow: UnitOfWork, owner: str, sku: str | None, until: datetime) -> Ite
         roles: dict[int, str] = {}
         entries = [_entry(uow, row, int(item.decimals), roles) for row in rows]
         yield _Book(int(item.owner_id), code, item.sku, {int(r.id): r for r in rows}, roles,
+                    {entry.key: entry.kind for entry in entries},
                     replay(entries, method=item.cost_method, currency=currencies[code],
                            decimals=int(item.decimals), lenient=True))
 
@@ -130,6 +139,8 @@ def _entry(uow: UnitOfWork, row: Any, decimals: int, roles: dict[int, str]) -> E
         kind = "receipt" if source.path == SUPPLIER else "adjustment"
         return Entry(key, kind, qty, at, row.unit_cost)
     if reverses is not None:
+        if roles.get(reverses) == CUSTOMER_RETURN:
+            roles[key] = UNRETURNED
         return Entry(key, "supplier_return", qty, at, receipt=reverses)
     if target.path == CUSTOMER:
         roles[key] = SALE
@@ -144,6 +155,7 @@ def _period(book: _Book, start: datetime, stop: datetime, prices: dict[int, Deci
     returned: Quantity = 0
     unpriced: Quantity = 0
     cost = revenue = Decimal(0) * book.replayed.state.value  # zero in the currency's places
+    currency = valuation_currency(book.replayed.state.currency)
     for valued in book.replayed.values:
         row = book.rows[valued.key]
         if not start <= row.occurred_at < stop:
@@ -156,15 +168,30 @@ def _period(book: _Book, start: datetime, stop: datetime, prices: dict[int, Deci
             if price is None:
                 unpriced += valued.qty
             else:
-                revenue += price * valued.qty
-        elif role == CUSTOMER_RETURN:
-            returned, cost = returned + valued.qty, cost - valued.value
-            shipment = row.reverses if row.reverses is not None else row.shipment_id
-            price = None if shipment is None else prices.get(int(shipment))
+                revenue += currency.round(price * valued.qty)
+        elif role in (CUSTOMER_RETURN, UNRETURNED):
+            sign = 1 if role == CUSTOMER_RETURN else -1  # a reversed return undoes its return
+            returned, cost = returned + sign * valued.qty, cost - sign * valued.value
+            price = prices.get(_shipment_of(book, valued.key if sign > 0 else
+                                            int(row.reverses)) or 0)
             if price is not None:
-                revenue -= price * valued.qty
+                revenue -= sign * currency.round(price * valued.qty)
     return ItemCogs(book.owner, book.sku, book.replayed.state.currency, sold, returned, cost,
                     revenue, revenue - cost, unpriced)
+
+
+def _date(value: object, field: str) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidTime("must be a date (a whole day in the owner's time zone)", field=field,
+                          value=str(value))
+    return value
+
+
+def _shipment_of(book: _Book, key: int) -> int | None:
+    """Return the shipment a customer return takes back (it names it, or reverses it)."""
+    row = book.rows[key]
+    found = row.reverses if row.reverses is not None else row.shipment_id
+    return None if found is None else int(found)
 
 
 def _place(uow: UnitOfWork, location_id: int) -> LocationRef:
@@ -190,3 +217,64 @@ def _bound(value: object, field: str, zone: ZoneInfo, *, end: bool) -> datetime:
         except OverflowError:
             raise InvalidTime("is out of range", field=field, value=str(value)) from None
     raise InvalidTime("must be a date or an aware datetime", field=field, value=str(value))
+
+
+# --- the journal ------------------------------------------------------------------------------
+
+
+def export_journal(uow: UnitOfWork, *, since: date, until: date, owner: str = "default",
+                   fmt: str = "csv", accounts: Mapping[str, str] | None = None,
+                   tax_rate: str = "Tax Exempt", again: bool = False) -> list[str]:
+    """Return ``owner``'s journal of the days ``since`` to ``until`` (in its time zone) as
+    the files of ``fmt`` (``csv``, ``qbo``, ``xero``), and record the export. A period that
+    overlaps one exported before is refused unless ``again``."""
+    codes = journals.accounts(accounts)
+    if fmt not in journals.FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(journals.FORMATS)}",
+                           field="format", value=fmt)
+    first, last = _date(since, "since"), _date(until, "until")
+    if first > last:
+        raise InvalidTime("must not come after until", field="since", value=str(since))
+    with uow:
+        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        zone = _zones(uow, owner, None)[owner]
+        start, stop = _bound(first, "since", zone, end=False), _bound(last, "until", zone, end=True)
+        done = uow.queries.journal_exports(owner_id, first, last)
+        if done and not again:
+            raise Conflict(f"{owner}'s journal of {done[0][0]} to {done[0][1]} was exported "
+                           "already; export again only on purpose (again)", field="since")
+        amounts: dict[str, Decimal] = {}
+        currency = next(o.currency for o in uow.queries.owners() if o.code == owner)
+        for book in _books(uow, owner, None, stop):
+            for category, amount in _categories(book, start, stop):
+                amounts[category] = amounts.get(category, Decimal(0)) + amount
+        found = journals.journal(owner, currency, first, last, amounts, codes)
+        uow.repo.record_journal_export(owner_id, first, last, fmt, utcnow())
+        files = journals.export(found, fmt, number=len(done) + 1, tax_rate=tax_rate)
+        uow.commit()
+        return files
+
+
+def _categories(book: _Book, start: datetime, stop: datetime) -> Iterator[tuple[str, Decimal]]:
+    """Yield the journal category and amount of each valued movement within [start, stop)."""
+    for valued in book.replayed.values:
+        row = book.rows[valued.key]
+        if not start <= row.occurred_at < stop:
+            continue
+        if valued.correction:
+            yield "correction", valued.correction
+        if not valued.value:
+            continue
+        if row.reverses is not None and int(row.reverses) in book.rows:
+            # a reversal is booked as what it undoes, the other way
+            yield _category(book, int(row.reverses)), -valued.value
+        else:
+            yield _category(book, valued.key), valued.value
+
+
+def _category(book: _Book, key: int) -> str:
+    """Return the journal category of a movement that reverses nothing."""
+    kind, role = book.kinds[key], book.roles.get(key)
+    return {"receipt": "receipt", "supplier_return": "supplier_return", "shipment": "sale",
+            "scrap": "loss", "adjustment": "gain", "transfer": "transfer",
+            "return": "customer_return" if role == CUSTOMER_RETURN else "gain"}[kind]

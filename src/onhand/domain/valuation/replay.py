@@ -60,9 +60,10 @@ def replay(entries: Iterable[Entry], *, method: str, currency: str | Currency,
     """Value an item's movements from scratch, by ``occurred_at`` then ``key`` (posting order).
 
     A return links to the ``shipment`` it undoes, which may be any outbound movement (a
-    reversal of a scrap, too). ``lenient``: a gain or unlinked return that has no cost, given
-    or known, comes in at zero, marked uncosted, instead of raising (for a ledger posted
-    before its items were valued).
+    reversal of a scrap, too). ``lenient`` (for a ledger posted before its items were valued,
+    where the ledger's own rules are looser): a return whose shipment cannot take it back (not
+    replayed yet, or returned already) comes back unlinked, and a gain or unlinked return that
+    has no cost, given or known, comes in at zero, marked uncosted, instead of raising.
 
     >>> replay([Entry(1, "receipt", 10, at, Decimal("2.50")), Entry(2, "shipment", 4, at)],
     ...        method="fifo", currency="USD").state.value
@@ -75,10 +76,10 @@ def replay(entries: Iterable[Entry], *, method: str, currency: str | Currency,
     for entry in sorted(entries, key=lambda entry: (entry.occurred_at, entry.key)):
         try:
             valued = _apply(book, entry, shipments, returned)
-        except InvalidInput as error:
-            if not (lenient and error.field == "unit_cost"):
+        except (InvalidInput, UnknownMovement) as error:
+            if not lenient:
                 raise
-            valued = book.receive(entry.qty, None, key=entry.key, occurred_at=entry.occurred_at)
+            valued = _unlinked(book, entry, error)
         if valued.direction == OUT:
             shipments[entry.key] = valued.takes
         values.append(valued)
@@ -105,6 +106,20 @@ def _apply(book: Valuation, entry: Entry, shipments: dict[int, tuple[Take, ...]]
         return Valued(key, qty, book.currency.amount(0), NONE)
     raise InvalidInput(f"kind must be one of {', '.join(ENTRY_KINDS)}", field="kind",
                        value=entry.kind)
+
+
+def _unlinked(book: Valuation, entry: Entry, error: InvalidInput | UnknownMovement) -> Valued:
+    """Value what a lenient replay could not link: a return as unlinked, and without any
+    cost at zero, uncosted."""
+    if entry.kind == "return" and entry.shipment is not None and error.field != "unit_cost":
+        try:
+            return book.customer_return(entry.qty, key=entry.key, occurred_at=entry.occurred_at,
+                                        unit_cost=entry.unit_cost)
+        except InvalidInput as again:
+            error = again
+    if error.field != "unit_cost":
+        raise error
+    return book.receive(entry.qty, None, key=entry.key, occurred_at=entry.occurred_at)
 
 
 def _return(book: Valuation, entry: Entry, shipments: dict[int, tuple[Take, ...]],
