@@ -326,6 +326,8 @@ def test_an_expired_hold_cannot_be_confirmed_or_shipped(inv: onhand.Inventory) -
     unswept = inv.order("CART-1")
     assert unswept.status == "expired" and split(unswept) == ("WH1", 0, 0, 0, 3)
     assert [o.status for o in inv.orders()] == ["expired"]
+    assert [o.reference for o in inv.orders(status="expired")] == ["CART-1"]
+    assert inv.orders(status="held") == []
     for action in (inv.confirm_hold, inv.ship_order, inv.release_hold):
         with pytest.raises(onhand.HoldExpired):
             action("CART-1")

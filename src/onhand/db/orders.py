@@ -221,13 +221,19 @@ class OrderStore:
         self.conn.execute(update(order_lines).where(order_lines.c.order_id == order_id)
                           .values(hold_until=until))
 
-    def list_orders(self, owner_id: int | None, status: str | None, after: int, limit: int
-                    ) -> list[Row[Any]]:
-        """Return orders by id after ``after``, filtered."""
+    def list_orders(self, owner_id: int | None, status: str | None, after: int, limit: int,
+                    now: datetime) -> list[Row[Any]]:
+        """Return orders by id after ``after``, filtered; a hold whose time ran out counts as
+        expired, swept or not."""
         query = select(orders).where(orders.c.id > after).order_by(orders.c.id).limit(limit)
         if owner_id is not None:
             query = query.where(orders.c.owner_id == owner_id)
-        if status is not None:
+        lapsed = and_(orders.c.status == "held", orders.c.expires_at <= now)
+        if status == "held":
+            query = query.where(orders.c.status == status, orders.c.expires_at > now)
+        elif status == "expired":
+            query = query.where(or_(orders.c.status == status, lapsed))
+        elif status is not None:
             query = query.where(orders.c.status == status)
         return list(self.conn.execute(query))
 

@@ -239,7 +239,7 @@ def list_orders(uow: UnitOfWork, *, owner: str | None = None, status: str | None
         if isinstance(after, Order):
             after = int(find(uow, after.owner, after.reference).id)
         return [(int(r.id), load(uow, r)) for r in
-                uow.orders.list_orders(owner_id, status, after, limit)]
+                uow.orders.list_orders(owner_id, status, after, limit, utcnow())]
 
 
 def load(uow: UnitOfWork, row: Any, *, lines: Sequence[Any] | None = None,
