@@ -68,13 +68,20 @@ class Repository:
                                 .where(owners.c.id == owner_id)).one()
         return row.closed_through, row.closed_before
 
-    def close_period(self, owner_id: int, through: date | None, before: datetime | None
-                     ) -> None:
-        """Set (or, with None, clear) the owner's closed period; lock its items first, so
-        no posting that already read the old bound is still in flight (PostgreSQL)."""
+    def lock_period(self, owner_id: int) -> tuple[date | None, datetime | None]:
+        """Lock the owner's row and then its items (PostgreSQL; SQLite's writer holds the
+        database already), so no posting that read the old bound is still in flight and no
+        other close runs at once; return the period as it now stands."""
         if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(owners.c.id).where(owners.c.id == owner_id)
+                              .with_for_update())
             self.conn.execute(select(items.c.id).where(items.c.owner_id == owner_id)
                               .order_by(items.c.id).with_for_update())
+        return self.period(owner_id)
+
+    def close_period(self, owner_id: int, through: date | None, before: datetime | None
+                     ) -> None:
+        """Set (or, with None, clear) the owner's closed period (after ``lock_period``)."""
         self.conn.execute(update(owners).where(owners.c.id == owner_id)
                           .values(closed_through=through, closed_before=before))
 

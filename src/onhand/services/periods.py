@@ -23,7 +23,7 @@ def close_period(uow: UnitOfWork, *, until: date, owner: str = "default") -> dat
         if before > utcnow():
             raise InvalidInput(f"until {day} has not ended yet in {zone.key}", field="until",
                                value=str(day))
-        current, _ = uow.repo.period(owner_id)
+        current, _ = uow.repo.lock_period(owner_id)
         if current is not None and day < current:
             raise InvalidInput(f"the books are closed through {current}: reopen the period "
                                "to move the bound back", field="until", value=str(day))
@@ -39,7 +39,7 @@ def reopen_period(uow: UnitOfWork, *, owner: str = "default",
     day = None if through is None else _day(through, "through")
     with uow:
         owner_id, zone = _owner(uow, owner)
-        current, _ = uow.repo.period(owner_id)
+        current, _ = uow.repo.lock_period(owner_id)
         if current is None or (day is not None and day >= current):
             raise InvalidInput(f"through must be before the day the books are closed through "
                                f"({current or 'none: nothing is closed'})", field="through",
