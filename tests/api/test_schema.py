@@ -69,8 +69,8 @@ SUPPLIER = "ACME"  # each owner's supplier, made by the world fixture
 DOCUMENTS = {"/v1/purchase-orders": "purchase_orders",
              "/v1/purchase-orders/{reference}/receive": "received",
              "/v1/transfers": "transfers"}
-# orders, holds and confirmed purchase orders each owner starts with, so that every action on
-# them (confirm, release, cancel, receive…) has some left open to succeed on
+# orders, holds and purchase orders (half of them confirmed) each owner starts with, so that
+# every action on them (confirm, release, cancel, receive…) has some left open to succeed on
 SEEDED = 40  # of each: more than the examples of any action that closes them (EXAMPLES)
 # the statuses after which nothing but a return can succeed on a document
 FINAL = ("cancelled", "completed", "released", "expired", "closed", "received")
@@ -168,9 +168,9 @@ def world(app: FastAPI) -> World:
             orders[owner].append(inv.create_order(f"SO-SEED-{n}", lines, owner=owner).reference)
             holds[owner].append(inv.place_hold(f"CART-SEED-{n}", lines, ttl=timedelta(hours=1),
                                                owner=owner).reference)
-            purchase_orders[owner].append(inv.create_purchase_order(
+            purchase_orders[owner].append(inv.create_purchase_order(  # half drafts, to confirm
                 f"PO-SEED-{n}", lines, supplier=SUPPLIER, warehouse="WH1", owner=owner,
-                confirm=True).reference)
+                confirm=n % 2 == 0).reference)
     return World(token=token, token_id=mine.id, token_ids=[spare.id],
                  movement_ids={owner: [m.id for m in inv.history(owner=owner)]
                                for owner in SKUS},
