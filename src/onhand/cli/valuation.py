@@ -12,7 +12,7 @@ import csv
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +22,7 @@ from rich.table import Table
 import onhand
 from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, cells, console, echo_json, inventory
-from onhand.domain.times import parse_day_or_time
+from onhand.domain.times import check_day, parse_day_or_time
 from onhand.services import periods
 from onhand.services import valuation as valuation_service
 
@@ -155,10 +155,7 @@ def reopen_period(
 
 
 def _day(text: str, field: str) -> date:
-    day = parse_day_or_time(text, field=field)
-    if isinstance(day, datetime):
-        raise onhand.InvalidTime("must be a date such as 2026-03-31", field=field, value=text)
-    return day
+    return check_day(parse_day_or_time(text, field=field), field)
 
 
 def _printed(rows: Sequence[onhand.ItemValue | onhand.ItemCogs],

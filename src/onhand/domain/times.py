@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from onhand.errors import InvalidTime
 
@@ -68,3 +69,26 @@ def parse_day_or_time(text: str, *, field: str) -> date | datetime:
     if day in (date.min, date.max):
         raise InvalidTime("is out of range", field=field, value=text)
     return day
+
+
+def check_day(value: object, field: str) -> date:
+    """Return ``value`` if it is a date (a whole day, not a moment), else raise naming it."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidTime("must be a date (a whole day in the owner's time zone)", field=field,
+                          value=str(value))
+    return value
+
+
+def day_bound(value: object, field: str, zone: ZoneInfo, *, end: bool) -> datetime:
+    """Return a period bound as an aware UTC time: a date's start in ``zone`` (for an
+    ``end``, the next day's start), or an aware time as it is."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidTime("must be an aware datetime or a date", field=field, value=value)
+        return value.astimezone(UTC)
+    day = check_day(value, field)
+    try:
+        return datetime.combine(day + timedelta(days=1) if end else day, time(0),
+                                zone).astimezone(UTC)
+    except OverflowError:
+        raise InvalidTime("is out of range", field=field, value=str(value)) from None

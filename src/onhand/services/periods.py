@@ -5,21 +5,21 @@ may be posted or backdated before the end of that day in the owner's time zone
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from onhand.db.uow import UnitOfWork
-from onhand.domain.times import utcnow
-from onhand.errors import InvalidInput, InvalidTime
+from onhand.domain.times import check_day, day_bound, utcnow
+from onhand.errors import InvalidInput
 
 
 def close_period(uow: UnitOfWork, *, until: date, owner: str = "default") -> date:
     """Close ``owner``'s books through the day ``until`` (a day that has ended where the
     owner is); closing through the day already closed changes nothing."""
-    day = _day(until, "until")
+    day = check_day(until, "until")
     with uow:
         owner_id, zone = _owner(uow, owner)
-        before = _start(day + timedelta(days=1), zone)
+        before = day_bound(day, "until", zone, end=True)
         if before > utcnow():
             raise InvalidInput(f"until {day} has not ended yet in {zone.key}", field="until",
                                value=str(day))
@@ -36,7 +36,7 @@ def close_period(uow: UnitOfWork, *, until: date, owner: str = "default") -> dat
 def reopen_period(uow: UnitOfWork, *, owner: str = "default",
                   through: date | None = None) -> date | None:
     """Move ``owner``'s closed bound back to the day ``through`` (None: nothing closed)."""
-    day = None if through is None else _day(through, "through")
+    day = None if through is None else check_day(through, "through")
     with uow:
         owner_id, zone = _owner(uow, owner)
         current, _ = uow.repo.lock_period(owner_id)
@@ -45,7 +45,7 @@ def reopen_period(uow: UnitOfWork, *, owner: str = "default",
                                f"({current or 'none: nothing is closed'})", field="through",
                                value=None if day is None else str(day))
         uow.repo.close_period(owner_id, day,
-                              None if day is None else _start(day + timedelta(days=1), zone))
+                              None if day is None else day_bound(day, "through", zone, end=True))
         uow.commit()
     return day
 
@@ -60,17 +60,3 @@ def _owner(uow: UnitOfWork, code: str) -> tuple[int, ZoneInfo]:
     owner_id = uow.catalog.owner_id(uow.repo.conn, code)
     zone = next(o.time_zone for o in uow.queries.owners() if o.code == code)
     return owner_id, ZoneInfo(zone)
-
-
-def _day(value: object, field: str) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidTime("must be a date (a whole day in the owner's time zone)", field=field,
-                          value=str(value))
-    if value == date.max:
-        raise InvalidTime("is out of range", field=field, value=str(value))
-    return value
-
-
-def _start(day: date, zone: ZoneInfo) -> datetime:
-    """The first moment of ``day`` in ``zone``, in UTC."""
-    return datetime.combine(day, time(0), zone).astimezone(UTC)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -28,7 +28,7 @@ from onhand.db.catalog import LocationRef
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import CUSTOMER, SUPPLIER, TRANSIT
 from onhand.domain.quantities import Quantity, from_units
-from onhand.domain.times import utcnow
+from onhand.domain.times import check_day, day_bound, utcnow
 from onhand.domain.valuation import Entry, ItemCogs, ItemValue, Replay, replay
 from onhand.domain.valuation import currency as valuation_currency
 from onhand.domain.valuation import journal as journals
@@ -60,7 +60,7 @@ def valuation(uow: UnitOfWork, *, as_of: date | datetime | None = None,
         found = []
         for code, zone in _zones(uow, owner, sku).items():
             # the first moment not counted: after the time given (or now), or the next day
-            before = (utcnow() if as_of is None else _bound(as_of, "as_of", zone, end=True)) + (
+            before = (utcnow() if as_of is None else day_bound(as_of, "as_of", zone, end=True)) + (
                 _TICK if as_of is None or isinstance(as_of, datetime) else timedelta(0))
             found += [ItemValue(book.owner, book.sku, state.currency, state.method,
                                 state.on_hand, state.value, state.uncosted)
@@ -79,8 +79,8 @@ def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
     with uow:
         found = []
         for code, zone in _zones(uow, owner, sku).items():
-            start = _bound(since, "since", zone, end=False)
-            stop = _bound(until, "until", zone, end=True)
+            start = day_bound(since, "since", zone, end=False)
+            stop = day_bound(until, "until", zone, end=True)
             if start >= stop:
                 raise InvalidTime("must come before until", field="since", value=str(since))
             prices = uow.queries.sale_prices(uow.catalog.owner_id(uow.repo.conn, code))
@@ -180,13 +180,6 @@ def _period(book: _Book, start: datetime, stop: datetime, prices: dict[int, Deci
                     revenue, revenue - cost, unpriced)
 
 
-def _date(value: object, field: str) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidTime("must be a date (a whole day in the owner's time zone)", field=field,
-                          value=str(value))
-    return value
-
-
 def _shipment_of(book: _Book, key: int) -> int | None:
     """Return the shipment a customer return takes back (it names it, or reverses it)."""
     row = book.rows[key]
@@ -203,22 +196,6 @@ def _holds(place: LocationRef) -> bool:
     return not place.virtual or place.path == TRANSIT
 
 
-def _bound(value: object, field: str, zone: ZoneInfo, *, end: bool) -> datetime:
-    """Return a period bound as an aware UTC time: a date's start (or, for an end, the
-    next day's start) in ``zone``, or an aware time as it is."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise InvalidTime("must be an aware datetime or a date", field=field, value=value)
-        return value.astimezone(UTC)
-    if isinstance(value, date):
-        try:
-            day = value + timedelta(days=1) if end else value
-            return datetime.combine(day, time(0), zone).astimezone(UTC)
-        except OverflowError:
-            raise InvalidTime("is out of range", field=field, value=str(value)) from None
-    raise InvalidTime("must be a date or an aware datetime", field=field, value=str(value))
-
-
 # --- the journal ------------------------------------------------------------------------------
 
 
@@ -232,13 +209,13 @@ def export_journal(uow: UnitOfWork, *, since: date, until: date, owner: str = "d
     if fmt not in journals.FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(journals.FORMATS)}",
                            field="format", value=fmt)
-    first, last = _date(since, "since"), _date(until, "until")
+    first, last = check_day(since, "since"), check_day(until, "until")
     if first > last:
         raise InvalidTime("must not come after until", field="since", value=str(since))
     with uow:
         owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
         zone = _zones(uow, owner, None)[owner]
-        start, stop = _bound(first, "since", zone, end=False), _bound(last, "until", zone, end=True)
+        start, stop = day_bound(first, "since", zone, end=False), day_bound(last, "until", zone, end=True)
         done = uow.queries.journal_exports(owner_id, first, last)
         if done and not again:
             raise Conflict(f"{owner}'s journal of {done[0][0]} to {done[0][1]} was exported "
