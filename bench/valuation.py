@@ -1,21 +1,26 @@
 """Benchmark valuation (issue 6, Performance): one item with many movements, then a backdated
 receipt dated before all of them.
 
-On a fresh database (SQLite by default; ``--url`` a PostgreSQL admin URL), one FIFO item and
-one moving-average item each get ``--movements`` movements (100,000; ``--quick`` 10,000),
-alternately a receipt of 10 at a varying cost and a shipment of 9 (half of them outbound),
-one minute apart, posted in batches. Then, for each item, in the same run:
+On a fresh database (SQLite by default; ``--url`` a PostgreSQL admin URL), for each cost
+method (FIFO and moving average) two items get ``--movements`` movements each (100,000;
+``--quick`` 10,000), alternately a receipt of 10 at a varying cost and a shipment of 9 (half
+of them outbound), one minute apart, posted in batches of 10,000:
 
-- **read**: ``inv.valuation(sku=…)`` and ``inv.cogs(…)`` over the whole span — the reports
-  replay the item's movements, so this is also the time to rebuild it from scratch;
-- **raw read**: the same movements fetched with the bare driver (sqlite3 / psycopg), the
-  floor under any replay;
-- **engine**: the pure engine's replay of those movements, in memory;
-- **backdated**: a receipt dated before every movement is posted, and the time until
-  valuation and COGS are right again (the post, then one read).
+- **valuation on vs off**: the first item's batches are each followed by the valuer
+  catching up (``inv.catch_up_valuation()``, what the server's sweeper does); the second's
+  are not. Postings per second with and without the valuing, and its cost in throughput.
+- **from scratch**: the second item's 100,000 movements then valued all at once — a rebuild.
+- **read**: ``inv.valuation(sku=…)`` and ``inv.cogs(…)`` over the whole span, values stored;
+  **raw read**: the item's movements fetched with the bare driver (sqlite3 / psycopg).
+- **backdated, before all**: a receipt dated before every movement of the first item, and
+  the time until valuation and COGS are right again (post, then both reads): every later
+  movement is valued again, revaluations appended where its value changed.
+- **backdated, late**: a receipt dated before only the last 1% of the movements: the valuer
+  carries on from the checkpoint before it and values again only what follows.
 
-The figures are checked: the value after the backdated receipt equals a replay of the
-movements done here with the engine; the script exits 1 when it does not.
+The figures are checked: after each backdated receipt the value equals the pure engine's
+replay of the movements done here, and ``inv.verify()`` (stored values against a rebuild)
+passes; the script exits 1 otherwise.
 
     .venv/bin/python bench/valuation.py --quick
     .venv/bin/python bench/valuation.py                       # 100,000 movements per item
@@ -46,6 +51,8 @@ from onhand.domain.valuation import Entry, replay
 T = TypeVar("T")
 START = datetime(2024, 1, 1, tzinfo=UTC)
 BATCH = 10_000
+SINGLES, SWEEP = 2_000, 100  # single postings, and how many the valuer catches up at once
+SINCE, UNTIL = date(2023, 12, 1), date(2030, 1, 1)  # the COGS read: the whole span
 
 
 def timed(work: Callable[[], T]) -> tuple[T, float]:
@@ -55,22 +62,49 @@ def timed(work: Callable[[], T]) -> tuple[T, float]:
     return result, time.perf_counter() - began
 
 
-def fill(inv: onhand.Inventory, sku: str, movements: int) -> float:
-    """Post ``movements`` alternating receipts and shipments of ``sku``; return the seconds."""
+def fill(inv: onhand.Inventory, sku: str, movements: int, *, valued: bool
+         ) -> tuple[float, float]:
+    """Post ``movements`` alternating receipts and shipments of ``sku``, the valuer catching
+    up after each batch when ``valued``; return the seconds posting and valuing took."""
     lines: list[dict[str, Any]] = []
     for n in range(movements):
         at = START + timedelta(minutes=n)
         if n % 2 == 0:
             lines.append({"kind": "receipt", "sku": sku, "qty": 10, "location": "WH1",
-                          "unit_cost": Decimal("2.00") + Decimal(n % 97) / 100,
-                          "occurred_at": at})
+                          "unit_cost": cost(n), "occurred_at": at})
         else:
             lines.append({"kind": "shipment", "sku": sku, "qty": 9, "location": "WH1",
                           "occurred_at": at})
-    began = time.perf_counter()
+    posting = valuing = 0.0
     for start in range(0, movements, BATCH):
-        inv.post_batch(lines[start:start + BATCH])
-    return time.perf_counter() - began
+        _, took = timed(lambda: inv.post_batch(lines[start:start + BATCH]))  # noqa: B023
+        posting += took
+        if valued:
+            valuing += timed(inv.catch_up_valuation)[1]
+    return posting, valuing
+
+
+def singles(inv: onhand.Inventory, sku: str, count: int, *, valued: bool
+            ) -> tuple[float, float]:
+    """Post ``count`` alternating receipts and shipments one per transaction (as the API,
+    the CLI and scanners post), the valuer catching up after every ``SWEEP`` of them when
+    ``valued`` (the server's sweeper does every few seconds); return the seconds each took."""
+    posting = valuing = 0.0
+    for n in range(count):
+        at = START + timedelta(days=400, minutes=n)
+        began = time.perf_counter()
+        if n % 2 == 0:
+            inv.receive(sku=sku, qty=10, location="WH1", unit_cost=cost(n), occurred_at=at)
+        else:
+            inv.ship(sku=sku, qty=9, location="WH1", occurred_at=at)
+        posting += time.perf_counter() - began
+        if valued and n % SWEEP == SWEEP - 1:
+            valuing += timed(inv.catch_up_valuation)[1]
+    return posting, valuing
+
+
+def cost(n: int) -> Decimal:
+    return Decimal("2.00") + Decimal(n % 97) / 100
 
 
 def raw_rows(url: str, item_sku: str) -> list[Any]:
@@ -87,38 +121,57 @@ def raw_rows(url: str, item_sku: str) -> list[Any]:
         return conn.execute(sql.format(p="%s"), (item_sku,)).fetchall()
 
 
-def entries(movements: int, backdated: bool) -> list[Entry]:
-    """The movements ``fill`` posts (and the backdated receipt), as the engine sees them."""
+def entries(movements: int, backdated: list[tuple[int, datetime]]) -> list[Entry]:
+    """The movements ``fill`` posts (and the backdated receipts of 1,000 at 1.00, keyed after
+    them), as the engine sees them."""
     found = [Entry(n + 1, "receipt" if n % 2 == 0 else "shipment", 10 if n % 2 == 0 else 9,
-                   START + timedelta(minutes=n),
-                   Decimal("2.00") + Decimal(n % 97) / 100 if n % 2 == 0 else None)
+                   START + timedelta(minutes=n), cost(n) if n % 2 == 0 else None)
              for n in range(movements)]
-    if backdated:
-        found.append(Entry(movements + 1, "receipt", 1000, START - timedelta(days=1),
-                           Decimal("1.00")))
-    return found
+    return found + [Entry(key, "receipt", 1000, at, Decimal("1.00")) for key, at in backdated]
 
 
-def measure(inv: onhand.Inventory, url: str, sku: str, method: str, movements: int
-            ) -> dict[str, Any]:
-    """Time the reads, the raw read, the engine and the backdated receipt for one item."""
-    posted = fill(inv, sku, movements)
-    since, until = date(2023, 12, 1), date(2030, 1, 1)
-    value, read = timed(lambda: inv.valuation(sku=sku)[0])
-    _, cogs_read = timed(lambda: inv.cogs(since=since, until=until, sku=sku))
-    _, raw = timed(lambda: raw_rows(url, sku))
-    _, engine = timed(lambda: replay(entries(movements, False), method=method, currency="USD"))
+def backdate(inv: onhand.Inventory, sku: str, at: datetime) -> float:
+    """Post a receipt dated ``at``; return the seconds until valuation and COGS are read."""
     began = time.perf_counter()
-    inv.receive(sku=sku, qty=1000, location="WH1", unit_cost=Decimal("1.00"),
-                occurred_at=START - timedelta(days=1))
-    after = inv.valuation(sku=sku)[0]
-    inv.cogs(since=since, until=until, sku=sku)
-    backdated = time.perf_counter() - began
-    expected = replay(entries(movements, True), method=method, currency="USD").state
-    return {"sku": sku, "method": method, "movements": movements,
-            "postings_per_s": movements / posted, "read_s": read, "cogs_s": cogs_read,
-            "raw_read_s": raw, "engine_s": engine, "backdated_s": backdated,
-            "value_before": str(value.value), "value_after": str(after.value),
+    inv.receive(sku=sku, qty=1000, location="WH1", unit_cost=Decimal("1.00"), occurred_at=at)
+    inv.valuation(sku=sku)
+    inv.cogs(since=SINCE, until=UNTIL, sku=sku)
+    return time.perf_counter() - began
+
+
+def measure(inv: onhand.Inventory, url: str, method: str, movements: int) -> dict[str, Any]:
+    """Time one cost method: postings with valuation on and off, from scratch, the reads,
+    and the two backdated receipts."""
+    on, off = f"ON-{method}", f"OFF-{method}"
+    inv.add_item(sku=on, name="valued as posted", cost_method=method)
+    inv.add_item(sku=off, name="valued at once", cost_method=method)
+    inv.add_item(sku=f"S{on}", name="posted singly, valued", cost_method=method)
+    inv.add_item(sku=f"S{off}", name="posted singly", cost_method=method)
+    posting_on, valuing = fill(inv, on, movements, valued=True)
+    posting_off, _ = fill(inv, off, movements, valued=False)
+    scratch = timed(inv.catch_up_valuation)[1]
+    read = timed(lambda: inv.valuation(sku=on))[1]
+    cogs_read = timed(lambda: inv.cogs(since=SINCE, until=UNTIL, sku=on))[1]
+    raw = timed(lambda: raw_rows(url, on))[1]
+    first = START - timedelta(days=1)
+    late = START + timedelta(minutes=movements - movements // 100, seconds=-30)
+    before_all = backdate(inv, on, first)
+    before_last = backdate(inv, on, late)
+    single_on, single_valuing = singles(inv, f"S{on}", SINGLES, valued=True)
+    single_off, _ = singles(inv, f"S{off}", SINGLES, valued=False)
+    expected = replay(entries(movements, [(movements + 1, first), (movements + 2, late)]),
+                      method=method, currency="USD").state
+    after = inv.valuation(sku=on)[0]
+    return {"method": method, "movements": movements,
+            "postings_off_per_s": movements / posting_off,
+            "postings_on_per_s": movements / (posting_on + valuing),
+            "valuing_share": valuing / (posting_on + valuing),
+            "singles_off_per_s": SINGLES / single_off,
+            "singles_on_per_s": SINGLES / (single_on + single_valuing),
+            "singles_valuing_share": single_valuing / (single_on + single_valuing),
+            "from_scratch_s": scratch, "read_s": read, "cogs_s": cogs_read, "raw_read_s": raw,
+            "backdated_all_s": before_all, "backdated_late_s": before_last,
+            "value_after": str(after.value),
             "checked": (after.on_hand, after.value) == (expected.on_hand, expected.value)}
 
 
@@ -136,27 +189,35 @@ def main() -> int:
     with fresh(engine, *(() if engine == "sqlite" else (args.url,))) as pair:
         with onhand.open(pair.url) as inv:
             inv.add_location("WH1")
-            inv.add_item(sku="VAL-FIFO", name="FIFO item")
-            inv.add_item(sku="VAL-AVG", name="Average item", cost_method="average")
-            for sku, method in (("VAL-FIFO", "fifo"), ("VAL-AVG", "average")):
-                rows.append(measure(inv, pair.url, sku, method, movements))
+            rows = [measure(inv, pair.url, method, movements) for method in ("fifo", "average")]
+            verified = inv.verify().ok
     table = Table(title=f"valuation on {engine}: one item, {movements:,} movements "
-                        "(half outbound), then a receipt dated before all of them")
-    for name in ("method", "postings/s", "valuation read", "cogs read", "raw read",
-                 "engine replay", "backdated: post + read", "value after", "checked"):
+                        "(half outbound), in batches of 10,000")
+    for name in ("method", "postings/s off", "on (post + value)", "valuing's share",
+                 "from scratch", "valuation read", "cogs read", "raw read",
+                 "backdated: before all", "before last 1%", "value after", "checked"):
         table.add_column(name, justify="left" if name == "method" else "right")
     for row in rows:
-        table.add_row(row["method"], f"{row['postings_per_s']:,.0f}", f"{row['read_s']:.2f} s",
-                      f"{row['cogs_s']:.2f} s", f"{row['raw_read_s']:.3f} s",
-                      f"{row['engine_s']:.2f} s", f"{row['backdated_s']:.2f} s",
-                      row["value_after"], "✓" if row["checked"] else "✗")
-    Console(width=160).print(table)
-    print("Valuation is computed when read (a replay of the item's movements), so posting "  # noqa: T201
-          "pays nothing for it: postings/s is the same with valuation on or off.")
+        table.add_row(row["method"], f"{row['postings_off_per_s']:,.0f}",
+                      f"{row['postings_on_per_s']:,.0f}", f"{row['valuing_share']:.0%}",
+                      f"{row['from_scratch_s']:.2f} s", f"{row['read_s']:.3f} s",
+                      f"{row['cogs_s']:.3f} s", f"{row['raw_read_s']:.3f} s",
+                      f"{row['backdated_all_s']:.2f} s", f"{row['backdated_late_s']:.3f} s",
+                      row["value_after"], "✓" if row["checked"] and verified else "✗")
+    Console(width=180).print(table)
+    singles_table = Table(title=f"valuation on {engine}: {SINGLES:,} single postings (one "
+                                f"per transaction), the valuer catching up every {SWEEP}")
+    for name in ("method", "postings/s off", "on (post + value)", "valuing's share"):
+        singles_table.add_column(name, justify="left" if name == "method" else "right")
+    for row in rows:
+        singles_table.add_row(row["method"], f"{row['singles_off_per_s']:,.0f}",
+                              f"{row['singles_on_per_s']:,.0f}",
+                              f"{row['singles_valuing_share']:.0%}")
+    Console(width=180).print(singles_table)
     if args.json:
         with open(args.json, "w") as out:
             json.dump(rows, out, indent=2)
-    return 0 if all(row["checked"] for row in rows) else 1
+    return 0 if verified and all(row["checked"] for row in rows) else 1
 
 
 if __name__ == "__main__":

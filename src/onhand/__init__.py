@@ -18,7 +18,7 @@ from onhand.domain.orders import Event, Order, OrderLine
 from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, PurchaseOrderLine, Transfer, TransferLine
 from onhand.domain.stock import Problem, Stock, VerifyReport
-from onhand.domain.valuation import ItemCogs, ItemValue
+from onhand.domain.valuation import ItemCogs, ItemValue, ValueEntry
 from onhand.errors import (
     AccessDenied,
     AlreadyReversed,
@@ -116,6 +116,7 @@ __all__ = [
     "UnknownSupplier",
     "UnknownToken",
     "UnknownUser",
+    "ValueEntry",
     "VerifyReport",
     "open",
 ]

@@ -26,7 +26,7 @@ from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, Transfer
 from onhand.domain.quantities import Quantity
 from onhand.domain.stock import Stock, VerifyReport
-from onhand.domain.valuation import ItemCogs, ItemValue
+from onhand.domain.valuation import ItemCogs, ItemValue, ValueEntry
 from onhand.errors import InvalidInput, OnhandError
 from onhand.services import (
     catalog,
@@ -45,6 +45,7 @@ from onhand.services import (
     stock,
     transfers,
     valuation,
+    valuer,
     verify,
 )
 from onhand.services.demo import DemoSummary
@@ -305,6 +306,14 @@ class Inventory:
         """
         return (orders.expire_holds(self._uow()), orders.cancel_overdue(self._uow()))
 
+    def catch_up_valuation(self) -> int:
+        """Value every movement posted since the last time; return how many were valued.
+
+        Postings never wait for valuation: reports, period closes and this (which the server
+        runs every few seconds) value what was posted before them.
+        """
+        return valuer.catch_up_all(self._uow())
+
     def events(self, *, cursor: int = 0, limit: int = 100,
                owner: str | None = None) -> list[Event]:
         """Return outbox events after ``cursor`` in commit order: poll with the last id seen."""
@@ -425,14 +434,26 @@ class Inventory:
         """Return what each item's stock is worth (FIFO or moving average, in its owner's
         currency), now or ``as_of`` any past moment (a date: its end in the owner's time
         zone); of one owner (or all), or one SKU (of ``owner``, default ``default``)."""
-        return valuation.valuation(self._uow(write=False), as_of=as_of, owner=owner, sku=sku)
+        return valuation.valuation(self._uow(), as_of=as_of, owner=owner, sku=sku)
 
     def cogs(self, *, since: date | datetime, until: date | datetime,
              owner: str | None = None, sku: str | None = None) -> list[ItemCogs]:
         """Return each item's cost of goods sold, revenue and margin over a period (dates
         are whole days in the owner's time zone, ``until`` included)."""
-        return valuation.cogs(self._uow(write=False), since=since, until=until, owner=owner,
+        return valuation.cogs(self._uow(), since=since, until=until, owner=owner,
                               sku=sku)
+
+    def value_entries(self, *, sku: str, owner: str = "default",
+                      since: date | datetime | None = None,
+                      until: date | datetime | None = None) -> list[ValueEntry]:
+        """Return the stored value of each movement of ``sku`` and every revaluation a
+        backdated movement made, in business-time order (bounds as :meth:`cogs`).
+
+        >>> [(e.category, e.value) for e in inv.value_entries(sku="MUG-BLUE")]
+        [('receipt', Decimal('25.00')), ('sale', Decimal('-10.00'))]
+        """
+        return valuation.value_entries(self._uow(), sku=sku, owner=owner, since=since,
+                                       until=until)
 
     def export_journal(self, since: date, until: date, *, owner: str = "default",
                        format: str = "csv", accounts: Mapping[str, str] | None = None,

@@ -85,7 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.state.sweeper = sweeper = Sweeper(inventory.sweep, settings.sweep_seconds)
+    app.state.sweeper = sweeper = Sweeper(lambda: (inventory.sweep(), inventory.catch_up_valuation()),
+                                             settings.sweep_seconds)
     app.router.add_event_handler("startup", _limit_threads)
     app.router.add_event_handler("startup", sweeper.start)
     app.router.add_event_handler("shutdown", sweeper.stop)  # before the database closes

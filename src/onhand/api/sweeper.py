@@ -1,4 +1,5 @@
-"""The server's sweeper: every few seconds, expire holds and cancel overdue backorders.
+"""The server's sweeper: every few seconds, expire holds, cancel overdue backorders and value
+the movements posted since.
 
 Reads never count an expired hold, sweeper or not; the sweep records it (status, event)
 and lets waiting backorders take the units. It runs in a background thread of each worker

@@ -132,6 +132,52 @@ movements = Table(
           postgresql_where=text("shipment_id IS NOT NULL")),
 )
 
+# --- valuation: the value of every movement, kept up to date by the valuer ---------------------
+
+# append-only like the ledger: each movement's value as first posted, then each difference a
+# backdated movement made (a revaluation, dated at the movement it changed). Units and money
+# are signed changes of the stock: scaled units, and minor units of the owner's currency.
+valuation_entries = Table(
+    "valuation_entries", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("movement_id", Id, ForeignKey("movements.id"), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),  # the movement's business time
+    # receipt, supplier_return, sale, customer_return, loss, gain or correction (the journal's)
+    Column("category", String(16), nullable=False),
+    Column("units", BigInteger, nullable=False),  # 0 on a revaluation or correction
+    Column("amount", BigInteger, nullable=False),
+    Column("uncosted", BigInteger, nullable=False),  # change of the units valued at zero
+    Column("takes", Text, nullable=True),  # an outbound movement's takes (JSON), when new
+    # a revaluation: the backdated movement that changed this one; NULL on a first value
+    Column("cause_id", Id, ForeignKey("movements.id"), nullable=True),
+    Index("ix_valuation_entries_item_occurred", "item_id", "occurred_at"),
+    Index("ix_valuation_entries_owner_occurred", "owner_id", "occurred_at"),
+    Index("ix_valuation_entries_movement_id", "movement_id"),
+)
+
+# each item's valuation as of its last movement in business time, to carry on from
+item_valuations = Table(
+    "item_valuations", metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("valued_seq", BigInteger, nullable=False),  # every movement up to this seq is valued
+    Column("occurred_at", UTCDateTime, nullable=True),  # the last movement valued, in business
+    Column("movement_id", Id, nullable=True),  # time then posting order (NULL: none yet)
+    Column("state", Text, nullable=True),  # the engine's state after it (JSON)
+    Column("since_checkpoint", Integer, nullable=False),  # movements after the last checkpoint
+)
+
+# the state after every so many movements of an item, to carry on from before a backdated one
+valuation_checkpoints = Table(
+    "valuation_checkpoints", metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("movement_id", Id, primary_key=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("state", Text, nullable=False),
+    Index("ix_valuation_checkpoints_item_occurred", "item_id", "occurred_at"),
+)
+
 balances = Table(
     "balances", metadata,
     Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),

@@ -17,6 +17,7 @@ from onhand.db.orders import OrderStore
 from onhand.db.purchasing import PurchasingStore
 from onhand.db.queries import Queries
 from onhand.db.repository import Repository
+from onhand.db.valuations import ValuationStore
 from onhand.errors import Conflict, InvalidInput, OnhandError, StorageError
 
 
@@ -77,6 +78,7 @@ class UnitOfWork:
         self.access = AccessStore(conn)
         self.orders = OrderStore(conn)
         self.purchasing = PurchasingStore(conn)
+        self.valuations = ValuationStore(conn)
         return self
 
     def reader(self) -> UnitOfWork:

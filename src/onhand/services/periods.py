@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from onhand.db.uow import UnitOfWork
 from onhand.domain.times import check_day, day_bound, utcnow
 from onhand.errors import InvalidInput
+from onhand.services.valuer import catch_up
 
 
 def close_period(uow: UnitOfWork, *, until: date, owner: str = "default") -> date:
@@ -28,6 +29,7 @@ def close_period(uow: UnitOfWork, *, until: date, owner: str = "default") -> dat
             raise InvalidInput(f"the books are closed through {current}: reopen the period "
                                "to move the bound back", field="until", value=str(day))
         if current != day:
+            catch_up(uow, owner_id=owner_id)  # the closed days' values, final
             uow.repo.close_period(owner_id, day, before)
             uow.commit()
     return day

@@ -1,55 +1,31 @@
 """Valuation reports: what stock was worth at any moment, and what each sale cost.
 
-Each item's movements up to the moment asked are replayed through the valuation engine
-(``onhand.domain.valuation``), in business-time order and from scratch, so the figures are
-exact at any date, backdated movements included.
-
-How a ledger movement counts (valuation is per item and owner, not per location): stock is
-what internal locations and ``transit`` hold, and a move between two of them keeps its
-value. From the supplier it is a receipt at its unit cost; from a customer a return, at the
-cost its shipment left with when it names one; from ``loss`` a gain at its unit cost or the
-current one. To a customer it is a shipment (cost of goods sold); to ``loss`` a scrap or
-loss; to the supplier a return at the cost of what it returns. A reversal undoes its
-original at the original's cost. A gain with no cost given or known comes in at zero and
-is reported as uncosted.
+The figures are sums of the stored value entries (``onhand.services.valuer``), which are
+brought up to date first: a report waits for the movements posted before it to be valued.
+They equal a replay of the ledger from scratch at any date, backdated movements included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from onhand.db.catalog import LocationRef
 from onhand.db.uow import UnitOfWork
-from onhand.domain.locations import CUSTOMER, SUPPLIER, TRANSIT
 from onhand.domain.quantities import Quantity, from_units
 from onhand.domain.times import check_day, day_bound, utcnow
-from onhand.domain.valuation import Entry, ItemCogs, ItemValue, Replay, replay
+from onhand.domain.valuation import Currency, ItemCogs, ItemValue, ValueEntry
 from onhand.domain.valuation import currency as valuation_currency
 from onhand.domain.valuation import journal as journals
 from onhand.errors import Conflict, InvalidInput, InvalidTime
+from onhand.services.valuer import catch_up
 
 _TICK = timedelta(microseconds=1)  # times are stored to the microsecond
-# what a movement is to the COGS report: a sale, a customer return, or a reversed return
-SALE, CUSTOMER_RETURN, UNRETURNED = "sale", "customer_return", "unreturned"
-
-
-@dataclass(frozen=True, slots=True)
-class _Book:
-    """One item's movements up to a moment, replayed."""
-
-    owner_id: int
-    owner: str
-    sku: str
-    rows: dict[int, Any]  # by movement id
-    roles: dict[int, str]  # SALE or CUSTOMER_RETURN, by movement id
-    kinds: dict[int, str]  # what valuation saw each movement as (Entry.kind), by id
-    replayed: Replay
+# the sign that turns a category's change of stock value into the journal's amount
+_JOURNAL_SIGN = {"receipt": 1, "customer_return": 1, "gain": 1, "supplier_return": -1,
+                 "sale": -1, "loss": -1, "correction": -1}
 
 
 def valuation(uow: UnitOfWork, *, as_of: date | datetime | None = None,
@@ -62,10 +38,16 @@ def valuation(uow: UnitOfWork, *, as_of: date | datetime | None = None,
             # the first moment not counted: after the time given (or now), or the next day
             before = (utcnow() if as_of is None else day_bound(as_of, "as_of", zone, end=True)) + (
                 _TICK if as_of is None or isinstance(as_of, datetime) else timedelta(0))
-            found += [ItemValue(book.owner, book.sku, state.currency, state.method,
-                                state.on_hand, state.value, state.uncosted)
-                      for book in _books(uow, code, sku, before)
-                      for state in (book.replayed.state,)]
+            owner_id, item_id = _caught_up(uow, code, sku)
+            totals = uow.valuations.totals_before(owner_id, item_id, before)
+            currency = _currency(uow, code)
+            for item in uow.queries.valued_items(owner_id, item_id):
+                units, amount, uncosted = totals.get(int(item.id), (0, 0, 0))
+                decimals = int(item.decimals)
+                found.append(ItemValue(code, item.sku, currency.code, item.cost_method,
+                                       from_units(units, decimals), currency.amount(amount),
+                                       from_units(uncosted, decimals)))
+        uow.commit()
         return sorted(found, key=lambda row: (row.owner, row.sku))  # code point order
 
 
@@ -83,10 +65,39 @@ def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
             stop = day_bound(until, "until", zone, end=True)
             if start >= stop:
                 raise InvalidTime("must come before until", field="since", value=str(since))
-            prices = uow.queries.sale_prices(uow.catalog.owner_id(uow.repo.conn, code))
-            found += [_period(book, start, stop, prices)
-                      for book in _books(uow, code, sku, stop)]
+            owner_id, item_id = _caught_up(uow, code, sku)
+            prices = uow.queries.sale_prices(owner_id)
+            entries: dict[int, list[Any]] = {}
+            for row in uow.valuations.sales_between(owner_id, item_id, start, stop):
+                entries.setdefault(int(row.item_id), []).append(row)
+            currency = _currency(uow, code)
+            found += [_period(code, item, currency, entries.get(int(item.id), []), prices)
+                      for item in uow.queries.valued_items(owner_id, item_id)]
+        uow.commit()
         return sorted(found, key=lambda row: (row.owner, row.sku))  # code point order
+
+
+def value_entries(uow: UnitOfWork, *, sku: str, owner: str = "default",
+                  since: date | datetime | None = None, until: date | datetime | None = None
+                  ) -> list[ValueEntry]:
+    """Return the stored changes of one item's stock value (each movement's value, then any
+    revaluation) within a period, in business-time order (bounds as :func:`cogs`)."""
+    with uow:
+        zone = _zones(uow, owner, sku)[owner]
+        start = None if since is None else day_bound(since, "since", zone, end=False)
+        stop = None if until is None else day_bound(until, "until", zone, end=True)
+        owner_id, item_id = _caught_up(uow, owner, sku)
+        assert item_id is not None  # a SKU names one item
+        item = uow.queries.item(item_id)
+        currency = _currency(uow, owner)
+        found = [ValueEntry(int(r.movement_id), r.occurred_at, r.category,
+                            from_units(int(r.units), item.decimals),
+                            currency.amount(int(r.amount)),
+                            from_units(int(r.uncosted), item.decimals),
+                            None if r.cause_id is None else int(r.cause_id))
+                 for r in uow.valuations.entries(item_id, start, stop)]
+        uow.commit()
+        return found
 
 
 def _zones(uow: UnitOfWork, owner: str | None, sku: str | None) -> dict[str, ZoneInfo]:
@@ -99,101 +110,56 @@ def _zones(uow: UnitOfWork, owner: str | None, sku: str | None) -> dict[str, Zon
             if owner is None or o.code == owner}
 
 
-def _books(uow: UnitOfWork, owner: str, sku: str | None, before: datetime
-           ) -> Iterator[_Book]:
-    """Yield each item of ``owner`` (or only ``sku``) with its movements dated before
-    ``before``, replayed."""
+def _caught_up(uow: UnitOfWork, owner: str, sku: str | None) -> tuple[int, int | None]:
+    """Value the owner's (or one SKU's) movements not valued yet; return their ids."""
     conn, catalog = uow.repo.conn, uow.catalog
     owner_id = catalog.owner_id(conn, owner)
     item_id = None if sku is None else catalog.item(conn, owner_id, sku, owner).id
-    currencies = {o.code: o.currency for o in uow.queries.owners()}
-    moved = uow.queries.valuation_movements(owner_id, item_id, before)
-    by_item = {key: list(rows) for key, rows in groupby(moved, key=lambda r: int(r.item_id))}
-    for item in uow.queries.valued_items(owner_id, item_id):
-        code = catalog.owner_code(conn, int(item.owner_id))
-        rows = by_item.get(int(item.id), [])
-        roles: dict[int, str] = {}
-        entries = [_entry(uow, row, int(item.decimals), roles) for row in rows]
-        yield _Book(int(item.owner_id), code, item.sku, {int(r.id): r for r in rows}, roles,
-                    {entry.key: entry.kind for entry in entries},
-                    replay(entries, method=item.cost_method, currency=currencies[code],
-                           decimals=int(item.decimals), lenient=True))
+    catch_up(uow, owner_id=owner_id, item_id=item_id)
+    return owner_id, item_id
 
 
-def _entry(uow: UnitOfWork, row: Any, decimals: int, roles: dict[int, str]) -> Entry:
-    """Return what valuation sees of one movement; note the sales and customer returns."""
-    source, target = _place(uow, row.source_id), _place(uow, row.target_id)
-    key, qty, at = int(row.id), from_units(int(row.qty), decimals), row.occurred_at
-    reverses = None if row.reverses is None else int(row.reverses)
-    if _holds(source) == _holds(target):
-        return Entry(key, "transfer", qty, at)
-    if _holds(target):  # into stock
-        if reverses is not None:
-            if roles.get(reverses) == SALE:
-                roles[key] = CUSTOMER_RETURN
-            return Entry(key, "return", qty, at, shipment=reverses)
-        if source.path == CUSTOMER:
-            roles[key] = CUSTOMER_RETURN
-            return Entry(key, "return", qty, at, row.unit_cost,
-                         shipment=None if row.shipment_id is None else int(row.shipment_id))
-        kind = "receipt" if source.path == SUPPLIER else "adjustment"
-        return Entry(key, kind, qty, at, row.unit_cost)
-    if reverses is not None:
-        if roles.get(reverses) == CUSTOMER_RETURN:
-            roles[key] = UNRETURNED
-        return Entry(key, "supplier_return", qty, at, receipt=reverses)
-    if target.path == CUSTOMER:
-        roles[key] = SALE
-        return Entry(key, "shipment", qty, at)
-    return Entry(key, "supplier_return" if target.path == SUPPLIER else "scrap", qty, at)
+def _currency(uow: UnitOfWork, owner: str) -> Currency:
+    return valuation_currency(next(o.currency for o in uow.queries.owners() if o.code == owner))
 
 
-def _period(book: _Book, start: datetime, stop: datetime, prices: dict[int, Decimal]
-            ) -> ItemCogs:
-    """Sum one item's sales and customer returns within [start, stop)."""
-    sold: Quantity = 0
-    returned: Quantity = 0
-    unpriced: Quantity = 0
-    cost = revenue = Decimal(0) * book.replayed.state.value  # zero in the currency's places
-    currency = valuation_currency(book.replayed.state.currency)
-    for valued in book.replayed.values:
-        row = book.rows[valued.key]
-        if not start <= row.occurred_at < stop:
-            continue
-        cost += valued.correction
-        role = book.roles.get(valued.key)
-        if role == SALE:
-            sold, cost = sold + valued.qty, cost + valued.value
-            price = prices.get(valued.key)
+def _period(owner: str, item: Any, currency: Currency, entries: list[Any],
+            prices: dict[int, Decimal]) -> ItemCogs:
+    """Sum one item's sales, customer returns and corrections of a period."""
+    decimals = int(item.decimals)
+    sold = returned = unpriced = 0  # scaled units
+    cost = revenue = 0  # minor units
+    for row in entries:
+        units = int(row.units)
+        cost -= int(row.amount)
+        if not units:
+            continue  # a revaluation or correction: cost only
+        if row.category == "sale" and units < 0:
+            sold -= units
+            price = prices.get(int(row.movement_id))
             if price is None:
-                unpriced += valued.qty
-            else:
-                revenue += currency.round(price * valued.qty)
-        elif role in (CUSTOMER_RETURN, UNRETURNED):
-            sign = 1 if role == CUSTOMER_RETURN else -1  # a reversed return undoes its return
-            returned, cost = returned + sign * valued.qty, cost - sign * valued.value
-            price = prices.get(_shipment_of(book, valued.key if sign > 0 else
-                                            int(row.reverses)) or 0)
-            if price is not None:
-                revenue -= sign * currency.round(price * valued.qty)
-    return ItemCogs(book.owner, book.sku, book.replayed.state.currency, sold, returned, cost,
-                    revenue, revenue - cost, unpriced)
+                unpriced -= units
+                continue
+        else:  # back from a customer (units > 0), or a return reversed (units < 0)
+            returned += units
+            price = prices.get(_returned_shipment(row) or 0)
+            if price is None:
+                continue
+        qty: Quantity = from_units(abs(units), decimals)
+        revenue += (-1 if units > 0 else 1) * currency.to_minor(currency.round(price * qty))
+    return ItemCogs(owner, item.sku, currency.code, from_units(sold, decimals),
+                    from_units(returned, decimals), currency.amount(cost),
+                    currency.amount(revenue), currency.amount(revenue - cost),
+                    from_units(unpriced, decimals))
 
 
-def _shipment_of(book: _Book, key: int) -> int | None:
-    """Return the shipment a customer return takes back (it names it, or reverses it)."""
-    row = book.rows[key]
-    found = row.reverses if row.reverses is not None else row.shipment_id
+def _returned_shipment(row: Any) -> int | None:
+    """Return the shipment whose units a customer return (or its reversal) moves."""
+    if int(row.units) > 0:  # a return names its shipment, or reverses it
+        found = row.shipment_id if row.shipment_id is not None else row.reverses
+    else:
+        found = row.reversed_shipment
     return None if found is None else int(found)
-
-
-def _place(uow: UnitOfWork, location_id: int) -> LocationRef:
-    return uow.catalog.location_by_id(uow.repo.conn, int(location_id))
-
-
-def _holds(place: LocationRef) -> bool:
-    """Whether stock here is the owner's stock: an internal location, or in transit."""
-    return not place.virtual or place.path == TRANSIT
 
 
 # --- the journal ------------------------------------------------------------------------------
@@ -220,38 +186,14 @@ def export_journal(uow: UnitOfWork, *, since: date, until: date, owner: str = "d
         if done and not again:
             raise Conflict(f"{owner}'s journal of {done[0][0]} to {done[0][1]} was exported "
                            "already; export again only on purpose (again)", field="since")
-        amounts: dict[str, Decimal] = {}
-        currency = next(o.currency for o in uow.queries.owners() if o.code == owner)
-        for book in _books(uow, owner, None, stop):
-            for category, amount in _categories(book, start, stop):
-                amounts[category] = amounts.get(category, Decimal(0)) + amount
-        found = journals.journal(owner, currency, first, last, amounts, codes)
+        catch_up(uow, owner_id=owner_id)
+        totals = uow.valuations.category_totals(owner_id, start, stop)
+        currency = _currency(uow, owner)
+        amounts = {category: currency.amount(_JOURNAL_SIGN[category] * total)
+                   for category, total in totals.items()}
+        found = journals.journal(owner, currency.code, first, last, amounts, codes)
         uow.repo.record_journal_export(owner_id, first, last, fmt, utcnow())
         files = journals.export(found, fmt, number=len(done) + 1, tax_rate=tax_rate)
         uow.commit()
         return files
 
-
-def _categories(book: _Book, start: datetime, stop: datetime) -> Iterator[tuple[str, Decimal]]:
-    """Yield the journal category and amount of each valued movement within [start, stop)."""
-    for valued in book.replayed.values:
-        row = book.rows[valued.key]
-        if not start <= row.occurred_at < stop:
-            continue
-        if valued.correction:
-            yield "correction", valued.correction
-        if not valued.value:
-            continue
-        if row.reverses is not None and int(row.reverses) in book.rows:
-            # a reversal is booked as what it undoes, the other way
-            yield _category(book, int(row.reverses)), -valued.value
-        else:
-            yield _category(book, valued.key), valued.value
-
-
-def _category(book: _Book, key: int) -> str:
-    """Return the journal category of a movement that reverses nothing."""
-    kind, role = book.kinds[key], book.roles.get(key)
-    return {"receipt": "receipt", "supplier_return": "supplier_return", "shipment": "sale",
-            "scrap": "loss", "adjustment": "gain", "transfer": "transfer",
-            "return": "customer_return" if role == CUSTOMER_RETURN else "gain"}[kind]

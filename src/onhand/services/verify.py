@@ -8,6 +8,7 @@ from onhand.db.uow import UnitOfWork
 from onhand.domain.movements import GENESIS, chain_hash
 from onhand.domain.stock import Problem, VerifyReport
 from onhand.domain.times import utcnow
+from onhand.services import valuer
 
 Key = tuple[int, int, str]
 
@@ -15,7 +16,8 @@ Key = tuple[int, int, str]
 def verify(uow: UnitOfWork) -> VerifyReport:
     """Recompute every balance from the ledger and walk every item's hash chain.
 
-    Detects balance rows that disagree with the ledger, items whose balances do not sum to
+    Detects balance rows that disagree with the ledger, stored values that disagree with a
+    rebuild of the item's valuation from scratch, items whose balances do not sum to
     zero, negative stock where it is not allowed, and movement rows changed, deleted or
     inserted behind onhand's back: a changed row fails its hash, a deleted or inserted one
     breaks the gap-free sequence, and rows deleted at the end of an item's chain leave its
@@ -29,6 +31,7 @@ def verify(uow: UnitOfWork) -> VerifyReport:
         problems += _balance_problems(uow, fold, stored, ends)
         problems += chain
         problems += _promise_problems(uow)
+        problems += _value_problems(uow)
     return VerifyReport(ok=not problems, problems=problems, movements=sum(ends.values()),
                         balances=len(stored))
 
@@ -55,6 +58,17 @@ def _balance_problems(uow: UnitOfWork, fold: dict[Key, int], stored: dict[Key, i
             problems.append(Problem("double-entry", f"{_describe_item(uow, item_id)} lot {lot!r}: "
                                     f"balances over all locations sum to {total}, not 0"))
     return problems
+
+
+def _value_problems(uow: UnitOfWork) -> list[Problem]:
+    """Check the stored values against a rebuild of every valued item from scratch."""
+    return [Problem("valuation", f"{_describe_item(uow, entry['item_id'])} movement "
+                    f"{entry['movement_id']}: its stored {entry['category']} value is off a "
+                    f"rebuild by {-entry['amount']} minor units"
+                    + (f" and {-entry['uncosted']} uncosted units" if entry["uncosted"] else "")
+                    + (" and its takes differ" if entry["takes"] else ""),
+                    (entry["movement_id"],))
+            for entry in valuer.differences(uow)]
 
 
 def _promise_problems(uow: UnitOfWork) -> list[Problem]:

@@ -73,7 +73,7 @@ from onhand.domain.valuation.currencies import (
     divide_half_up,
 )
 from onhand.domain.valuation.replay import ENTRY_KINDS, Entry, Replay, replay
-from onhand.domain.valuation.reports import ItemCogs, ItemValue
+from onhand.domain.valuation.reports import ItemCogs, ItemValue, ValueEntry
 
 __all__ = [
     "ENTRY_KINDS",
@@ -94,6 +94,7 @@ __all__ = [
     "Valuation",
     "ValuationState",
     "Valued",
+    "ValueEntry",
     "currency",
     "divide_half_up",
     "replay",

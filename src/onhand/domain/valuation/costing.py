@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from onhand.domain.items import COST_METHODS
 from onhand.domain.movements import check_unit_cost
-from onhand.domain.quantities import Quantity, from_units, parse_qty, to_units
+from onhand.domain.quantities import MAX_UNITS, Quantity, from_units, parse_qty, to_units
 from onhand.domain.valuation.currencies import Currency, currency, divide_half_up
 from onhand.errors import InvalidInput, InvalidQuantity, InvalidTime
 
@@ -173,7 +173,9 @@ class Valuation:
         self._minor = 0  # the stock's value in minor units: the sum of the movements' values
         self._layers: deque[_Open] = deque()  # FIFO, oldest first; empty below zero
         self._uncosted = 0
-        self._last: _Rate | None = None  # the current unit cost, or the last one known
+        # the current unit cost, or the last one known; (minor, units) until it is needed
+        self._last: _Rate | tuple[int, int] | None = None
+        self._zero = self.currency.amount(0)
 
     # --- the movements ------------------------------------------------------------------
 
@@ -227,7 +229,18 @@ class Valuation:
     @property
     def unit_cost(self) -> UnitCost | None:
         """The current unit cost (value ÷ costed units on hand), else the last one known."""
-        return None if self._last is None else self._public(self._last)
+        last = self._last_rate()
+        return None if last is None else self._public(last)
+
+    @property
+    def uncosted(self) -> Quantity:
+        """Units on hand that came in without a cost (see :class:`ValuationState`)."""
+        return self._qty(self._uncosted)
+
+    @property
+    def uncosted_units(self) -> int:
+        """:attr:`uncosted` as scaled units."""
+        return self._uncosted
 
     def state(self) -> ValuationState:
         """Return what the stock is worth now, with its open FIFO layers."""
@@ -282,7 +295,8 @@ class Valuation:
             self._uncosted += rest if rate is None else 0
         self._remember(rate)
         return Valued(key, self._qty(units), self.currency.amount(minor), IN,
-                      correction=self.currency.amount(correction), uncosted=rate is None)
+                      correction=self.currency.amount(correction) if correction else self._zero,
+                      uncosted=rate is None)
 
     def _open(self, layer: _Open) -> None:
         """Add a layer in business-time order (then posting order): at the end, as a rule."""
@@ -302,7 +316,7 @@ class Valuation:
             parts = [_Part(covered, share(self._minor, covered, self._units),
                            uncosted=self._uncosted > 0)] if covered else []
         if units > covered:  # the ledger let stock go below zero: the last known cost
-            short, last = units - covered, self._last
+            short, last = units - covered, self._last_rate()
             parts.append(_Part(short, 0 if last is None else self._price(last, short),
                                below_zero=True, uncosted=last is None))
         minor = sum(part.minor for part in parts)
@@ -372,17 +386,24 @@ class Valuation:
         costed = self._units - self._uncosted
         if self._units > 0 and costed > 0:
             per = costed if self.method == "fifo" else self._units
-            self._last = _Rate(self.currency.amount(self._minor), per)
+            self._last = (self._minor, per)  # made a rate only when needed
         elif rate is not None:
             self._last = rate
 
     def _given_or_current(self, unit_cost: Decimal | None, kind: str) -> _Rate:
         if unit_cost is not None:
             return self._given(unit_cost, kind)
-        if self._last is None:
+        last = self._last_rate()
+        if last is None:
             raise InvalidInput("unit_cost is required: the item has no known cost yet",
                                field="unit_cost")
-        return self._last
+        return last
+
+    def _last_rate(self) -> _Rate | None:
+        last = self._last
+        if isinstance(last, tuple):
+            last = self._last = _Rate(self.currency.amount(last[0]), last[1])
+        return last
 
     def _given(self, unit_cost: object, kind: str) -> _Rate:
         cost = check_unit_cost(unit_cost, kind)
@@ -398,6 +419,8 @@ class Valuation:
     # --- quantities ------------------------------------------------------------------------
 
     def _units_of(self, qty: Quantity) -> int:
+        if type(qty) is int and 0 < qty < MAX_UNITS and not self.decimals:
+            return qty  # the usual case, valid as it is
         return to_units(parse_qty(qty, self.decimals), self.decimals)
 
     def _scaled(self, qty: Quantity) -> int:

@@ -7,7 +7,7 @@ new values compared with the recorded ones (each difference becomes a revaluatio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -69,27 +69,54 @@ def replay(entries: Iterable[Entry], *, method: str, currency: str | Currency,
     ...        method="fifo", currency="USD").state.value
     Decimal('15.00')
     """
-    book = Valuation(method, currency, decimals=decimals)
-    shipments: dict[int, tuple[Take, ...]] = {}
-    returned: dict[int, Quantity] = {}
-    values = []
-    for entry in sorted(entries, key=lambda entry: (entry.occurred_at, entry.key)):
+    book = Replayer(Valuation(method, currency, decimals=decimals), lenient=lenient)
+    values = tuple(book.post(entry)
+                   for entry in sorted(entries, key=lambda entry: (entry.occurred_at, entry.key)))
+    return Replay(values, book.valuation.state())
+
+
+class Replayer:
+    """Posts entries one by one in business-time order, carrying on from a saved point.
+
+    It keeps what linked returns need: the takes of each outbound movement it posted (those
+    posted before it started come from ``takes_of``) and how much of each shipment came back
+    (``returned``, saved with the state to carry on from).
+    """
+
+    def __init__(self, valuation: Valuation, *, lenient: bool = False,
+                 returned: dict[int, Quantity] | None = None,
+                 takes_of: Callable[[int], tuple[Take, ...] | None] | None = None) -> None:
+        self.valuation = valuation
+        self.lenient = lenient
+        self.returned = {} if returned is None else returned
+        self._shipments: dict[int, tuple[Take, ...]] = {}
+        self._takes_of = takes_of
+
+    def post(self, entry: Entry) -> Valued:
+        """Value one entry (later in business time than every entry posted before)."""
         try:
-            valued = _apply(book, entry, shipments, returned)
+            valued = _apply(self, entry)
         except (InvalidInput, UnknownMovement) as error:
-            if not lenient:
+            if not self.lenient:
                 raise
-            valued = _unlinked(book, entry, error)
+            valued = _unlinked(self.valuation, entry, error)
         if valued.direction == OUT:
-            shipments[entry.key] = valued.takes
-        values.append(valued)
-    return Replay(tuple(values), book.state())
+            self._shipments[entry.key] = valued.takes
+        return valued
+
+    def shipped(self, key: int) -> tuple[Take, ...] | None:
+        """Return the takes of the outbound movement ``key``, if it was posted."""
+        found = self._shipments.get(key)
+        if found is None and self._takes_of is not None:
+            found = self._takes_of(key)
+            if found is not None:
+                self._shipments[key] = found
+        return found
 
 
-def _apply(book: Valuation, entry: Entry, shipments: dict[int, tuple[Take, ...]],
-           returned: dict[int, Quantity]) -> Valued:
+def _apply(replayer: Replayer, entry: Entry) -> Valued:
     """Post one entry through the incremental path, with the shipment a return refers to."""
-    key, at, qty = entry.key, entry.occurred_at, entry.qty
+    book, key, at, qty = replayer.valuation, entry.key, entry.occurred_at, entry.qty
     if entry.kind == "receipt":
         return book.receive(qty, entry.unit_cost, key=key, occurred_at=at)
     if entry.kind in ("shipment", "scrap"):
@@ -99,7 +126,7 @@ def _apply(book: Valuation, entry: Entry, shipments: dict[int, tuple[Take, ...]]
             return book.outbound(-qty, key=key)
         return book.gain(qty, key=key, occurred_at=at, unit_cost=entry.unit_cost)
     if entry.kind == "return":
-        return _return(book, entry, shipments, returned)
+        return _return(replayer, entry)
     if entry.kind == "supplier_return":
         return book.supplier_return(qty, key=key, receipt=entry.receipt)
     if entry.kind == "transfer":  # valuation is per item and owner: a transfer keeps value
@@ -122,15 +149,16 @@ def _unlinked(book: Valuation, entry: Entry, error: InvalidInput | UnknownMoveme
     return book.receive(entry.qty, None, key=entry.key, occurred_at=entry.occurred_at)
 
 
-def _return(book: Valuation, entry: Entry, shipments: dict[int, tuple[Take, ...]],
-            returned: dict[int, Quantity]) -> Valued:
+def _return(replayer: Replayer, entry: Entry) -> Valued:
+    book, returned = replayer.valuation, replayer.returned
     if entry.shipment is None:
         return book.customer_return(entry.qty, key=entry.key, occurred_at=entry.occurred_at,
                                     unit_cost=entry.unit_cost)
-    if entry.shipment not in shipments:
+    takes = replayer.shipped(entry.shipment)
+    if takes is None:
         raise UnknownMovement(entry.shipment, field="shipment", kind="shipment")
     before = returned.get(entry.shipment, 0)
     valued = book.customer_return(entry.qty, key=entry.key, occurred_at=entry.occurred_at,
-                                  shipped=Shipped(shipments[entry.shipment], before))
+                                  shipped=Shipped(takes, before))
     returned[entry.shipment] = before + valued.qty
     return valued

@@ -4,6 +4,7 @@ sales of a period cost."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 from decimal import Decimal
 
 from onhand.domain.quantities import Quantity
@@ -49,3 +50,29 @@ class ItemCogs:
     def to_dict(self) -> dict[str, str]:
         """Return the figures as JSON-ready text."""
         return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class ValueEntry:
+    """One stored change of an item's stock value, in its owner's currency.
+
+    Each movement's value is stored when it is valued: ``qty`` units in (positive) or out
+    (negative) and ``value`` the change of the stock's value (a sale's is minus its cost).
+    A ``correction`` (units that had left below zero, covered) moves value only. A
+    revaluation (``cause_id`` names the backdated movement that made it) is the difference a
+    later posting dated before the movement made to its value, dated at the movement.
+    """
+
+    movement_id: int
+    occurred_at: datetime
+    category: str  # receipt, supplier_return, sale, customer_return, loss, gain, correction
+    qty: Quantity
+    value: Decimal
+    uncosted: Quantity
+    cause_id: int | None
+
+    def to_dict(self) -> dict[str, str | int | None]:
+        """Return the entry as JSON-ready values."""
+        return {"movement_id": self.movement_id, "occurred_at": self.occurred_at.isoformat(),
+                "category": self.category, "qty": str(self.qty), "value": str(self.value),
+                "uncosted": str(self.uncosted), "cause_id": self.cause_id}
