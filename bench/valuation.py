@@ -9,7 +9,9 @@ of them outbound), one minute apart, posted in batches of 10,000:
 - **valuation on vs off**: the first item's batches are each followed by the valuer
   catching up (``inv.catch_up_valuation()``, what the server's sweeper does); the second's
   are not. Postings per second with and without the valuing, and its cost in throughput.
-- **from scratch**: the second item's 100,000 movements then valued all at once — a rebuild.
+- **from scratch**: the second item's 100,000 movements then valued all at once — a rebuild;
+  **raw: write values**: as many value rows inserted with the bare driver into a scratch
+  table with the same columns and indexes, in one transaction (the floor under storing them).
 - **read**: ``inv.valuation(sku=…)`` and ``inv.cogs(…)`` over the whole span, values stored;
   **raw read**: the item's movements fetched with the bare driver (sqlite3 / psycopg).
 - **backdated, before all**: a receipt dated before every movement of the first item, and
@@ -121,6 +123,48 @@ def raw_rows(url: str, item_sku: str) -> list[Any]:
         return conn.execute(sql.format(p="%s"), (item_sku,)).fetchall()
 
 
+RAW_TABLE = ("CREATE TABLE bench_entries (id {serial} PRIMARY KEY, owner_id INTEGER NOT NULL, "
+             "item_id INTEGER NOT NULL, movement_id BIGINT NOT NULL, entry_key BIGINT NOT NULL, "
+             "occurred_at {time} NOT NULL, category VARCHAR(16) NOT NULL, units BIGINT NOT NULL, "
+             "amount BIGINT NOT NULL, uncosted BIGINT NOT NULL, takes TEXT, cause_id BIGINT)")
+RAW_INDEXES = ("CREATE INDEX bench_e1 ON bench_entries (item_id, occurred_at)",
+               "CREATE INDEX bench_e2 ON bench_entries (owner_id, occurred_at)",
+               "CREATE INDEX bench_e3 ON bench_entries (movement_id)")
+
+
+def raw_write(url: str, movements: int) -> float:
+    """Insert ``movements`` value rows like the valuer's into a scratch table with the same
+    columns and indexes, with the bare driver in one transaction; return the seconds (the
+    floor under storing every movement's value)."""
+    parsed = make_url(url)
+    rows = [(1, 1, n + 1, n + 1, START + timedelta(minutes=n), "sale", -9, -1800, 0,
+             '[["9","18.00",5,false]]' if n % 2 else None, None) for n in range(movements)]
+    columns = ("owner_id, item_id, movement_id, entry_key, occurred_at, category, units, "
+               "amount, uncosted, takes, cause_id")
+    if parsed.get_backend_name() == "sqlite":
+        conn: Any = sqlite3.connect(parsed.database or "")
+        ddl, mark = RAW_TABLE.format(serial="INTEGER", time="TEXT"), "?"
+        rows = [(*row[:4], row[4].isoformat(" "), *row[5:]) for row in rows]
+    else:
+        conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        conn, ddl, mark = psycopg.connect(conninfo), RAW_TABLE.format(
+            serial="BIGSERIAL", time="TIMESTAMPTZ"), "%s"
+    try:
+        for statement in (ddl, *RAW_INDEXES):
+            conn.execute(statement)
+        conn.commit()
+        began = time.perf_counter()
+        conn.cursor().executemany(f"INSERT INTO bench_entries ({columns}) VALUES "
+                                  f"({', '.join([mark] * 11)})", rows)
+        conn.commit()
+        took = time.perf_counter() - began
+        conn.execute("DROP TABLE bench_entries")
+        conn.commit()
+        return took
+    finally:
+        conn.close()
+
+
 def entries(movements: int, backdated: list[tuple[int, datetime]]) -> list[Entry]:
     """The movements ``fill`` posts (and the backdated receipts of 1,000 at 1.00, keyed after
     them), as the engine sees them."""
@@ -153,6 +197,7 @@ def measure(inv: onhand.Inventory, url: str, method: str, movements: int) -> dic
     read = timed(lambda: inv.valuation(sku=on))[1]
     cogs_read = timed(lambda: inv.cogs(since=SINCE, until=UNTIL, sku=on))[1]
     raw = timed(lambda: raw_rows(url, on))[1]
+    raw_written = raw_write(url, movements)
     first = START - timedelta(days=1)
     late = START + timedelta(minutes=movements - movements // 100, seconds=-30)
     before_all = backdate(inv, on, first)
@@ -169,7 +214,8 @@ def measure(inv: onhand.Inventory, url: str, method: str, movements: int) -> dic
             "singles_off_per_s": SINGLES / single_off,
             "singles_on_per_s": SINGLES / (single_on + single_valuing),
             "singles_valuing_share": single_valuing / (single_on + single_valuing),
-            "from_scratch_s": scratch, "read_s": read, "cogs_s": cogs_read, "raw_read_s": raw,
+            "raw_write_s": raw_written, "from_scratch_s": scratch, "read_s": read,
+            "cogs_s": cogs_read, "raw_read_s": raw,
             "backdated_all_s": before_all, "backdated_late_s": before_last,
             "value_after": str(after.value),
             "checked": (after.on_hand, after.value) == (expected.on_hand, expected.value)}
@@ -194,13 +240,15 @@ def main() -> int:
     table = Table(title=f"valuation on {engine}: one item, {movements:,} movements "
                         "(half outbound), in batches of 10,000")
     for name in ("method", "postings/s off", "on (post + value)", "valuing's share",
-                 "from scratch", "valuation read", "cogs read", "raw read",
+                 "from scratch", "raw: write values", "valuation read", "cogs read",
+                 "raw read",
                  "backdated: before all", "before last 1%", "value after", "checked"):
         table.add_column(name, justify="left" if name == "method" else "right")
     for row in rows:
         table.add_row(row["method"], f"{row['postings_off_per_s']:,.0f}",
                       f"{row['postings_on_per_s']:,.0f}", f"{row['valuing_share']:.0%}",
-                      f"{row['from_scratch_s']:.2f} s", f"{row['read_s']:.3f} s",
+                      f"{row['from_scratch_s']:.2f} s", f"{row['raw_write_s']:.2f} s",
+                      f"{row['read_s']:.3f} s",
                       f"{row['cogs_s']:.3f} s", f"{row['raw_read_s']:.3f} s",
                       f"{row['backdated_all_s']:.2f} s", f"{row['backdated_late_s']:.3f} s",
                       row["value_after"], "✓" if row["checked"] and verified else "✗")

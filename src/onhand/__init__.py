@@ -18,7 +18,8 @@ from onhand.domain.orders import Event, Order, OrderLine
 from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, PurchaseOrderLine, Transfer, TransferLine
 from onhand.domain.stock import Problem, Stock, VerifyReport
-from onhand.domain.valuation import ItemCogs, ItemValue, ValueEntry
+from onhand.domain.valuation import ItemCogs, ItemValue, OwnerValue, ValueEntry
+from onhand.domain.valuation.landed import LandedCost, LandedCostLine
 from onhand.errors import (
     AccessDenied,
     AlreadyReversed,
@@ -85,6 +86,8 @@ __all__ = [
     "Item",
     "ItemCogs",
     "ItemValue",
+    "LandedCost",
+    "LandedCostLine",
     "Location",
     "Movement",
     "MovementRequest",
@@ -95,6 +98,7 @@ __all__ = [
     "OrderClosed",
     "OrderLine",
     "Owner",
+    "OwnerValue",
     "PayloadTooLarge",
     "PeriodClosed",
     "Problem",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TextIO, TypedDict, Unpack
+from typing import Any, Literal, TextIO, TypedDict, Unpack, overload
 
 from onhand.config import Settings
 from onhand.db import migrate
@@ -26,7 +26,8 @@ from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, Transfer
 from onhand.domain.quantities import Quantity
 from onhand.domain.stock import Stock, VerifyReport
-from onhand.domain.valuation import ItemCogs, ItemValue, ValueEntry
+from onhand.domain.valuation import ItemCogs, ItemValue, OwnerValue, ValueEntry
+from onhand.domain.valuation.landed import LandedCost
 from onhand.errors import InvalidInput, OnhandError
 from onhand.services import (
     catalog,
@@ -35,6 +36,7 @@ from onhand.services import (
     exports,
     fulfilment,
     imports,
+    landed_costs,
     movements,
     orders,
     periods,
@@ -126,18 +128,22 @@ class Inventory:
     def add_item(self, *, sku: str, name: str, owner: str = "default", unit: str = "each",
                  decimals: int = 0, barcodes: Iterable[str] = (), allow_negative: bool = False,
                  tracking: str = "none", cost_method: str = "fifo",
-                 order_policy: str = "reject") -> Item:
+                 order_policy: str = "reject", weight: Decimal | None = None,
+                 cost_required: bool = False) -> Item:
         """Create an item; its SKU is unique per owner, its decimals fixed for life.
 
         ``order_policy``: what an order short of this item does when it names no policy
-        (``reject`` or ``backorder``).
+        (``reject`` or ``backorder``); ``weight``: of one unit, in any unit of weight used
+        throughout (landed costs can be spread by it); ``cost_required``: a valued item,
+        whose receipts must carry a unit cost.
         """
         if isinstance(barcodes, str):
             raise InvalidInput("barcodes must be a list of codes, not one string",
                                field="barcodes")
         item = Item(sku=sku, name=name, owner=owner, unit=unit, decimals=decimals,
                     barcodes=tuple(barcodes), allow_negative=allow_negative,
-                    tracking=tracking, cost_method=cost_method, order_policy=order_policy)
+                    tracking=tracking, cost_method=cost_method, order_policy=order_policy,
+                    weight=weight, cost_required=cost_required)
         return catalog.add_item(self._uow(), item)
 
     def item(self, sku: str, *, owner: str = "default") -> Item:
@@ -429,12 +435,31 @@ class Inventory:
 
     # --- valuation -------------------------------------------------------------------------
 
+    @overload
     def valuation(self, *, as_of: date | datetime | None = None, owner: str | None = None,
-                  sku: str | None = None) -> list[ItemValue]:
+                  sku: str | None = None,
+                  by: Literal["item", "location", "warehouse"] = "item") -> list[ItemValue]: ...
+
+    @overload
+    def valuation(self, *, as_of: date | datetime | None = None, owner: str | None = None,
+                  by: Literal["owner"]) -> list[OwnerValue]: ...
+
+    def valuation(self, *, as_of: date | datetime | None = None, owner: str | None = None,
+                  sku: str | None = None, by: str = "item"
+                  ) -> list[ItemValue] | list[OwnerValue]:
         """Return what each item's stock is worth (FIFO or moving average, in its owner's
         currency), now or ``as_of`` any past moment (a date: its end in the owner's time
-        zone); of one owner (or all), or one SKU (of ``owner``, default ``default``)."""
-        return valuation.valuation(self._uow(), as_of=as_of, owner=owner, sku=sku)
+        zone); of one owner (or all), or one SKU (of ``owner``, default ``default``).
+
+        ``by="location"`` or ``"warehouse"`` spreads each item's value over where its units
+        lay (by units; the shares add up to the item's value exactly); ``by="owner"`` gives
+        each owner's total.
+
+        >>> inv.valuation(by="warehouse", as_of=date(2026, 3, 31))
+        """
+        if by == "owner":
+            return valuation.owner_values(self._uow(), as_of=as_of, owner=owner)
+        return valuation.valuation(self._uow(), as_of=as_of, owner=owner, sku=sku, by=by)
 
     def cogs(self, *, since: date | datetime, until: date | datetime,
              owner: str | None = None, sku: str | None = None) -> list[ItemCogs]:
@@ -454,6 +479,23 @@ class Inventory:
         """
         return valuation.value_entries(self._uow(), sku=sku, owner=owner, since=since,
                                        until=until)
+
+    def add_landed_cost(self, reference: str, *, amount: Decimal, basis: str = "value",
+                        receipts: Sequence[int] = (), purchase_order: str | None = None,
+                        occurred_at: datetime | None = None, description: str = "",
+                        owner: str = "default") -> LandedCost:
+        """Add freight, duty or fees to receipts after the fact: ``amount`` spread over the
+        ``receipts`` (movement ids) or a ``purchase_order``'s receipts by ``basis`` (``qty``,
+        ``value`` or ``weight``; the last line takes the cent rounding leaves). The units
+        still on hand carry it; the share of those gone is cost of goods sold. Recorded once
+        per ``reference``.
+
+        >>> inv.add_landed_cost("FREIGHT-7", amount=Decimal("120.00"), purchase_order="PO-7")
+        """
+        return landed_costs.add_landed_cost(
+            self._uow(), reference=reference, amount=amount, basis=basis, receipts=receipts,
+            purchase_order=purchase_order, occurred_at=occurred_at, description=description,
+            owner=owner)
 
     def export_journal(self, since: date, until: date, *, owner: str = "default",
                        format: str = "csv", accounts: Mapping[str, str] | None = None,

@@ -101,3 +101,26 @@ def test_the_journal_is_exported_once_per_period_unless_asked_again(
     bad = cli("export-journal", "--since", "2026-03-01", "--until", "2026-03-31",
               "--account", "inventory", "--again")
     assert bad.exit_code == 4 and "ROLE=CODE" in one_error_line(bad)
+
+
+def test_valuation_by_warehouse_and_owner_and_each_movements_value(
+        cli: Cli, sold: onhand.Inventory) -> None:
+    """The 3 left at 3.00 lie in WH1: by warehouse one row, 9.00; the owner's total 9.00.
+    The value entries: +20.00, +15.00, then the sale of 12 at −26.00; a receipt of 2 at
+    1.00 dated Mar 1 then makes the sale take 2 × 1.00 + 10 × 2.00 = 22.00, a revaluation
+    of +4.00 dated Mar 4."""
+    [wh1] = json.loads(cli("valuation", "--by", "warehouse", "--json").stdout)
+    assert (wh1["location"], wh1["on_hand"], wh1["value"]) == ("WH1", "3", "9.00")
+    [total] = json.loads(cli("valuation", "--by", "owner", "--json").stdout)
+    assert (total["owner"], total["items"], total["value"]) == ("default", "1", "9.00")
+    sold.receive(sku="MUG-BLUE", qty=2, location="WH1/A-01", unit_cost=Decimal("1.00"),
+                 occurred_at=datetime(2026, 3, 1, 12, tzinfo=UTC))
+    found = json.loads(cli("value-entries", "--sku", "MUG-BLUE", "--json").stdout)
+    assert [(e["category"], e["qty"], e["value"], e["cause_id"] is not None) for e in found] == [
+        ("receipt", "2", "2.00", False), ("receipt", "10", "20.00", False),
+        ("receipt", "5", "15.00", False), ("sale", "-12", "-26.00", False),
+        ("sale", "0", "4.00", True)]
+    table = cli("value-entries", "--sku", "MUG-BLUE")
+    assert table.exit_code == 0 and "backdated #" in table.stdout
+    bad = cli("valuation", "--by", "shelf")
+    assert bad.exit_code == 4 and "by must be one of" in one_error_line(bad)

@@ -353,3 +353,31 @@ def test_a_dry_run_names_every_line_dated_in_a_closed_period(inv: onhand.Invento
                              {**line, "occurred_at": on(1, 20)}])
     assert [(type(e), e.line) for e in found] == [(onhand.PeriodClosed, 1),
                                                  (onhand.PeriodClosed, 3)]
+
+
+def test_value_by_location_and_warehouse_spreads_the_items_value_by_units(
+        inv: onhand.Inventory) -> None:
+    """10 at 1.00 in WH1/A-01, 20 at 2.00 in WH1/A-02, 5 at 3.00 in WH2: 35 units worth
+    65.00 (per item and owner). Spread by units in path order, each share by the cumulative
+    rule: A-01 round(6,500 × 10 ÷ 35) = 1,857 cents; A-02 round(6,500 × 30 ÷ 35) − 1,857 =
+    5,571 − 1,857 = 3,714; WH2 the 929 left. By warehouse: WH1 5,571 (55.71) and WH2 9.29.
+    A transfer of the 5 to A-01 on Mar 10 changes the spread after it only."""
+    mug(inv)
+    inv.receive(sku=SKU, qty=10, location="WH1/A-01", unit_cost=D("1.00"), occurred_at=on(3, 1))
+    inv.receive(sku=SKU, qty=20, location="WH1/A-02", unit_cost=D("2.00"), occurred_at=on(3, 2))
+    inv.receive(sku=SKU, qty=5, location="WH2", unit_cost=D("3.00"), occurred_at=on(3, 3))
+    inv.transfer(sku=SKU, qty=5, source="WH2", target="WH1/A-01", occurred_at=on(3, 10))
+    spread = inv.valuation(sku=SKU, by="location", as_of=date(2026, 3, 5))
+    assert [(v.location, v.on_hand, v.value) for v in spread] == [
+        ("WH1/A-01", 10, D("18.57")), ("WH1/A-02", 20, D("37.14")), ("WH2", 5, D("9.29"))]
+    by_warehouse = inv.valuation(sku=SKU, by="warehouse", as_of=date(2026, 3, 5))
+    assert [(v.location, v.on_hand, v.value) for v in by_warehouse] == [
+        ("WH1", 30, D("55.71")), ("WH2", 5, D("9.29"))]
+    # after the transfer: A-01 15 units, round(6,500 × 15 ÷ 35) = 2,786; A-02 the 3,714 left
+    assert [(v.location, v.on_hand, v.value) for v in inv.valuation(sku=SKU, by="location")
+            ] == [("WH1/A-01", 15, D("27.86")), ("WH1/A-02", 20, D("37.14"))]
+    [total] = inv.valuation(by="owner")
+    assert (total.owner, total.items, total.value, total.currency) == (
+        "default", 1, D("65.00"), "USD")
+    with pytest.raises(onhand.InvalidInput, match="by must be one of"):
+        inv.valuation(by="shelf")  # type: ignore[call-overload]

@@ -12,6 +12,7 @@ import onhand
 from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, Owner, cells, console, echo_json, inventory, item_dict
 from onhand.cli.common import qty as exact
+from onhand.domain.imports import money
 from onhand.services import catalog
 
 item_app = typer.Typer(no_args_is_help=True, help="Add, list and show items (SKUs).")
@@ -36,13 +37,19 @@ def item_add(
     allow_negative: Annotated[bool, typer.Option(help="Allow stock below zero.")] = False,
     tracking: Annotated[str, typer.Option(help="none, lot or serial.")] = "none",
     cost_method: Annotated[str, typer.Option(help="fifo or average.")] = "fifo",
+    cost_required: Annotated[bool, typer.Option(
+        help="A valued item: its receipts must carry a unit cost.")] = False,
+    weight: Annotated[str | None, typer.Option(
+        help="The weight of one unit (landed costs can be spread by weight).")] = None,
     owner: Owner = "default",
 ) -> None:
     """Add an item."""
     with inventory(ctx) as inv:
         item = inv.add_item(sku=sku, name=name, owner=owner, unit=unit, decimals=decimals,
                             barcodes=barcode or [], allow_negative=allow_negative,
-                            tracking=tracking, cost_method=cost_method)
+                            tracking=tracking, cost_method=cost_method,
+                            cost_required=cost_required,
+                            weight=None if weight is None else money(weight, "weight"))
     typer.echo(f"added item {item.sku}: {item.name}")
 
 
@@ -73,8 +80,11 @@ def item_show(ctx: typer.Context, sku: Annotated[str, typer.Argument(help="SKU o
         return
     out = console()
     out.print(f"{item.sku}: {item.name}", markup=False)
+    required = " (required on receipts)" if item.cost_required else ""
+    weight = "" if item.weight is None else f", weight {item.weight}"
     out.print(f"unit {item.unit}, {item.decimals} decimals, tracking {item.tracking}, "
-              f"cost {item.cost_method}, barcodes {' '.join(item.barcodes) or '-'}", markup=False)
+              f"cost {item.cost_method}{required}{weight}, "
+              f"barcodes {' '.join(item.barcodes) or '-'}", markup=False)
     out.print(f"on hand {level.on_hand}, available {level.available}", markup=False)
     for path, qty in level.by_location.items():
         out.print(f"  {path}: {qty}", markup=False)

@@ -22,8 +22,9 @@ from rich.table import Table
 import onhand
 from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, cells, console, echo_json, inventory
-from onhand.domain.times import check_day, parse_day_or_time
-from onhand.services import periods
+from onhand.domain.imports import money as parse_money
+from onhand.domain.times import check_day, parse_day_or_time, parse_time
+from onhand.services import landed_costs, periods
 from onhand.services import valuation as valuation_service
 
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then a row each).")]
@@ -39,20 +40,66 @@ def valuation(
     ] = None,
     owner: Whose = None,
     sku: Sku = None,
+    by: Annotated[str, typer.Option(
+        help="item, location or warehouse (each item's value spread over where its units "
+             "lay), or owner (the totals).")] = "item",
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
     """Show what each item's stock is worth (FIFO or moving average), now or at a date."""
     moment = None if as_of is None else parse_day_or_time(as_of, field="as_of")
+    title = f"valuation as of {as_of}" if as_of else "valuation now"
     with inventory(ctx) as inv:
-        found = inv.valuation(as_of=moment, owner=owner, sku=sku)
+        if by == "owner":
+            totals = inv.valuation(as_of=moment, owner=owner, by="owner")
+        else:
+            found = valuation_service.valuation(inv.unit_of_work(), as_of=moment, owner=owner,
+                                                sku=sku, by=by)
+    if by == "owner":
+        if not _printed(totals, onhand.OwnerValue, as_json, as_csv):
+            _table(title, ("Owner", "Items", "Value", "Currency", "Items uncosted"),
+                   [(r.owner, r.items, r.value, r.currency, r.uncosted_items or "")
+                    for r in totals])
+        return
     if _printed(found, onhand.ItemValue, as_json, as_csv):
         return
-    table = Table("Owner", "SKU", "Method", "On hand", "Value", "Currency", "Uncosted",
-                  title=f"valuation as of {as_of}" if as_of else "valuation now")
-    for row in found:
-        table.add_row(*cells(row.owner, row.sku, row.cost_method, row.on_hand, row.value,
-                             row.currency, row.uncosted or ""))
+    where = ("Location",) if by == "location" else ("Warehouse",) if by == "warehouse" else ()
+    _table(title, ("Owner", "SKU", *where, "Method", "On hand", "Value", "Currency",
+                   "Uncosted"),
+           [(r.owner, r.sku, *((r.location,) if where else ()), r.cost_method, r.on_hand,
+             r.value, r.currency, r.uncosted or "") for r in found])
+
+
+def value_entries(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Option("--sku", help="The item.")],
+    owner: Annotated[str, typer.Option("--owner", help="Whose item.")] = "default",
+    since: Annotated[str | None, typer.Option(help="From this date (its start) or time.")
+                     ] = None,
+    until: Annotated[str | None, typer.Option(
+        help="To this date (included) or time (excluded).")] = None,
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Show the value each movement of an item carries, and every revaluation a backdated
+    movement made, in business-time order."""
+    start = None if since is None else parse_day_or_time(since, field="since")
+    stop = None if until is None else parse_day_or_time(until, field="until")
+    with inventory(ctx) as inv:
+        found = inv.value_entries(sku=sku, owner=owner, since=start, until=stop)
+    if _printed(found, onhand.ValueEntry, as_json, as_csv):
+        return
+    _table(f"value of {sku}'s movements", ("Movement", "Occurred", "Category", "Qty",
+                                            "Value", "Uncosted", "Revaluation of"),
+           [(e.movement_id, e.occurred_at.isoformat(), e.category, e.qty or "", e.value,
+             e.uncosted or "", "" if e.cause_id is None else f"backdated #{e.cause_id}")
+            for e in found])
+
+
+def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*cells(*row))
     console().print(table)
 
 
@@ -72,12 +119,11 @@ def cogs(
         found = inv.cogs(since=start, until=stop, owner=owner, sku=sku)
     if _printed(found, onhand.ItemCogs, as_json, as_csv):
         return
-    table = Table("Owner", "SKU", "Sold", "Returned", "COGS", "Revenue", "Margin", "Currency",
-                  "Unpriced", title=f"cost of goods sold, {since} to {until}")
-    for row in found:
-        table.add_row(*cells(row.owner, row.sku, row.sold, row.returned, row.cogs, row.revenue,
-                             row.margin, row.currency, row.unpriced or ""))
-    console().print(table)
+    _table(f"cost of goods sold, {since} to {until}",
+           ("Owner", "SKU", "Sold", "Returned", "COGS", "Revenue", "Margin", "Currency",
+            "Unpriced"),
+           [(r.owner, r.sku, r.sold, r.returned, r.cogs, r.revenue, r.margin, r.currency,
+             r.unpriced or "") for r in found])
 
 
 def export_journal(
@@ -114,6 +160,41 @@ def export_journal(
         path = out / f"journal-{owner}-{first}-{last}-{fmt}{suffix}.csv"
         path.write_text(text)
         typer.echo(str(path))
+
+
+def landed_cost(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="Its reference, e.g. the freight invoice's "
+                                                  "number (recorded once).")],
+    amount: Annotated[str, typer.Option(help="The amount, in the owner's currency.")],
+    receipt: Annotated[list[int] | None, typer.Option(
+        help="A receipt's movement id (repeatable).")] = None,
+    po: Annotated[str | None, typer.Option(
+        "--po", help="Or: every receipt of this purchase order.")] = None,
+    basis: Annotated[str, typer.Option(help="Spread by qty, value or weight.")] = "value",
+    at: Annotated[str | None, typer.Option(
+        help="When it landed (ISO 8601 with offset; default now).")] = None,
+    description: Annotated[str, typer.Option(help="What it is, e.g. freight.")] = "",
+    owner: Annotated[str, typer.Option("--owner", help="Whose receipts.")] = "default",
+    as_json: Json = False,
+) -> None:
+    """Add freight, duty or fees to receipts: the units still on hand carry their share,
+    the share of units already gone is cost of goods sold."""
+    money = parse_money(amount, "amount")
+    when = None if at is None else parse_time(at, field="occurred_at")
+    with inventory(ctx) as inv, writing(inv) as uow:
+        found = landed_costs.add_landed_cost(
+            uow, reference=reference, amount=money, basis=basis, receipts=receipt or (),
+            purchase_order=po, occurred_at=when, description=description, owner=owner)
+        audited(uow, "landed_costs.add", target=reference, owner=owner,
+                detail={"amount": str(found.amount), "basis": basis,
+                        "receipts": [line.movement_id for line in found.lines]})
+    if as_json:
+        echo_json(found.to_dict())
+        return
+    _table(f"landed cost {found.reference}: {found.amount} {found.currency} by {basis}",
+           ("Receipt", "SKU", "Qty", "Share"),
+           [(line.movement_id, line.sku, line.qty, line.amount) for line in found.lines])
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -158,8 +239,10 @@ def _day(text: str, field: str) -> date:
     return check_day(parse_day_or_time(text, field=field), field)
 
 
-def _printed(rows: Sequence[onhand.ItemValue | onhand.ItemCogs],
-             kind: type[onhand.ItemValue | onhand.ItemCogs], as_json: bool, as_csv: bool) -> bool:
+Report = onhand.ItemValue | onhand.ItemCogs | onhand.OwnerValue | onhand.ValueEntry
+
+
+def _printed(rows: Sequence[Report], kind: type[Report], as_json: bool, as_csv: bool) -> bool:
     """Print ``rows`` (of ``kind``) as JSON or CSV when asked; return whether it did."""
     if as_json:
         echo_json([row.to_dict() for row in rows])
@@ -175,6 +258,8 @@ def register(app: typer.Typer) -> None:
     """Add the valuation commands to ``app``."""
     app.command("valuation")(valuation)
     app.command("cogs")(cogs)
+    app.command("value-entries")(value_entries)
     app.command("export-journal")(export_journal)
+    app.command("landed-cost")(landed_cost)
     app.command("close-period")(close_period)
     app.command("reopen-period")(reopen_period)

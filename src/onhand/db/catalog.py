@@ -18,12 +18,14 @@ from onhand.errors import UnknownItem, UnknownLocation, UnknownOwner
 
 @dataclass(frozen=True, slots=True)
 class ItemRef:
-    """The immutable identity of an item: its id, owner, SKU and decimals."""
+    """The immutable identity of an item: its id, owner, SKU and decimals, and whether its
+    receipts must carry a unit cost."""
 
     id: int
     owner_id: int
     sku: str
     decimals: int
+    cost_required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +97,13 @@ class Catalog:
         ref = self.items_by_sku.get((owner_id, sku))
         if ref is None:
             row = conn.execute(
-                select(items.c.id, items.c.decimals)
+                select(items.c.id, items.c.decimals, items.c.cost_required)
                 .where(items.c.owner_id == owner_id, items.c.sku == sku)
             ).first()
             if row is None:
                 raise UnknownItem(sku, owner or None)
-            ref = self.remember_item(ItemRef(row.id, owner_id, sku, row.decimals))
+            ref = self.remember_item(ItemRef(row.id, owner_id, sku, row.decimals,
+                                             bool(row.cost_required)))
         return ref
 
     def item_by_id(self, conn: Connection, item_id: int) -> ItemRef:
@@ -108,9 +111,11 @@ class Catalog:
         ref = self.items_by_id.get(item_id)
         if ref is None:
             row = conn.execute(
-                select(items.c.owner_id, items.c.sku, items.c.decimals).where(items.c.id == item_id)
+                select(items.c.owner_id, items.c.sku, items.c.decimals, items.c.cost_required)
+                .where(items.c.id == item_id)
             ).one()
-            ref = self.remember_item(ItemRef(item_id, row.owner_id, row.sku, row.decimals))
+            ref = self.remember_item(ItemRef(item_id, row.owner_id, row.sku, row.decimals,
+                                             bool(row.cost_required)))
         return ref
 
     def remember_item(self, ref: ItemRef) -> ItemRef:

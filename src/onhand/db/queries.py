@@ -227,7 +227,8 @@ class Queries:
             sku=row.sku, name=row.name, owner=self.catalog.owner_code(self.conn, row.owner_id),
             unit=row.unit, decimals=row.decimals, barcodes=codes,
             allow_negative=bool(row.allow_negative), tracking=row.tracking,
-            cost_method=row.cost_method, order_policy=row.order_policy,
+            cost_method=row.cost_method, order_policy=row.order_policy, weight=row.weight,
+            cost_required=bool(row.cost_required),
         )
 
     # --- verification ------------------------------------------------------------------------

@@ -149,7 +149,8 @@ class Repository:
                 owner_id=owner_id, sku=item.sku, name=item.name, unit=item.unit,
                 decimals=item.decimals, allow_negative=item.allow_negative,
                 tracking=item.tracking, cost_method=item.cost_method, created_at=now,
-                order_policy=item.order_policy,
+                order_policy=item.order_policy, weight=item.weight,
+                cost_required=item.cost_required,
             ).returning(items.c.id)
         ).one()
         if item.barcodes:
@@ -218,7 +219,7 @@ class Repository:
         if len(ids) == 1:  # the new ids ride along with the item's one row
             self._fetch(_LOCK_ONE_PG, one)
             rows = self._fetch(_READ_ONE_PG, one)
-            return _states(rows), sorted(int(i) for i in rows[0].new_ids)
+            return _states(rows), sorted(int(i) for i in rows[0].new_ids or ())
         self.conn.execute(_LOCK_PG, params)
         rows = self.conn.execute(_READ_PG_MANY, params).all()
         new_ids = self.conn.execute(_NEXT_IDS_PG, params).scalars()

@@ -90,6 +90,9 @@ items = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # what an order short of stock does when it names no policy: reject | backorder
     Column("order_policy", String(12), nullable=False, server_default="reject"),
+    Column("weight", ExactDecimal, nullable=True),  # per unit, for spreading landed costs
+    # a valued item: its receipts must carry a unit cost
+    Column("cost_required", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("owner_id", "sku", name="uq_items_owner_sku"),
 )
 
@@ -142,16 +145,21 @@ valuation_entries = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    # the movement valued (a landed cost's: the receipt it raises)
     Column("movement_id", Id, ForeignKey("movements.id"), nullable=False),
+    # what valuation orders by, with occurred_at: the movement's id, or minus the landed cost
+    # line's id
+    Column("entry_key", BigInteger, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),  # the movement's business time
-    # receipt, supplier_return, sale, customer_return, loss, gain or correction (the journal's)
+    # receipt, supplier_return, sale, customer_return, loss, gain, correction or landed_cost
     Column("category", String(16), nullable=False),
     Column("units", BigInteger, nullable=False),  # 0 on a revaluation or correction
     Column("amount", BigInteger, nullable=False),
     Column("uncosted", BigInteger, nullable=False),  # change of the units valued at zero
     Column("takes", Text, nullable=True),  # an outbound movement's takes (JSON), when new
-    # a revaluation: the backdated movement that changed this one; NULL on a first value
-    Column("cause_id", Id, ForeignKey("movements.id"), nullable=True),
+    # a revaluation: what changed this entry's movement: the backdated movement's id (or
+    # minus the landed cost line's); NULL on a first value
+    Column("cause_id", BigInteger, nullable=True),
     Index("ix_valuation_entries_item_occurred", "item_id", "occurred_at"),
     Index("ix_valuation_entries_owner_occurred", "owner_id", "occurred_at"),
     Index("ix_valuation_entries_movement_id", "movement_id"),
@@ -166,6 +174,34 @@ item_valuations = Table(
     Column("movement_id", Id, nullable=True),  # time then posting order (NULL: none yet)
     Column("state", Text, nullable=True),  # the engine's state after it (JSON)
     Column("since_checkpoint", Integer, nullable=False),  # movements after the last checkpoint
+    # a landed cost added since: value again from this position (time, key) on
+    Column("replay_at", UTCDateTime, nullable=True),
+    Column("replay_key", BigInteger, nullable=True),
+)
+
+# freight, duty or fees added after a receipt, spread over its lines
+landed_costs = Table(
+    "landed_costs", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("basis", String(8), nullable=False),  # qty | value | weight
+    Column("amount", ExactDecimal, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner_id", "reference", name="uq_landed_costs_owner_reference"),
+)
+
+landed_cost_lines = Table(
+    "landed_cost_lines", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("landed_cost_id", Id, ForeignKey("landed_costs.id"), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("movement_id", Id, ForeignKey("movements.id"), nullable=False),  # the receipt
+    Column("amount", ExactDecimal, nullable=False),  # its share
+    Index("ix_landed_cost_lines_item_id", "item_id"),
+    Index("ix_landed_cost_lines_landed_cost_id", "landed_cost_id"),
 )
 
 # the state after every so many movements of an item, to carry on from before a backdated one

@@ -17,13 +17,18 @@ from sqlalchemy.engine import Connection, Row
 from onhand.db.repository import aware as aware_time
 from onhand.db.repository import execute_rows, fetch
 from onhand.db.tables import (
+    balances,
     item_valuations,
     items,
+    landed_cost_lines,
+    landed_costs,
+    locations,
     movements,
     owners,
     valuation_checkpoints,
     valuation_entries,
 )
+from onhand.domain.locations import TRANSIT
 
 Position = tuple[datetime, int]  # business time, movement id
 
@@ -38,6 +43,7 @@ class Head:
     position: Position | None
     state: str | None
     since_checkpoint: int
+    replay: Position | None  # a landed cost added: value again from here
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,7 @@ class ValuationStore:
                  .select_from(items.join(owners, owners.c.id == items.c.owner_id)
                               .outerjoin(item_valuations,
                                          item_valuations.c.item_id == items.c.id))
-                 .where(last > valued))
+                 .where(or_(last > valued, item_valuations.c.replay_at.is_not(None))))
         return self._pending(query, owner_id, item_id)
 
     def _pending(self, query: Any, owner_id: int | None, item_id: int | None) -> list[Pending]:
@@ -102,7 +108,17 @@ class ValuationStore:
             query = query.with_for_update()
         row = self.conn.execute(query).one()
         position = None if row.movement_id is None else (row.occurred_at, int(row.movement_id))
-        return Head(item_id, int(row.valued_seq), position, row.state, int(row.since_checkpoint))
+        replay = None if row.replay_at is None else (row.replay_at, int(row.replay_key))
+        return Head(item_id, int(row.valued_seq), position, row.state, int(row.since_checkpoint),
+                    replay)
+
+    def mark_replay(self, item_id: int, position: Position) -> None:
+        """Have the valuer value the item again from ``position`` on (a landed cost there)."""
+        head = self.lock_head(item_id)
+        if head.replay is None or position < head.replay:
+            self.conn.execute(update(item_valuations)
+                              .where(item_valuations.c.item_id == item_id)
+                              .values(replay_at=position[0], replay_key=position[1]))
 
     def last_seq(self, item_id: int) -> int:
         """Return the item's chain end (read after the head's lock)."""
@@ -124,7 +140,8 @@ class ValuationStore:
         self.conn.execute(
             update(item_valuations).where(item_valuations.c.item_id == head.item_id)
             .values(valued_seq=head.valued_seq, occurred_at=at, movement_id=movement_id,
-                    state=state, since_checkpoint=head.since_checkpoint))
+                    state=state, since_checkpoint=head.since_checkpoint, replay_at=None,
+                    replay_key=None))
 
     # --- checkpoints -------------------------------------------------------------------------
 
@@ -173,24 +190,40 @@ class ValuationStore:
                      ) -> tuple[dict[int, dict[str, tuple[int, int]]], dict[int, str]]:
         """Return the current value of each of the item's movements after ``after``: the
         sums of its entries' (amount, uncosted) by category, and its latest takes."""
-        condition = [valuation_entries.c.item_id == item_id]
+        entries = valuation_entries
+        condition = [entries.c.item_id == item_id]
         if after is not None:
-            condition.append(_after(valuation_entries, after, "movement_id"))
+            condition.append(_after(entries, after, "entry_key"))
         sums = self.conn.execute(
-            select(valuation_entries.c.movement_id, valuation_entries.c.category,
-                   func.sum(valuation_entries.c.amount).label("amount"),
-                   func.sum(valuation_entries.c.uncosted).label("uncosted"))
+            select(entries.c.entry_key, entries.c.category,
+                   func.sum(entries.c.amount).label("amount"),
+                   func.sum(entries.c.uncosted).label("uncosted"))
             .where(*condition)
-            .group_by(valuation_entries.c.movement_id, valuation_entries.c.category))
+            .group_by(entries.c.entry_key, entries.c.category))
         values: dict[int, dict[str, tuple[int, int]]] = {}
         for r in sums:
-            values.setdefault(int(r.movement_id), {})[r.category] = (int(r.amount),
-                                                                    int(r.uncosted))
-        takes = {int(r.movement_id): r.takes for r in self.conn.execute(
-            select(valuation_entries.c.movement_id, valuation_entries.c.takes)
+            values.setdefault(int(r.entry_key), {})[r.category] = (int(r.amount),
+                                                                  int(r.uncosted))
+        takes = {int(r.entry_key): r.takes for r in self.conn.execute(
+            select(entries.c.entry_key, entries.c.takes)
             .where(*condition, valuation_entries.c.takes.is_not(None))
             .order_by(valuation_entries.c.id))}
         return values, takes
+
+    def landed_after(self, item_id: int, after: Position | None) -> list[Row[Any]]:
+        """Return the item's landed cost lines after ``after`` (their position: the landed
+        cost's time, minus the line's id) with the receipt's units, in no order."""
+        lines, costs = landed_cost_lines, landed_costs
+        query = (select(lines.c.id, lines.c.movement_id, lines.c.amount, costs.c.occurred_at,
+                        movements.c.qty)
+                 .join(costs, costs.c.id == lines.c.landed_cost_id)
+                 .join(movements, movements.c.id == lines.c.movement_id)
+                 .where(lines.c.item_id == item_id))
+        if after is not None:
+            query = query.where(costs.c.occurred_at >= after[0])
+        found: list[Any] = [r for r in self.conn.execute(query)
+                            if after is None or (r.occurred_at, -int(r.id)) > after]
+        return found
 
     def takes_of(self, movement_id: int) -> tuple[Position, str] | None:
         """Return an outbound movement's position and latest stored takes (JSON), if any."""
@@ -210,6 +243,47 @@ class ValuationStore:
             execute_rows(self.conn, _INSERT_ENTRY, rows)
 
 
+    # --- landed costs ------------------------------------------------------------------------
+
+    def receipts(self, ids: Sequence[int]) -> dict[int, Any]:
+        """Return movements by id with their item's SKU, decimals and weight, and whether a
+        later movement reverses them."""
+        reversal = movements.alias("reversal")
+        rows = self.conn.execute(
+            select(movements.c.id, movements.c.owner_id, movements.c.item_id, movements.c.kind,
+                   movements.c.qty, movements.c.unit_cost, movements.c.occurred_at,
+                   movements.c.reverses, items.c.sku, items.c.decimals, items.c.weight,
+                   select(reversal.c.id).where(reversal.c.reverses == movements.c.id)
+                   .scalar_subquery().label("reversed_by"))
+            .join(items, items.c.id == movements.c.item_id)
+            .where(movements.c.id.in_(list(ids))))
+        return {int(r.id): r for r in rows}
+
+    def landed_cost(self, owner_id: int, reference: str) -> tuple[Row[Any], list[Row[Any]]] | None:
+        """Return a landed cost of the owner by reference, with its lines (by id)."""
+        found = self.conn.execute(select(landed_costs).where(
+            landed_costs.c.owner_id == owner_id, landed_costs.c.reference == reference)).first()
+        if found is None:
+            return None
+        lines = list(self.conn.execute(
+            select(landed_cost_lines, items.c.sku, items.c.decimals, movements.c.qty)
+            .join(items, items.c.id == landed_cost_lines.c.item_id)
+            .join(movements, movements.c.id == landed_cost_lines.c.movement_id)
+            .where(landed_cost_lines.c.landed_cost_id == found.id)
+            .order_by(landed_cost_lines.c.id)))
+        return found, lines
+
+    def add_landed_cost(self, values: dict[str, Any], lines: list[dict[str, Any]]
+                        ) -> list[int]:
+        """Record a landed cost and its lines (item_id, movement_id, amount); return the
+        lines' ids in order."""
+        cost_id = self.conn.execute(insert(landed_costs).values(**values)
+                                    .returning(landed_costs.c.id)).scalar_one()
+        return [int(self.conn.execute(insert(landed_cost_lines)
+                                      .values(landed_cost_id=cost_id, **line)
+                                      .returning(landed_cost_lines.c.id)).scalar_one())
+                for line in lines]
+
     # --- reports -------------------------------------------------------------------------------
 
     def totals_before(self, owner_id: int, item_id: int | None, before: datetime
@@ -227,6 +301,33 @@ class ValuationStore:
             query = query.where(valuation_entries.c.item_id == item_id)
         return {int(r.item_id): (int(r.units), int(r.amount), int(r.uncosted))
                 for r in self.conn.execute(query)}
+
+    def holdings(self, owner_id: int, item_id: int | None, before: datetime
+                 ) -> dict[tuple[int, int], int]:
+        """Return the units each of the owner's items held at each location before
+        ``before`` (internal locations and transit), by (item, location): the balances less
+        what moved at or after ``before``."""
+        holds = or_(locations.c.kind == "internal", locations.c.path == TRANSIT)
+        query = (select(balances.c.item_id, balances.c.location_id,
+                        func.sum(balances.c.qty).label("qty"))
+                 .join(locations, locations.c.id == balances.c.location_id)
+                 .where(balances.c.owner_id == owner_id, holds)
+                 .group_by(balances.c.item_id, balances.c.location_id))
+        later = (select(movements.c.item_id, movements.c.source_id, movements.c.target_id,
+                        func.sum(movements.c.qty).label("qty"))
+                 .where(movements.c.owner_id == owner_id, movements.c.occurred_at >= before)
+                 .group_by(movements.c.item_id, movements.c.source_id, movements.c.target_id))
+        if item_id is not None:
+            query = query.where(balances.c.item_id == item_id)
+            later = later.where(movements.c.item_id == item_id)
+        found = {(int(r.item_id), int(r.location_id)): int(r.qty)
+                 for r in self.conn.execute(query)}
+        for r in self.conn.execute(later):  # undo what came and went since
+            for location_id, sign in ((int(r.target_id), -1), (int(r.source_id), 1)):
+                key = (int(r.item_id), location_id)
+                if key in found:  # a place that holds stock (it has a balance row)
+                    found[key] += sign * int(r.qty)
+        return found
 
     def sales_between(self, owner_id: int, item_id: int | None, start: datetime,
                       stop: datetime) -> list[Row[Any]]:
@@ -298,16 +399,18 @@ def _insert_head(dialect_name: str) -> Any:
             .on_conflict_do_nothing(index_elements=[item_valuations.c.item_id]))
 
 
-_ENTRY_COLUMNS = ("owner_id", "item_id", "movement_id", "occurred_at", "category", "units",
-                  "amount", "uncosted", "takes", "cause_id")
+_ENTRY_COLUMNS = ("owner_id", "item_id", "movement_id", "entry_key", "occurred_at",
+                  "category", "units", "amount", "uncosted", "takes", "cause_id")
 _INSERT_ENTRY = insert(valuation_entries).values({name: bindparam(name)
                                                    for name in _ENTRY_COLUMNS})
 _TAKES_OF = (select(valuation_entries.c.occurred_at, valuation_entries.c.takes)
              .where(valuation_entries.c.movement_id == bindparam("movement_id"),
+                    valuation_entries.c.entry_key == bindparam("movement_id"),
                     valuation_entries.c.takes.is_not(None))
              .order_by(valuation_entries.c.id.desc()).limit(1))
 _CATEGORY_OF = (select(valuation_entries.c.category)
                 .where(valuation_entries.c.movement_id == bindparam("movement_id"),
+                       valuation_entries.c.entry_key == bindparam("movement_id"),
                        valuation_entries.c.cause_id.is_(None),
                        valuation_entries.c.category != "correction")
                 .limit(1))

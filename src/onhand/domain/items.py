@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from onhand.domain.quantities import MAX_DECIMALS
 from onhand.errors import InvalidInput
@@ -30,6 +31,8 @@ class Item:
     tracking: str = "none"
     cost_method: str = "fifo"
     order_policy: str = "reject"  # an order short of this item: reject | backorder
+    weight: Decimal | None = None  # per unit, any unit of weight: spreads landed costs
+    cost_required: bool = False  # a valued item: its receipts must carry a unit cost
 
 
 def check_sku(sku: object, *, field: str = "sku") -> str:
@@ -65,6 +68,12 @@ def check_item(item: Item) -> Item:
                            field="order_policy", value=item.order_policy)
     if not isinstance(item.allow_negative, bool):
         raise InvalidInput("allow_negative must be true or false", field="allow_negative")
+    if not isinstance(item.cost_required, bool):
+        raise InvalidInput("cost_required must be true or false", field="cost_required")
+    if item.weight is not None and (not isinstance(item.weight, Decimal | int) or isinstance(
+            item.weight, bool) or not Decimal(item.weight).is_finite() or item.weight < 0):
+        raise InvalidInput("weight must be a number of at least 0 (per unit)", field="weight",
+                           value=str(item.weight))
     for barcode in item.barcodes:
         check_barcode(barcode)
     if len(set(item.barcodes)) != len(item.barcodes):

@@ -237,16 +237,19 @@ def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
     source, target = _location(uow, path.source, request), _location(uow, path.target, request)
     occurred_at = now if request.occurred_at is None else check_occurred_at(request.occurred_at, now)
     units = to_units(path.qty, item.decimals)
+    unit_cost = (uow.queries.last_unit_cost(item.id) if request.unit_cost == LAST_COST
+                 and request.kind == "receipt"
+                 else check_unit_cost(request.unit_cost, request.kind))
+    if unit_cost is None and item.cost_required and request.kind == "receipt":
+        raise InvalidInput(f"unit_cost is required: {item.sku} is a valued item (its receipts "
+                           "carry their cost)", field="unit_cost")
     return Line(
         item=item, owner=request.owner, kind=request.kind, units=units, source=source,
         target=target,
         lot=check_text(request.lot, "lot") or "",
         reference=check_text(request.reference, "reference"),
         reason=check_text(request.reason, "reason", required=request.kind in NEEDS_REASON),
-        unit_cost=(uow.queries.last_unit_cost(item.id) if request.unit_cost == LAST_COST
-                   and request.kind == "receipt"
-                   else check_unit_cost(request.unit_cost, request.kind)),
-        occurred_at=occurred_at, shipment_id=_check_return(uow, request, item),
+        unit_cost=unit_cost, occurred_at=occurred_at, shipment_id=_check_return(uow, request, item),
         breaks_reservations=request.kind == "count" or _damage(uow, request, target),
     )
 

@@ -8,47 +8,130 @@ They equal a replay of the ledger from scratch at any date, backdated movements 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from onhand.db.uow import UnitOfWork
-from onhand.domain.quantities import Quantity, from_units
+from onhand.domain.quantities import Quantity, from_units, to_units
 from onhand.domain.times import check_day, day_bound, utcnow
-from onhand.domain.valuation import Currency, ItemCogs, ItemValue, ValueEntry
+from onhand.domain.valuation import Currency, ItemCogs, ItemValue, OwnerValue, ValueEntry, share
 from onhand.domain.valuation import currency as valuation_currency
 from onhand.domain.valuation import journal as journals
 from onhand.errors import Conflict, InvalidInput, InvalidTime
 from onhand.services.valuer import catch_up
 
 _TICK = timedelta(microseconds=1)  # times are stored to the microsecond
+VALUATION_BY = ("item", "location", "warehouse", "owner")
 # the sign that turns a category's change of stock value into the journal's amount
 _JOURNAL_SIGN = {"receipt": 1, "customer_return": 1, "gain": 1, "supplier_return": -1,
-                 "sale": -1, "loss": -1, "correction": -1}
+                 "sale": -1, "loss": -1, "correction": -1, "landed_cost": 1}
 
 
 def valuation(uow: UnitOfWork, *, as_of: date | datetime | None = None,
-              owner: str | None = None, sku: str | None = None) -> list[ItemValue]:
-    """Return the value of each item's stock (of one owner, or all) now or ``as_of``: an
-    aware time, or a date (its end in each owner's time zone)."""
+              owner: str | None = None, sku: str | None = None, by: str = "item"
+              ) -> list[ItemValue]:
+    """Return what each item's stock (of one owner, or all) was worth now or ``as_of`` (an
+    aware time, or a date: its end in each owner's time zone), ``by`` item, location or
+    warehouse (the item's value spread over where its units lay)."""
+    if by not in VALUATION_BY:
+        raise InvalidInput(f"by must be one of {', '.join(VALUATION_BY)}", field="by",
+                           value=by)
     with uow:
         found = []
         for code, zone in _zones(uow, owner, sku).items():
-            # the first moment not counted: after the time given (or now), or the next day
-            before = (utcnow() if as_of is None else day_bound(as_of, "as_of", zone, end=True)) + (
-                _TICK if as_of is None or isinstance(as_of, datetime) else timedelta(0))
             owner_id, item_id = _caught_up(uow, code, sku)
-            totals = uow.valuations.totals_before(owner_id, item_id, before)
-            currency = _currency(uow, code)
-            for item in uow.queries.valued_items(owner_id, item_id):
-                units, amount, uncosted = totals.get(int(item.id), (0, 0, 0))
-                decimals = int(item.decimals)
-                found.append(ItemValue(code, item.sku, currency.code, item.cost_method,
-                                       from_units(units, decimals), currency.amount(amount),
-                                       from_units(uncosted, decimals)))
+            before = _first_not_counted(as_of, zone)
+            items = _item_values(uow, code, owner_id, item_id, before)
+            found += (list(items.values()) if by == "item"
+                      else _spread(uow, items, owner_id, item_id, before, by))
         uow.commit()
-        return sorted(found, key=lambda row: (row.owner, row.sku))  # code point order
+        return sorted(found, key=lambda row: (row.owner, row.sku, row.location or ""))
+
+
+def owner_values(uow: UnitOfWork, *, as_of: date | datetime | None = None,
+                 owner: str | None = None) -> list[OwnerValue]:
+    """Return what all the stock of each owner (or of one) was worth now or ``as_of``."""
+    with uow:
+        found = []
+        for code, zone in _zones(uow, owner, None).items():
+            owner_id, _ = _caught_up(uow, code, None)
+            items = _item_values(uow, code, owner_id, None, _first_not_counted(as_of, zone))
+            found.append(_owner_total(code, _currency(uow, code), list(items.values())))
+        uow.commit()
+        return sorted(found, key=lambda row: row.owner)  # code point order
+
+
+def _first_not_counted(as_of: date | datetime | None, zone: ZoneInfo) -> datetime:
+    """The first moment a value as of ``as_of`` leaves out: after the time given (or now),
+    or the start of the next day."""
+    if as_of is None:
+        return utcnow() + _TICK
+    return day_bound(as_of, "as_of", zone, end=True) + (
+        _TICK if isinstance(as_of, datetime) else timedelta(0))
+
+
+def _item_values(uow: UnitOfWork, owner: str, owner_id: int, item_id: int | None,
+                 before: datetime) -> dict[tuple[int, int], ItemValue]:
+    """Return each of the owner's items' value before ``before``, from its stored entries,
+    by (item id, decimals)."""
+    totals = uow.valuations.totals_before(owner_id, item_id, before)
+    currency = _currency(uow, owner)
+    found = {}
+    for item in uow.queries.valued_items(owner_id, item_id):
+        units, amount, uncosted = totals.get(int(item.id), (0, 0, 0))
+        decimals = int(item.decimals)
+        found[(int(item.id), decimals)] = ItemValue(
+            owner, item.sku, currency.code, item.cost_method, from_units(units, decimals),
+            currency.amount(amount), from_units(uncosted, decimals))
+    return found
+
+
+def _owner_total(owner: str, currency: Currency, items: list[ItemValue]) -> OwnerValue:
+    held = [item for item in items if item.on_hand]
+    return OwnerValue(owner, currency.code, len(held),
+                      sum((item.value for item in items), start=currency.amount(0)),
+                      sum(1 for item in held if item.uncosted))
+
+
+def _spread(uow: UnitOfWork, items: dict[tuple[int, int], ItemValue], owner_id: int,
+            item_id: int | None, before: datetime, by: str) -> list[ItemValue]:
+    """Spread each item's value over the locations (or warehouses) its units lay at, by
+    units, each share rounded by the cumulative rule so the shares add up exactly."""
+    places: dict[int, dict[str, int]] = {}
+    for (held, location_id), units in uow.valuations.holdings(owner_id, item_id,
+                                                              before).items():
+        if units:
+            at = places.setdefault(held, {})
+            name = _place_name(uow, location_id, by)
+            at[name] = at.get(name, 0) + units
+    return [row for (held, decimals), item in items.items()
+            for row in _shares(item, sorted(places.get(held, {}).items()), decimals)]
+
+
+def _shares(item: ItemValue, at: list[tuple[str, int]], decimals: int) -> list[ItemValue]:
+    currency = valuation_currency(item.currency)
+    total, minor = sum(units for _, units in at), currency.to_minor(item.value)
+    uncosted = to_units(item.uncosted, decimals)
+    rows, counted = [], 0
+    for path, units in at:
+        value = share(minor, counted + units, total) - share(minor, counted, total)
+        unvalued = share(uncosted, counted + units, total) - share(uncosted, counted, total)
+        counted += units
+        rows.append(replace(item, on_hand=from_units(units, decimals),
+                            value=currency.amount(value),
+                            uncosted=from_units(unvalued, decimals), location=path))
+    return rows
+
+
+def _place_name(uow: UnitOfWork, location_id: int, by: str) -> str:
+    """Return the path of a location, or of the warehouse it lies in (transit as itself)."""
+    place = uow.catalog.location_by_id(uow.repo.conn, location_id)
+    if by == "location" or place.warehouse_id is None:
+        return place.path
+    return uow.catalog.location_by_id(uow.repo.conn, place.warehouse_id).path
 
 
 def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from onhand.db.uow import UnitOfWork
@@ -40,7 +42,7 @@ CHECKPOINT_EVERY = 2048  # movements between an item's checkpoints
 # where a run starts: after this position (None: the beginning), from this state (JSON; None:
 # nothing), with this many movements since the last checkpoint
 Origin = tuple[Position | None, str | None, int]
-CORRECTION = "correction"
+CORRECTION, LANDED_COST, SALE = "correction", "landed_cost", "sale"
 
 
 def catch_up(uow: UnitOfWork, *, owner_id: int | None = None,
@@ -99,9 +101,12 @@ def _catch_up(uow: UnitOfWork, item: Pending) -> int:
     store = uow.valuations
     head = store.lock_head(item.item_id)
     upto = store.last_seq(item.item_id)
-    if upto <= head.valued_seq:
+    marks = [mark for mark in (head.replay,) if mark is not None]
+    if upto > head.valued_seq:
+        marks.append(store.first_unvalued(item.item_id, head.valued_seq, upto))
+    if not marks:
         return 0  # another valuer got here first
-    first = store.first_unvalued(item.item_id, head.valued_seq, upto)
+    first = min(marks)
     in_order = head.position is None or first > head.position
     if in_order:  # carry on from the item's state
         origin: Origin = (head.position, head.state, head.since_checkpoint)
@@ -112,7 +117,8 @@ def _catch_up(uow: UnitOfWork, item: Pending) -> int:
     store.add_entries(run.entries)
     if not in_order or run.checkpoints:
         store.replace_checkpoints(item.item_id, origin[0], run.checkpoints)
-    store.save_head(Head(item.item_id, upto, run.last, None, run.since), _dump(run.book))
+    store.save_head(Head(item.item_id, upto, run.last, None, run.since, None),
+                    _dump(run.book))
     return run.valued
 
 
@@ -133,14 +139,39 @@ def _replay(uow: UnitOfWork, item: Pending, head: Head, origin: Origin, upto: in
     book = Replayer(valuation, lenient=True, returned=returned,
                     takes_of=_takes_before(uow, start))
     run = _Run(item, head, book, stored, stored_takes, cause, last=start, since=since)
-    for row in store.movements_after(item.item_id, start, upto):
+    for row in _rows(uow, item.item_id, start, upto):
         _value(uow, run, row)
-        run.last, run.since, run.valued = (row.occurred_at, int(row.id)), run.since + 1, \
+        run.last, run.since, run.valued = (row.occurred_at, _key(row)), run.since + 1, \
             run.valued + 1
         if run.since >= CHECKPOINT_EVERY:
             run.checkpoints.append((run.last, _dump(run.book)))
             run.since = 0
     return run
+
+
+class _Landed(NamedTuple):
+    """A landed cost line as the valuer takes it, in the place of a movement."""
+
+    key: int  # minus the line's id
+    id: int  # the receipt it raises: its entries are the receipt's
+    occurred_at: datetime
+    qty: int  # the receipt's, scaled
+    amount: Decimal
+
+
+def _rows(uow: UnitOfWork, item_id: int, start: Position | None, upto: int) -> list[Any]:
+    """Return the item's movements (through ``upto``) and landed cost lines after ``start``,
+    in business-time then key order."""
+    moved = uow.valuations.movements_after(item_id, start, upto)
+    landed = [_Landed(-int(r.id), int(r.movement_id), r.occurred_at, int(r.qty), r.amount)
+              for r in uow.valuations.landed_after(item_id, start)]
+    if not landed:
+        return moved
+    return sorted([*moved, *landed], key=lambda row: (row.occurred_at, _key(row)))
+
+
+def _key(row: Any) -> int:
+    return row.key if isinstance(row, _Landed) else int(row.id)
 
 
 def _takes_before(uow: UnitOfWork, start: Position | None
@@ -157,7 +188,11 @@ def _takes_before(uow: UnitOfWork, start: Position | None
 
 def _value(uow: UnitOfWork, run: _Run, row: Any) -> None:
     """Value one movement; append its entries, or its revaluations where it was valued."""
-    entry, category = _entry(uow, run, row)
+    landed = isinstance(row, _Landed)
+    entry, category = (
+        (Entry(row.key, "landed_cost", from_units(row.qty, run.item.decimals), row.occurred_at,
+               receipt=row.id, amount=row.amount), LANDED_COST) if landed
+        else _entry(uow, run, row))
     book = run.book.valuation
     before = book.uncosted_units
     valued = run.book.post(entry)
@@ -167,14 +202,18 @@ def _value(uow: UnitOfWork, run: _Run, row: Any) -> None:
     amount, uncosted = to_minor(valued.value) * direction, book.uncosted_units - before
     takes = dump_takes(valued.takes) if direction == OUT else None
     correction = -to_minor(valued.correction) if valued.correction else 0
-    if run.stored is None or int(row.seq) > run.head.valued_seq:  # valued the first time
-        _append(run, row, category, int(row.qty) * direction, amount, uncosted, takes, None)
+    # a landed cost's share of units gone is cost of goods sold; a receipt's correction of
+    # units that had left below zero is booked against revaluation
+    fixed = SALE if landed else CORRECTION
+    if run.stored is None or _key(row) not in run.stored:  # valued the first time
+        _append(run, row, category, 0 if landed else int(row.qty) * direction, amount,
+                uncosted, takes, None)
         if correction:
-            _append(run, row, CORRECTION, 0, correction, 0, None, None)
+            _append(run, row, fixed, 0, correction, 0, None, None)
         return
     values = {category: (amount, uncosted)}
     if correction:
-        values[CORRECTION] = (correction, 0)
+        values[fixed] = (correction, 0)
     _revalue(run, row, category, values, takes)
 
 
@@ -182,7 +221,7 @@ def _revalue(run: _Run, row: Any, category: str, values: dict[str, tuple[int, in
              takes: str | None) -> None:
     """Append the differences between a movement's new values and its stored ones."""
     assert run.stored is not None
-    key = int(row.id)
+    key = _key(row)
     moved_takes = takes if takes is not None and takes != run.stored_takes.get(key) else None
     was = run.stored.get(key, {})
     for name in sorted(values.keys() | was.keys()):
@@ -197,7 +236,8 @@ def _revalue(run: _Run, row: Any, category: str, values: dict[str, tuple[int, in
 def _append(run: _Run, row: Any, category: str, units: int, amount: int, uncosted: int,
             takes: str | None, cause: int | None) -> None:
     run.entries.append({"owner_id": run.item.owner_id, "item_id": run.item.item_id,
-                        "movement_id": int(row.id), "occurred_at": row.occurred_at,
+                        "movement_id": int(row.id), "entry_key": _key(row),
+                        "occurred_at": row.occurred_at,
                         "category": category, "units": units, "amount": amount,
                         "uncosted": uncosted, "takes": takes, "cause_id": cause})
 

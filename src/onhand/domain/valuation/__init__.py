@@ -73,7 +73,7 @@ from onhand.domain.valuation.currencies import (
     divide_half_up,
 )
 from onhand.domain.valuation.replay import ENTRY_KINDS, Entry, Replay, replay
-from onhand.domain.valuation.reports import ItemCogs, ItemValue, ValueEntry
+from onhand.domain.valuation.reports import ItemCogs, ItemValue, OwnerValue, ValueEntry
 
 __all__ = [
     "ENTRY_KINDS",
@@ -87,6 +87,7 @@ __all__ = [
     "ItemCogs",
     "ItemValue",
     "Layer",
+    "OwnerValue",
     "Replay",
     "Shipped",
     "Take",

@@ -224,6 +224,35 @@ class Valuation:
         first = receipt if self.method == "fifo" else None
         return self._outbound(self._units_of(qty), key=key, first=first)
 
+    def landed_cost(self, amount: Decimal, *, key: int, receipt: int, qty: Quantity
+                    ) -> Valued:
+        """Raise the value of the receipt ``receipt`` (of ``qty`` units) by ``amount``:
+        freight, duty or fees that came after it.
+
+        The units of it still on hand carry the amount; the share of those gone (sold,
+        scrapped, returned) is cost of goods sold, the ``correction``. FIFO: the receipt's
+        layer is worth ``amount`` more, and what it gave up is recounted by the cumulative
+        rule (``round((V + amount) × t ÷ Q)``), the difference going to COGS. Average: the
+        units it could still account for, ``min(on hand, qty)``, keep their share of the
+        amount (rounded once); the rest is COGS. Nothing of it on hand: all of it is COGS.
+        """
+        minor = self.currency.to_minor(amount, field="amount")
+        received = self._units_of(qty)
+        if self.method == "fifo":
+            layer = next((o for o in self._layers if o.key == receipt), None)
+            sold = minor
+            if layer is not None:
+                taken_minor = share(layer.minor + minor, layer.taken, layer.units)
+                sold = taken_minor - layer.taken_minor
+                layer.minor, layer.taken_minor = layer.minor + minor, taken_minor
+        else:
+            held = min(max(self._units, 0), received)
+            sold = minor - share(minor, held, received)
+        self._minor += minor - sold
+        self._remember(None)
+        return Valued(key, self._qty(0), self.currency.amount(minor), IN,
+                      correction=self.currency.amount(sold))
+
     # --- what the stock is worth ---------------------------------------------------------
 
     @property

@@ -12,6 +12,7 @@ customer_return    inventory        cogs
 loss               shrinkage        inventory
 gain               inventory        shrinkage
 correction         cogs             revaluation (or the reverse when negative)
+landed_cost        inventory        grni (freight, duty or fees not invoiced yet)
 =================  ===============  ================
 
 The journal sums each account's debits and credits over the period and books one line per
@@ -42,6 +43,7 @@ BOOKING = {  # category: (debit, credit) for a positive amount
     "sale": ("cogs", "inventory"), "customer_return": ("inventory", "cogs"),
     "loss": ("shrinkage", "inventory"), "gain": ("inventory", "shrinkage"),
     "correction": ("cogs", "revaluation"),
+    "landed_cost": ("inventory", "grni"),
 }
 FORMATS = ("csv", "qbo", "xero")
 XERO_MAX_LINES = 300

@@ -26,16 +26,17 @@ from onhand.domain.valuation.currencies import Currency
 from onhand.errors import InvalidInput, UnknownMovement
 
 ENTRY_KINDS = ("receipt", "shipment", "return", "adjustment", "scrap", "count", "transfer",
-               "supplier_return")
+               "supplier_return", "landed_cost")
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One movement of an item as valuation sees it.
 
-    ``kind`` is the ledger's kind (``supplier_return`` too); ``qty`` is positive, except that
-    an adjustment or count is signed. A return names the ``shipment`` it returns (or none);
-    a return to the supplier the ``receipt`` it returns.
+    ``kind`` is the ledger's kind (``supplier_return`` too), or ``landed_cost``; ``qty`` is
+    positive, except that an adjustment or count is signed. A return names the ``shipment``
+    it returns (or none); a return to the supplier the ``receipt`` it returns; a landed cost
+    the ``receipt`` it raises, its ``qty`` and the ``amount`` added.
     """
 
     key: int
@@ -45,6 +46,7 @@ class Entry:
     unit_cost: Decimal | None = None
     shipment: int | None = None
     receipt: int | None = None
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,8 @@ def _apply(replayer: Replayer, entry: Entry) -> Valued:
         return _return(replayer, entry)
     if entry.kind == "supplier_return":
         return book.supplier_return(qty, key=key, receipt=entry.receipt)
+    if entry.kind == "landed_cost" and entry.receipt is not None and entry.amount is not None:
+        return book.landed_cost(entry.amount, key=key, receipt=entry.receipt, qty=qty)
     if entry.kind == "transfer":  # valuation is per item and owner: a transfer keeps value
         return Valued(key, qty, book.currency.amount(0), NONE)
     raise InvalidInput(f"kind must be one of {', '.join(ENTRY_KINDS)}", field="kind",

@@ -12,7 +12,12 @@ from onhand.domain.quantities import Quantity
 
 @dataclass(frozen=True, slots=True)
 class ItemValue:
-    """What one item's stock was worth at a moment, in its owner's currency."""
+    """What one item's stock was worth at a moment, in its owner's currency: all of it, or
+    (by location or warehouse) what lay at ``location``.
+
+    Valuation is per item and owner, so a location's share is the item's value spread over
+    its locations by units, rounded by the cumulative rule (the shares add up exactly).
+    """
 
     owner: str
     sku: str
@@ -21,6 +26,23 @@ class ItemValue:
     on_hand: Quantity
     value: Decimal
     uncosted: Quantity  # units on hand that came in without a cost (valued at zero)
+    location: str | None = None  # a location's or warehouse's path; None: every location
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the figures as JSON-ready text (``location`` only when there is one)."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self)
+                if f.name != "location" or self.location is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerValue:
+    """What all of one owner's stock was worth at a moment, in its currency."""
+
+    owner: str
+    currency: str
+    items: int  # items with units on hand
+    value: Decimal
+    uncosted_items: int  # items with units on hand that came in without a cost
 
     def to_dict(self) -> dict[str, str]:
         """Return the figures as JSON-ready text."""

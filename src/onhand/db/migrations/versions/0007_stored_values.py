@@ -1,5 +1,6 @@
 """Every movement's value is stored (append-only entries, revaluations appended), with each
-item's state to carry on from and checkpoints before backdated movements.
+item's state to carry on from and checkpoints before backdated movements; landed costs spread
+over receipts (by quantity, value or the items' weight).
 
 Revision ID: 0007
 Revises: 0006
@@ -9,7 +10,7 @@ Create Date: 2026-12-05
 import sqlalchemy as sa
 from alembic import op
 
-from onhand.db.types import UTCDateTime
+from onhand.db.types import ExactDecimal, UTCDateTime
 
 revision = "0007"
 down_revision = "0006"
@@ -48,14 +49,14 @@ def upgrade() -> None:
                   nullable=False),
         sa.Column("movement_id", Id, _fk("valuation_entries", "movement_id", "movements"),
                   nullable=False),
+        sa.Column("entry_key", sa.BigInteger, nullable=False),
         sa.Column("occurred_at", UTCDateTime, nullable=False),
         sa.Column("category", sa.String(16), nullable=False),
         sa.Column("units", sa.BigInteger, nullable=False),
         sa.Column("amount", sa.BigInteger, nullable=False),
         sa.Column("uncosted", sa.BigInteger, nullable=False),
         sa.Column("takes", sa.Text, nullable=True),
-        sa.Column("cause_id", Id, _fk("valuation_entries", "cause_id", "movements"),
-                  nullable=True),
+        sa.Column("cause_id", sa.BigInteger, nullable=True),
     )
     op.create_index("ix_valuation_entries_item_occurred", "valuation_entries",
                     ["item_id", "occurred_at"])
@@ -71,7 +72,40 @@ def upgrade() -> None:
         sa.Column("movement_id", Id, nullable=True),
         sa.Column("state", sa.Text, nullable=True),
         sa.Column("since_checkpoint", sa.Integer, nullable=False),
+        sa.Column("replay_at", UTCDateTime, nullable=True),
+        sa.Column("replay_key", sa.BigInteger, nullable=True),
     )
+    op.create_table(
+        "landed_costs",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("owner_id", sa.Integer, _fk("landed_costs", "owner_id", "owners"),
+                  nullable=False),
+        sa.Column("reference", sa.String(200), nullable=False),
+        sa.Column("description", sa.String(200), nullable=False),
+        sa.Column("basis", sa.String(8), nullable=False),
+        sa.Column("amount", ExactDecimal, nullable=False),
+        sa.Column("occurred_at", UTCDateTime, nullable=False),
+        sa.Column("recorded_at", UTCDateTime, nullable=False),
+        sa.UniqueConstraint("owner_id", "reference", name="uq_landed_costs_owner_reference"),
+    )
+    op.create_table(
+        "landed_cost_lines",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("landed_cost_id", Id,
+                  _fk("landed_cost_lines", "landed_cost_id", "landed_costs"), nullable=False),
+        sa.Column("item_id", sa.Integer, _fk("landed_cost_lines", "item_id", "items"),
+                  nullable=False),
+        sa.Column("movement_id", Id, _fk("landed_cost_lines", "movement_id", "movements"),
+                  nullable=False),
+        sa.Column("amount", ExactDecimal, nullable=False),
+    )
+    op.create_index("ix_landed_cost_lines_item_id", "landed_cost_lines", ["item_id"])
+    op.create_index("ix_landed_cost_lines_landed_cost_id", "landed_cost_lines",
+                    ["landed_cost_id"])
+    with op.batch_alter_table("items") as batch:
+        batch.add_column(sa.Column("weight", ExactDecimal, nullable=True))
+        batch.add_column(sa.Column("cost_required", sa.Boolean, nullable=False,
+                                   server_default=sa.text("false")))
     op.create_table(
         "valuation_checkpoints",
         sa.Column("item_id", sa.Integer, _fk("valuation_checkpoints", "item_id", "items"),
@@ -90,6 +124,13 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER valuation_entries_append_only ON valuation_entries")
         op.execute("DROP FUNCTION onhand_values_append_only()")
+    with op.batch_alter_table("items") as batch:
+        batch.drop_column("cost_required")
+        batch.drop_column("weight")
+    op.drop_index("ix_landed_cost_lines_landed_cost_id", "landed_cost_lines")
+    op.drop_index("ix_landed_cost_lines_item_id", "landed_cost_lines")
+    op.drop_table("landed_cost_lines")
+    op.drop_table("landed_costs")
     op.drop_table("valuation_checkpoints")
     op.drop_table("item_valuations")
     op.drop_table("valuation_entries")
