@@ -18,7 +18,7 @@ from onhand.domain.orders import Event, Order, OrderLine
 from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, PurchaseOrderLine, Transfer, TransferLine
 from onhand.domain.stock import Problem, Stock, VerifyReport
-from onhand.domain.valuation import ItemCogs, ItemValue, OwnerValue, ValueEntry
+from onhand.domain.valuation import ItemCogs, ItemValue, OwnerValue, Revaluation, ValueEntry
 from onhand.domain.valuation.landed import LandedCost, LandedCostLine
 from onhand.errors import (
     AccessDenied,
@@ -106,6 +106,7 @@ __all__ = [
     "PurchaseOrderLine",
     "Rejection",
     "RequestInFlight",
+    "Revaluation",
     "Settings",
     "Stock",
     "StorageError",

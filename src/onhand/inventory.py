@@ -26,7 +26,7 @@ from onhand.domain.owners import Owner
 from onhand.domain.purchasing import PurchaseOrder, Transfer
 from onhand.domain.quantities import Quantity
 from onhand.domain.stock import Stock, VerifyReport
-from onhand.domain.valuation import ItemCogs, ItemValue, OwnerValue, ValueEntry
+from onhand.domain.valuation import ItemCogs, ItemValue, OwnerValue, Revaluation, ValueEntry
 from onhand.domain.valuation.landed import LandedCost
 from onhand.errors import InvalidInput, OnhandError
 from onhand.services import (
@@ -43,6 +43,7 @@ from onhand.services import (
     placing,
     purchasing,
     receiving,
+    revaluations,
     shopify,
     stock,
     transfers,
@@ -496,6 +497,14 @@ class Inventory:
             self._uow(), reference=reference, amount=amount, basis=basis, receipts=receipts,
             purchase_order=purchase_order, occurred_at=occurred_at, description=description,
             owner=owner)
+
+    def revalue(self, sku: str, *, unit_cost: Decimal, reference: str,
+                occurred_at: datetime | None = None, owner: str = "default") -> Revaluation:
+        """Give the units of ``sku`` on hand that came in without a cost (valued at zero,
+        reported uncosted) a ``unit_cost`` as of ``occurred_at`` (default now); recorded
+        once per ``reference``."""
+        return revaluations.revalue(self._uow(), reference=reference, sku=sku,
+                                    unit_cost=unit_cost, occurred_at=occurred_at, owner=owner)
 
     def export_journal(self, since: date, until: date, *, owner: str = "default",
                        format: str = "csv", accounts: Mapping[str, str] | None = None,

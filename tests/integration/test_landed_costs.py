@@ -205,3 +205,50 @@ def test_a_valued_items_receipts_must_carry_a_unit_cost(inv: onhand.Inventory) -
     [plain] = inv.valuation(sku="MUG-BLUE")
     assert (valued.value, plain.value, plain.uncosted) == (D("10.00"), D("0.00"), 5)
     assert inv.item("VALUED").cost_required
+
+
+def test_uncosted_stock_is_worth_nothing_until_revalued(inv: onhand.Inventory) -> None:
+    """FIFO: 10 received without a cost (Mar 1), 4 shipped at zero, 5 at 2.00 (Mar 2): 11
+    units worth 10.00, 6 uncosted. Revalued at 1.50 on Mar 3: the 6 become worth
+    round(6 × 1.50) = 9.00 (19.00 in all), nothing uncosted; the next 6 out cost exactly
+    9.00. A receipt of 2 at 1.00 backdated to Feb 28 is taken first by the Mar 1 sale, so 8
+    uncosted units were on hand on Mar 3: the revaluation itself is now worth 12.00, and the
+    stored values still equal a rebuild."""
+    mug(inv)
+    inv.receive(sku="MUG-BLUE", qty=10, location=BIN, occurred_at=on(1))
+    inv.ship(sku="MUG-BLUE", qty=4, location=BIN, occurred_at=datetime(2026, 3, 1, 18, tzinfo=UTC))
+    inv.receive(sku="MUG-BLUE", qty=5, location=BIN, unit_cost=D("2.00"), occurred_at=on(2))
+    [before] = inv.valuation(sku="MUG-BLUE")
+    assert (before.value, before.uncosted) == (D("10.00"), 6)
+    done = inv.revalue("MUG-BLUE", unit_cost=D("1.50"), reference="REVAL-1", occurred_at=on(3))
+    assert (done.qty, done.value) == (6, D("9.00"))
+    assert inv.revalue("MUG-BLUE", unit_cost=D("1.50"), reference="REVAL-1",
+                       occurred_at=on(3)) == done
+    [after] = inv.valuation(sku="MUG-BLUE")
+    assert (after.value, after.uncosted) == (D("19.00"), 0)
+    inv.ship(sku="MUG-BLUE", qty=6, location=BIN, occurred_at=on(4))
+    assert worth(inv, "MUG-BLUE") == (5, D("10.00"))
+    inv.receive(sku="MUG-BLUE", qty=2, location=BIN, unit_cost=D("1.00"),
+                occurred_at=datetime(2026, 2, 28, tzinfo=UTC))
+    revalued = [e.value for e in inv.value_entries(sku="MUG-BLUE") if e.category == "revaluation"]
+    assert sum(revalued) == D("12.00")
+    assert inv.verify().ok
+    with pytest.raises(onhand.Conflict):
+        inv.revalue("MUG-BLUE", unit_cost=D("2.00"), reference="REVAL-1", occurred_at=on(3))
+    [text] = inv.export_journal(date(2026, 3, 1), date(2026, 3, 31))
+    assert "revaluation,Inventory Revaluation" in text
+
+
+def test_average_uncosted_units_join_the_pool_at_the_cost_given(inv: onhand.Inventory) -> None:
+    """10 without a cost and 10 at 2.00: 20 units worth 20.00, 10 uncosted. Revalued at
+    1.00: +10.00, 30.00 for 20 units, nothing uncosted."""
+    mug(inv, cost_method="average")
+    inv.receive(sku="MUG-BLUE", qty=10, location=BIN, occurred_at=on(1))
+    inv.receive(sku="MUG-BLUE", qty=10, location=BIN, unit_cost=D("2.00"), occurred_at=on(2))
+    done = inv.revalue("MUG-BLUE", unit_cost=D("1.00"), reference="R-AVG", occurred_at=on(3))
+    assert (done.qty, done.value) == (10, D("10.00"))
+    [after] = inv.valuation(sku="MUG-BLUE")
+    assert (after.value, after.uncosted) == (D("30.00"), 0)
+    with pytest.raises(onhand.InvalidInput) as caught:
+        inv.revalue("MUG-BLUE", unit_cost=D("-1"), reference="R-BAD")
+    assert caught.value.field == "unit_cost"

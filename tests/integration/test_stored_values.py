@@ -146,8 +146,9 @@ def test_two_readers_at_once_value_each_movement_once(inv: onhand.Inventory) -> 
     assert inv.verify().ok
 
 
-_skus = itertools.count()
-steps = st.lists(st.tuples(st.sampled_from(["receipt", "shipment", "scrap", "return", "read"]),
+_skus, _extras = itertools.count(), itertools.count(1)
+steps = st.lists(st.tuples(st.sampled_from(["receipt", "shipment", "scrap", "return", "read",
+                                            "landed", "revalue"]),
                            st.integers(1, 12), st.integers(0, 40 * 24),
                            st.decimals(0, 50, places=2)), max_size=25)
 
@@ -156,21 +157,39 @@ steps = st.lists(st.tuples(st.sampled_from(["receipt", "shipment", "scrap", "ret
 @given(steps=steps, method=st.sampled_from(["fifo", "average"]))
 def test_values_kept_as_movements_come_equal_a_rebuild_from_scratch(
         inv: onhand.Inventory, steps: list[tuple[str, int, int, D]], method: str) -> None:
-    """Movements posted in any order of business time (backdated ones among them) and read
-    at any point: the stored values equal a rebuild from scratch (verify), and the value at
-    every moment equals the engine's replay of the movements up to it."""
+    """Movements posted in any order of business time (backdated ones among them), landed
+    costs and revaluations of uncosted stock among them, read at any point: the stored values
+    equal a rebuild from scratch (verify), and the value at every moment equals the engine's
+    replay of the movements up to it (keyed as the valuer orders them: a landed cost by minus
+    its line's id, a revaluation by minus 2**40 and its id, both in creation order)."""
     sku = f"P-{next(_skus)}"
     mug(inv, sku=sku, cost_method=method)
     posted: list[Entry] = []
     shipments: list[int] = []
+    receipts: list[Entry] = []
     for kind, qty, hours, cost in steps:
         when = on(1, 1) + timedelta(hours=hours)
+        later = when + timedelta(minutes=30)  # never at the same moment as a movement
         try:
             if kind == "read":
                 inv.valuation(sku=sku)
             elif kind == "receipt":
-                m = inv.receive(sku=sku, qty=qty, location=BIN, unit_cost=cost, occurred_at=when)
-                posted.append(Entry(m.id, "receipt", qty, when, cost))
+                given = None if cost < 1 else cost  # now and then one without a cost
+                m = inv.receive(sku=sku, qty=qty, location=BIN, unit_cost=given,
+                                occurred_at=when)
+                posted.append(Entry(m.id, "receipt", qty, when, given))
+                receipts.append(posted[-1])
+            elif kind == "landed" and receipts:
+                receipt = receipts[hours % len(receipts)]
+                number = next(_extras)
+                inv.add_landed_cost(f"L-{number}", amount=cost + D("0.01"), basis="qty",
+                                    receipts=[receipt.key], occurred_at=later)
+                posted.append(Entry(-number, "landed_cost", receipt.qty, later,
+                                    receipt=receipt.key, amount=cost + D("0.01")))
+            elif kind == "revalue":
+                number = next(_extras)
+                inv.revalue(sku, unit_cost=cost, reference=f"R-{number}", occurred_at=later)
+                posted.append(Entry(-(2**40 + number), "revaluation", 0, later, cost))
             elif kind in ("shipment", "scrap"):
                 m = (inv.ship(sku=sku, qty=qty, location=BIN, occurred_at=when)
                      if kind == "shipment" else
@@ -184,6 +203,7 @@ def test_values_kept_as_movements_come_equal_a_rebuild_from_scratch(
                 posted.append(Entry(m.id, "return", 1, when, shipment=shipment))
         except (InsufficientStock, onhand.InvalidQuantity, onhand.InvalidTime):
             continue  # refused by the ledger: nothing written
+    inv.catch_up_valuation()
     assert inv.verify().ok
     for moment in [on(1, 1) + timedelta(hours=h) for h in (0, 100, 400, 960)] + [None]:
         before = [e for e in posted if moment is None or e.occurred_at <= moment]

@@ -24,7 +24,7 @@ from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, cells, console, echo_json, inventory
 from onhand.domain.imports import money as parse_money
 from onhand.domain.times import check_day, parse_day_or_time, parse_time
-from onhand.services import landed_costs, periods
+from onhand.services import landed_costs, periods, revaluations
 from onhand.services import valuation as valuation_service
 
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then a row each).")]
@@ -197,6 +197,31 @@ def landed_cost(
            [(line.movement_id, line.sku, line.qty, line.amount) for line in found.lines])
 
 
+def revalue(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(help="The item whose uncosted units get a cost.")],
+    unit_cost: Annotated[str, typer.Option(help="The cost of one unit.")],
+    reference: Annotated[str, typer.Option(help="Its reference (recorded once).")],
+    at: Annotated[str | None, typer.Option(
+        help="As of when (ISO 8601 with offset; default now).")] = None,
+    owner: Annotated[str, typer.Option("--owner", help="Whose item.")] = "default",
+    as_json: Json = False,
+) -> None:
+    """Give the units on hand that came in without a cost (valued at zero) a unit cost."""
+    cost = parse_money(unit_cost, "unit_cost")
+    when = None if at is None else parse_time(at, field="occurred_at")
+    with inventory(ctx) as inv, writing(inv) as uow:
+        done = revaluations.revalue(uow, reference=reference, sku=sku, unit_cost=cost,
+                                    occurred_at=when, owner=owner)
+        audited(uow, "revaluations.add", target=reference, owner=owner,
+                detail={"sku": sku, "unit_cost": str(cost), "qty": str(done.qty),
+                        "value": str(done.value)})
+    if as_json:
+        echo_json(done.to_dict())
+        return
+    typer.echo(f"revalued {done.qty} uncosted {done.sku} at {done.unit_cost}: +{done.value}")
+
+
 def _pair(text: str) -> tuple[str, str]:
     role, sep, code = text.partition("=")
     if not sep:
@@ -261,5 +286,6 @@ def register(app: typer.Typer) -> None:
     app.command("value-entries")(value_entries)
     app.command("export-journal")(export_journal)
     app.command("landed-cost")(landed_cost)
+    app.command("revalue")(revalue)
     app.command("close-period")(close_period)
     app.command("reopen-period")(reopen_period)

@@ -145,10 +145,11 @@ valuation_entries = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
-    # the movement valued (a landed cost's: the receipt it raises)
-    Column("movement_id", Id, ForeignKey("movements.id"), nullable=False),
+    # the movement valued (a landed cost's: the receipt it raises; NULL: a revaluation of
+    # uncosted stock)
+    Column("movement_id", Id, ForeignKey("movements.id"), nullable=True),
     # what valuation orders by, with occurred_at: the movement's id, or minus the landed cost
-    # line's id
+    # line's id, or minus (2**40 + the revaluation's id)
     Column("entry_key", BigInteger, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),  # the movement's business time
     # receipt, supplier_return, sale, customer_return, loss, gain, correction or landed_cost
@@ -191,6 +192,20 @@ landed_costs = Table(
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     UniqueConstraint("owner_id", "reference", name="uq_landed_costs_owner_reference"),
+)
+
+# stock that came in without a cost, given one: its uncosted units on hand then are worth this
+revaluations = Table(
+    "revaluations", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner_id", Integer, ForeignKey("owners.id"), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("unit_cost", ExactDecimal, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner_id", "reference", name="uq_revaluations_owner_reference"),
+    Index("ix_revaluations_item_id", "item_id"),
 )
 
 landed_cost_lines = Table(

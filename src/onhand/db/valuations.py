@@ -25,12 +25,14 @@ from onhand.db.tables import (
     locations,
     movements,
     owners,
+    revaluations,
     valuation_checkpoints,
     valuation_entries,
 )
 from onhand.domain.locations import TRANSIT
 
-Position = tuple[datetime, int]  # business time, movement id
+Position = tuple[datetime, int]  # business time, movement id (or the key valuation orders by)
+REVALUATION_KEYS = 2**40  # a revaluation's key is minus this plus its id (landed costs: -id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +226,33 @@ class ValuationStore:
         found: list[Any] = [r for r in self.conn.execute(query)
                             if after is None or (r.occurred_at, -int(r.id)) > after]
         return found
+
+    def revaluations_after(self, item_id: int, after: Position | None) -> list[Any]:
+        """Return the item's revaluations after ``after`` (their position: their time,
+        minus ``REVALUATION_KEYS`` + id), in no order."""
+        query = select(revaluations.c.id, revaluations.c.occurred_at,
+                       revaluations.c.unit_cost).where(revaluations.c.item_id == item_id)
+        if after is not None:
+            query = query.where(revaluations.c.occurred_at >= after[0])
+        return [r for r in self.conn.execute(query)
+                if after is None or (r.occurred_at, -(REVALUATION_KEYS + int(r.id))) > after]
+
+    def revaluation(self, owner_id: int, reference: str) -> Any:
+        """Return a revaluation of the owner by reference, if there is one."""
+        return self.conn.execute(select(revaluations).where(
+            revaluations.c.owner_id == owner_id, revaluations.c.reference == reference)).first()
+
+    def add_revaluation(self, values: dict[str, Any]) -> int:
+        """Record a revaluation; return its id."""
+        return int(self.conn.execute(insert(revaluations).values(**values)
+                                     .returning(revaluations.c.id)).scalar_one())
+
+    def entries_of(self, item_id: int, key: int) -> list[Any]:
+        """Return the value entries stored under one key of an item, oldest first."""
+        return list(self.conn.execute(
+            select(valuation_entries).where(valuation_entries.c.item_id == item_id,
+                                            valuation_entries.c.entry_key == key)
+            .order_by(valuation_entries.c.id)))
 
     def takes_of(self, movement_id: int) -> tuple[Position, str] | None:
         """Return an outbound movement's position and latest stored takes (JSON), if any."""

@@ -7,8 +7,9 @@ data — another owner's objects answer "not found", so nothing leaks their exis
 ==========  ===================================================================================
 role        may
 ==========  ===================================================================================
-admin       everything, users and tokens included
-manager     the catalog, every movement, reversals, reports, costs, the audit trail; orders
+admin       everything, users and tokens included; reopening closed accounting periods
+manager     the catalog, every movement, reversals, reports, costs (valuation, value entries,
+            journal exports, closing accounting periods), the audit trail; orders
             and holds, shipping and returns; safety stock and sellable flags; suppliers and
             purchase orders (create, confirm, cancel, return to the supplier)
 operator    read; receive, ship, transfer, adjust (with a reason), count; ship orders and
@@ -55,7 +56,7 @@ class Permission(StrEnum):
     MOVEMENTS_READ = "movements:read"
     MOVEMENTS_POST = "movements:post"  # the kinds a role may post: POSTABLE_KINDS
     MOVEMENTS_REVERSE = "movements:reverse"
-    COSTS = "costs"  # see and set unit costs
+    COSTS = "costs"  # see and set unit costs; value reports, journal exports, closing periods
     AUDIT_READ = "audit:read"
     USERS = "users"  # users and tokens
     ORDERS_READ = "orders:read"  # orders, holds, pick lists
@@ -68,6 +69,7 @@ class Permission(StrEnum):
     # return to the supplier
     PURCHASING_RECEIVE = "purchasing:receive"  # receive against purchase orders
     TRANSFERS_WRITE = "transfers:write"  # dispatch and receive transfers between warehouses
+    PERIODS_REOPEN = "periods:reopen"  # move a closed period's bound back: the admin's alone
 
 
 P = Permission

@@ -19,7 +19,7 @@ from typing import Any
 from onhand.db.uow import UnitOfWork
 from onhand.domain.movements import check_reference, check_text
 from onhand.domain.quantities import from_units
-from onhand.domain.times import utcnow
+from onhand.domain.times import check_occurred_at, utcnow
 from onhand.domain.valuation import currency as valuation_currency
 from onhand.domain.valuation.landed import BASES, LandedCost, LandedCostLine, spread
 from onhand.errors import (
@@ -53,7 +53,8 @@ def add_landed_cost(uow: UnitOfWork, *, reference: str, amount: Decimal, basis: 
         code = next(o.currency for o in uow.queries.owners() if o.code == owner)
         money = valuation_currency(code)
         minor = money.to_minor(_check_amount(amount), field="amount")
-        when = _check_time(occurred_at)
+        now = utcnow()
+        when = now if occurred_at is None else check_occurred_at(occurred_at, now)
         found = uow.valuations.landed_cost(owner_id, reference)
         rows = _receipts(uow, owner_id, list(receipts), purchase_order, owner)
         if found is not None:
@@ -63,7 +64,7 @@ def add_landed_cost(uow: UnitOfWork, *, reference: str, amount: Decimal, basis: 
         ids = uow.valuations.add_landed_cost(
             {"owner_id": owner_id, "reference": reference, "description": text,
              "basis": basis, "amount": money.amount(minor), "occurred_at": when,
-             "recorded_at": utcnow()},
+             "recorded_at": now},
             [{"item_id": int(row.item_id), "movement_id": int(row.id),
               "amount": money.amount(share)} for row, share in zip(rows, lines, strict=True)])
         for row, line_id in zip(rows, ids, strict=True):
@@ -85,15 +86,6 @@ def _check_amount(amount: object) -> Decimal:
         raise InvalidInput("amount must be a finite amount above zero", field="amount",
                            value=str(amount))
     return value
-
-
-def _check_time(occurred_at: datetime | None) -> datetime:
-    if occurred_at is None:
-        return utcnow()
-    if not isinstance(occurred_at, datetime) or occurred_at.utcoffset() is None:
-        raise InvalidTime("must be a timezone-aware datetime", field="occurred_at",
-                          value=occurred_at)
-    return occurred_at
 
 
 def _receipts(uow: UnitOfWork, owner_id: int, ids: list[int], purchase_order: str | None,

@@ -27,7 +27,8 @@ _TICK = timedelta(microseconds=1)  # times are stored to the microsecond
 VALUATION_BY = ("item", "location", "warehouse", "owner")
 # the sign that turns a category's change of stock value into the journal's amount
 _JOURNAL_SIGN = {"receipt": 1, "customer_return": 1, "gain": 1, "supplier_return": -1,
-                 "sale": -1, "loss": -1, "correction": -1, "landed_cost": 1}
+                 "sale": -1, "loss": -1, "correction": -1, "landed_cost": 1,
+                 "revaluation": 1}
 
 
 def valuation(uow: UnitOfWork, *, as_of: date | datetime | None = None,
@@ -173,7 +174,8 @@ def value_entries(uow: UnitOfWork, *, sku: str, owner: str = "default",
         assert item_id is not None  # a SKU names one item
         item = uow.queries.item(item_id)
         currency = _currency(uow, owner)
-        found = [ValueEntry(int(r.movement_id), r.occurred_at, r.category,
+        found = [ValueEntry(None if r.movement_id is None else int(r.movement_id),
+                            r.occurred_at, r.category,
                             from_units(int(r.units), item.decimals),
                             currency.amount(int(r.amount)),
                             from_units(int(r.uncosted), item.decimals),

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from onhand.db.uow import UnitOfWork
-from onhand.db.valuations import Head, Pending, Position
+from onhand.db.valuations import REVALUATION_KEYS, Head, Pending, Position
 from onhand.domain.locations import CUSTOMER, SUPPLIER, TRANSIT
 from onhand.domain.quantities import Quantity, from_units
 from onhand.domain.valuation import OUT, Entry, Take, Valuation
@@ -42,7 +42,7 @@ CHECKPOINT_EVERY = 2048  # movements between an item's checkpoints
 # where a run starts: after this position (None: the beginning), from this state (JSON; None:
 # nothing), with this many movements since the last checkpoint
 Origin = tuple[Position | None, str | None, int]
-CORRECTION, LANDED_COST, SALE = "correction", "landed_cost", "sale"
+CORRECTION, LANDED_COST, REVALUATION, SALE = "correction", "landed_cost", "revaluation", "sale"
 
 
 def catch_up(uow: UnitOfWork, *, owner_id: int | None = None,
@@ -63,12 +63,15 @@ def catch_up_all(uow: UnitOfWork) -> int:
 def differences(uow: UnitOfWork, *, owner_id: int | None = None, item_id: int | None = None
                 ) -> list[dict[str, Any]]:
     """Value each item's valued movements again from scratch and return the entries that
-    would bring the stored values to the rebuilt ones: none when they agree."""
+    would bring the stored values to the rebuilt ones: none when they agree. Items with a
+    landed cost or revaluation not valued yet are left out (their stored values are not
+    complete until the valuer catches up)."""
     found = []
     for item in uow.valuations.valued(owner_id, item_id):
         head = uow.valuations.head(item.item_id)
-        run = _replay(uow, item, head, (None, None, 0), head.valued_seq, compare=True)
-        found += run.entries
+        if head.replay is None:
+            run = _replay(uow, item, head, (None, None, 0), head.valued_seq, compare=True)
+            found += run.entries
     return found
 
 
@@ -159,19 +162,31 @@ class _Landed(NamedTuple):
     amount: Decimal
 
 
+class _Revalued(NamedTuple):
+    """A revaluation of uncosted stock as the valuer takes it, in the place of a movement."""
+
+    key: int  # minus (REVALUATION_KEYS + its id)
+    id: None  # no movement
+    occurred_at: datetime
+    unit_cost: Decimal
+
+
 def _rows(uow: UnitOfWork, item_id: int, start: Position | None, upto: int) -> list[Any]:
-    """Return the item's movements (through ``upto``) and landed cost lines after ``start``,
-    in business-time then key order."""
+    """Return the item's movements (through ``upto``), landed cost lines and revaluations
+    after ``start``, in business-time then key order."""
     moved = uow.valuations.movements_after(item_id, start, upto)
-    landed = [_Landed(-int(r.id), int(r.movement_id), r.occurred_at, int(r.qty), r.amount)
-              for r in uow.valuations.landed_after(item_id, start)]
-    if not landed:
+    others: list[Any] = [
+        _Landed(-int(r.id), int(r.movement_id), r.occurred_at, int(r.qty), r.amount)
+        for r in uow.valuations.landed_after(item_id, start)]
+    others += [_Revalued(-(REVALUATION_KEYS + int(r.id)), None, r.occurred_at, r.unit_cost)
+               for r in uow.valuations.revaluations_after(item_id, start)]
+    if not others:
         return moved
-    return sorted([*moved, *landed], key=lambda row: (row.occurred_at, _key(row)))
+    return sorted([*moved, *others], key=lambda row: (row.occurred_at, _key(row)))
 
 
 def _key(row: Any) -> int:
-    return row.key if isinstance(row, _Landed) else int(row.id)
+    return row.key if isinstance(row, _Landed | _Revalued) else int(row.id)
 
 
 def _takes_before(uow: UnitOfWork, start: Position | None
@@ -189,10 +204,15 @@ def _takes_before(uow: UnitOfWork, start: Position | None
 def _value(uow: UnitOfWork, run: _Run, row: Any) -> None:
     """Value one movement; append its entries, or its revaluations where it was valued."""
     landed = isinstance(row, _Landed)
-    entry, category = (
-        (Entry(row.key, "landed_cost", from_units(row.qty, run.item.decimals), row.occurred_at,
-               receipt=row.id, amount=row.amount), LANDED_COST) if landed
-        else _entry(uow, run, row))
+    category: str | None
+    if landed:
+        entry, category = Entry(row.key, "landed_cost", from_units(row.qty, run.item.decimals),
+                                row.occurred_at, receipt=row.id, amount=row.amount), LANDED_COST
+    elif isinstance(row, _Revalued):
+        entry, category = Entry(row.key, "revaluation", 0, row.occurred_at,
+                                row.unit_cost), REVALUATION
+    else:
+        entry, category = _entry(uow, run, row)
     book = run.book.valuation
     before = book.uncosted_units
     valued = run.book.post(entry)
@@ -206,8 +226,9 @@ def _value(uow: UnitOfWork, run: _Run, row: Any) -> None:
     # units that had left below zero is booked against revaluation
     fixed = SALE if landed else CORRECTION
     if run.stored is None or _key(row) not in run.stored:  # valued the first time
-        _append(run, row, category, 0 if landed else int(row.qty) * direction, amount,
-                uncosted, takes, None)
+        units = int(row.qty) * direction if direction and row.id is not None and not landed \
+            else 0
+        _append(run, row, category, units, amount, uncosted, takes, None)
         if correction:
             _append(run, row, fixed, 0, correction, 0, None, None)
         return
@@ -236,7 +257,8 @@ def _revalue(run: _Run, row: Any, category: str, values: dict[str, tuple[int, in
 def _append(run: _Run, row: Any, category: str, units: int, amount: int, uncosted: int,
             takes: str | None, cause: int | None) -> None:
     run.entries.append({"owner_id": run.item.owner_id, "item_id": run.item.item_id,
-                        "movement_id": int(row.id), "entry_key": _key(row),
+                        "movement_id": None if row.id is None else int(row.id),
+                        "entry_key": _key(row),
                         "occurred_at": row.occurred_at,
                         "category": category, "units": units, "amount": amount,
                         "uncosted": uncosted, "takes": takes, "cause_id": cause})

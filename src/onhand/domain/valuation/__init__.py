@@ -73,7 +73,13 @@ from onhand.domain.valuation.currencies import (
     divide_half_up,
 )
 from onhand.domain.valuation.replay import ENTRY_KINDS, Entry, Replay, replay
-from onhand.domain.valuation.reports import ItemCogs, ItemValue, OwnerValue, ValueEntry
+from onhand.domain.valuation.reports import (
+    ItemCogs,
+    ItemValue,
+    OwnerValue,
+    Revaluation,
+    ValueEntry,
+)
 
 __all__ = [
     "ENTRY_KINDS",
@@ -89,6 +95,7 @@ __all__ = [
     "Layer",
     "OwnerValue",
     "Replay",
+    "Revaluation",
     "Shipped",
     "Take",
     "UnitCost",

@@ -253,6 +253,32 @@ class Valuation:
         return Valued(key, self._qty(0), self.currency.amount(minor), IN,
                       correction=self.currency.amount(sold))
 
+    def revalue(self, unit_cost: Decimal, *, key: int) -> Valued:
+        """Give the units on hand that came in without a cost ``unit_cost``: their value,
+        rounded once per FIFO layer (under the average, once), is added to the stock.
+
+        FIFO: each uncosted layer's units still here become a layer of their own, worth
+        ``round(units × unit_cost)``; average: the uncosted units join the pool at that cost.
+        Units that left before are not touched (they left at zero). ``qty`` on the result is
+        the units revalued.
+        """
+        rate = self._given(unit_cost, "receipt")  # a cost as a receipt takes one
+        units = minor = 0
+        if self.method == "fifo":
+            for index, layer in enumerate(self._layers):
+                if layer.uncosted:
+                    left = layer.units - layer.taken
+                    price = self._price(rate, left)
+                    self._layers[index] = _Open(layer.key, layer.at, left, price)
+                    units, minor = units + left, minor + price
+        elif self._uncosted > 0:
+            units = self._uncosted
+            minor = self._price(rate, units)
+        self._uncosted -= units
+        self._minor += minor
+        self._remember(rate)
+        return Valued(key, self._qty(units), self.currency.amount(minor), IN)
+
     # --- what the stock is worth ---------------------------------------------------------
 
     @property

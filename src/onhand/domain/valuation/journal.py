@@ -13,6 +13,7 @@ loss               shrinkage        inventory
 gain               inventory        shrinkage
 correction         cogs             revaluation (or the reverse when negative)
 landed_cost        inventory        grni (freight, duty or fees not invoiced yet)
+revaluation        inventory        revaluation (uncosted stock given a cost)
 =================  ===============  ================
 
 The journal sums each account's debits and credits over the period and books one line per
@@ -44,6 +45,7 @@ BOOKING = {  # category: (debit, credit) for a positive amount
     "loss": ("shrinkage", "inventory"), "gain": ("inventory", "shrinkage"),
     "correction": ("cogs", "revaluation"),
     "landed_cost": ("inventory", "grni"),
+    "revaluation": ("inventory", "revaluation"),
 }
 FORMATS = ("csv", "qbo", "xero")
 XERO_MAX_LINES = 300

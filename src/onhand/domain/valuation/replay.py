@@ -26,7 +26,7 @@ from onhand.domain.valuation.currencies import Currency
 from onhand.errors import InvalidInput, UnknownMovement
 
 ENTRY_KINDS = ("receipt", "shipment", "return", "adjustment", "scrap", "count", "transfer",
-               "supplier_return", "landed_cost")
+               "supplier_return", "landed_cost", "revaluation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,8 @@ class Entry:
     ``kind`` is the ledger's kind (``supplier_return`` too), or ``landed_cost``; ``qty`` is
     positive, except that an adjustment or count is signed. A return names the ``shipment``
     it returns (or none); a return to the supplier the ``receipt`` it returns; a landed cost
-    the ``receipt`` it raises, its ``qty`` and the ``amount`` added.
+    the ``receipt`` it raises, its ``qty`` and the ``amount`` added; a ``revaluation`` gives
+    uncosted units on hand its ``unit_cost``.
     """
 
     key: int
@@ -133,6 +134,8 @@ def _apply(replayer: Replayer, entry: Entry) -> Valued:
         return book.supplier_return(qty, key=key, receipt=entry.receipt)
     if entry.kind == "landed_cost" and entry.receipt is not None and entry.amount is not None:
         return book.landed_cost(entry.amount, key=key, receipt=entry.receipt, qty=qty)
+    if entry.kind == "revaluation" and entry.unit_cost is not None:
+        return book.revalue(entry.unit_cost, key=key)
     if entry.kind == "transfer":  # valuation is per item and owner: a transfer keeps value
         return Valued(key, qty, book.currency.amount(0), NONE)
     raise InvalidInput(f"kind must be one of {', '.join(ENTRY_KINDS)}", field="kind",

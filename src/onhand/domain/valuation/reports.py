@@ -80,14 +80,18 @@ class ValueEntry:
 
     Each movement's value is stored when it is valued: ``qty`` units in (positive) or out
     (negative) and ``value`` the change of the stock's value (a sale's is minus its cost).
-    A ``correction`` (units that had left below zero, covered) moves value only. A
-    revaluation (``cause_id`` names the backdated movement that made it) is the difference a
-    later posting dated before the movement made to its value, dated at the movement.
+    A ``correction`` (units that had left below zero, covered), a ``landed_cost`` and a
+    ``revaluation`` (uncosted units given a cost) move value only. An entry with a
+    ``cause_id`` is the difference a later posting dated before the movement made to its
+    value, dated at the movement: ``cause_id`` is the backdated movement's id (negative when
+    a landed cost or a revaluation of uncosted stock caused it).
     """
 
-    movement_id: int
+    movement_id: int | None  # None: a revaluation of uncosted stock
     occurred_at: datetime
-    category: str  # receipt, supplier_return, sale, customer_return, loss, gain, correction
+    # receipt, supplier_return, sale, customer_return, loss, gain, correction, landed_cost
+    # (the receipt it raises is movement_id) or revaluation
+    category: str
     qty: Quantity
     value: Decimal
     uncosted: Quantity
@@ -98,3 +102,22 @@ class ValueEntry:
         return {"movement_id": self.movement_id, "occurred_at": self.occurred_at.isoformat(),
                 "category": self.category, "qty": str(self.qty), "value": str(self.value),
                 "uncosted": str(self.uncosted), "cause_id": self.cause_id}
+
+
+@dataclass(frozen=True, slots=True)
+class Revaluation:
+    """Uncosted units of an item given a cost: how many, and the value added."""
+
+    reference: str
+    owner: str
+    sku: str
+    unit_cost: Decimal
+    occurred_at: datetime
+    qty: Quantity  # the units revalued (uncosted on hand then)
+    value: Decimal  # in the owner's currency
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the revaluation as JSON-ready text."""
+        return {"reference": self.reference, "owner": self.owner, "sku": self.sku,
+                "unit_cost": str(self.unit_cost), "occurred_at": self.occurred_at.isoformat(),
+                "qty": str(self.qty), "value": str(self.value)}

@@ -1,6 +1,6 @@
 """Every movement's value is stored (append-only entries, revaluations appended), with each
 item's state to carry on from and checkpoints before backdated movements; landed costs spread
-over receipts (by quantity, value or the items' weight).
+over receipts (by quantity, value or the items' weight); revaluations of uncosted stock.
 
 Revision ID: 0007
 Revises: 0006
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("item_id", sa.Integer, _fk("valuation_entries", "item_id", "items"),
                   nullable=False),
         sa.Column("movement_id", Id, _fk("valuation_entries", "movement_id", "movements"),
-                  nullable=False),
+                  nullable=True),
         sa.Column("entry_key", sa.BigInteger, nullable=False),
         sa.Column("occurred_at", UTCDateTime, nullable=False),
         sa.Column("category", sa.String(16), nullable=False),
@@ -100,6 +100,20 @@ def upgrade() -> None:
         sa.Column("amount", ExactDecimal, nullable=False),
     )
     op.create_index("ix_landed_cost_lines_item_id", "landed_cost_lines", ["item_id"])
+    op.create_table(
+        "revaluations",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("owner_id", sa.Integer, _fk("revaluations", "owner_id", "owners"),
+                  nullable=False),
+        sa.Column("item_id", sa.Integer, _fk("revaluations", "item_id", "items"),
+                  nullable=False),
+        sa.Column("reference", sa.String(200), nullable=False),
+        sa.Column("unit_cost", ExactDecimal, nullable=False),
+        sa.Column("occurred_at", UTCDateTime, nullable=False),
+        sa.Column("recorded_at", UTCDateTime, nullable=False),
+        sa.UniqueConstraint("owner_id", "reference", name="uq_revaluations_owner_reference"),
+    )
+    op.create_index("ix_revaluations_item_id", "revaluations", ["item_id"])
     op.create_index("ix_landed_cost_lines_landed_cost_id", "landed_cost_lines",
                     ["landed_cost_id"])
     with op.batch_alter_table("items") as batch:
@@ -130,6 +144,8 @@ def downgrade() -> None:
     op.drop_index("ix_landed_cost_lines_landed_cost_id", "landed_cost_lines")
     op.drop_index("ix_landed_cost_lines_item_id", "landed_cost_lines")
     op.drop_table("landed_cost_lines")
+    op.drop_index("ix_revaluations_item_id", "revaluations")
+    op.drop_table("revaluations")
     op.drop_table("landed_costs")
     op.drop_table("valuation_checkpoints")
     op.drop_table("item_valuations")
