@@ -381,3 +381,22 @@ def test_value_by_location_and_warehouse_spreads_the_items_value_by_units(
         "default", 1, D("65.00"), "USD")
     with pytest.raises(onhand.InvalidInput, match="by must be one of"):
         inv.valuation(by="shelf")  # type: ignore[call-overload]
+
+
+def test_a_return_to_the_supplier_leaves_at_the_cost_of_the_receipt_it_returns(
+        inv: onhand.Inventory) -> None:
+    """FIFO: 10 at 1.00 on hand, then PO-1's 10 at 3.00 received. Sending 4 of PO-1 back
+    takes them from PO-1's receipt (4 × 3.00 = 12.00), not from the oldest layer: 10 at 1.00
+    and 6 at 3.00 stay, 28.00."""
+    mug(inv)
+    inv.receive(sku=SKU, qty=10, location="WH1/A-01", unit_cost=D("1.00"), occurred_at=on(3, 1))
+    inv.add_supplier("ACME")
+    inv.create_purchase_order("PO-1", [{"sku": SKU, "qty": 10, "unit_cost": D("3.00")}],
+                              supplier="ACME", warehouse="WH1", confirm=True)
+    inv.receive_purchase_order("PO-1", location="WH1/A-01")
+    inv.return_to_supplier("PO-1", [{"sku": SKU, "qty": 4, "location": "WH1/A-01"}],
+                           reason="damaged in transit")
+    assert value(inv) == (16, D("28.00"))
+    [returned] = [e for e in inv.value_entries(sku=SKU) if e.category == "supplier_return"]
+    assert (returned.qty, returned.value) == (-4, D("-12.00"))
+    assert inv.verify().ok

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.schema import Table
 
 from onhand.db.tables import (
     document_movements,
+    movements,
     purchase_order_lines,
     purchase_orders,
     suppliers,
@@ -115,6 +116,15 @@ class PurchasingStore:
         if links:
             self.conn.execute(insert(document_movements),
                               [{"movement_id": m, column.key: line} for m, line in links])
+
+    def line_receipt(self, line_id: int) -> int | None:
+        """Return the id of the latest receipt posted for a purchase order line, if any."""
+        found = self.conn.execute(
+            select(func.max(document_movements.c.movement_id))
+            .join(movements, movements.c.id == document_movements.c.movement_id)
+            .where(document_movements.c.purchase_line_id == line_id,
+                   movements.c.kind == "receipt")).scalar()
+        return None if found is None else int(found)
 
     def movement_ids(self, kind: str, doc_id: int) -> list[int]:
         """Return the ids of the movements posted for a document, oldest first."""

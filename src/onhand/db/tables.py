@@ -121,6 +121,7 @@ movements = Table(
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("reverses", Id, ForeignKey("movements.id"), nullable=True),
+    # a customer return: the shipment it takes back; a return to the supplier: the receipt
     Column("shipment_id", Id, ForeignKey("movements.id"), nullable=True),
     Column("hash", String(64), nullable=False),
     CheckConstraint("qty > 0", name="qty_positive"),

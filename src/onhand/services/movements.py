@@ -402,8 +402,8 @@ def _check_returns(uow: UnitOfWork, lines: list[Line], numbered: bool) -> None:
     taken: dict[int, int] = {}
     for line in lines:
         shipment_id = line.shipment_id
-        if shipment_id is None:
-            continue
+        if shipment_id is None or line.kind == SUPPLIER_RETURN:
+            continue  # a return to the supplier names the receipt it returns, for its cost
         error: OnhandError | None = None
         if shipment_id not in taken:
             taken[shipment_id] = uow.queries.returned_units(shipment_id)

@@ -177,7 +177,9 @@ def _send_back(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
             target=uow.catalog.location(uow.repo.conn, SUPPLIER), lot=lot,
             reference=row.reference, reason=why,
             unit_cost=None if order_line.unit_cost is None else Decimal(str(order_line.unit_cost)),
-            occurred_at=utcnow())))
+            occurred_at=utcnow(),
+            # the receipt it returns: valuation takes the units from that receipt's layer
+            shipment_id=uow.purchasing.line_receipt(int(order_line.id)))))
         units -= take
     return parts
 

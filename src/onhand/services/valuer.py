@@ -285,7 +285,7 @@ def _entry(uow: UnitOfWork, run: _Run, row: Any) -> tuple[Entry, str | None]:
             return Entry(key, "return", qty, at, shipment=reverses), category
         return Entry(key, "supplier_return", qty, at, receipt=reverses), category
     entry, category = (_inbound(row, key, qty, at, source) if inbound
-                       else _outbound(key, qty, at, target))
+                       else _outbound(row, key, qty, at, target))
     run.categories[key] = category
     return entry, category
 
@@ -299,11 +299,12 @@ def _inbound(row: Any, key: int, qty: Any, at: Any, source: _Place) -> tuple[Ent
     return Entry(key, "adjustment", qty, at, row.unit_cost), "gain"
 
 
-def _outbound(key: int, qty: Any, at: Any, target: _Place) -> tuple[Entry, str]:
+def _outbound(row: Any, key: int, qty: Any, at: Any, target: _Place) -> tuple[Entry, str]:
     if target.path == CUSTOMER:
-        return Entry(key, "shipment", qty, at), "sale"
-    if target.path == SUPPLIER:
-        return Entry(key, "supplier_return", qty, at), "supplier_return"
+        return Entry(key, "shipment", qty, at), SALE
+    if target.path == SUPPLIER:  # from the layer of the receipt it returns, when it names one
+        receipt = None if row.shipment_id is None else int(row.shipment_id)
+        return Entry(key, "supplier_return", qty, at, receipt=receipt), "supplier_return"
     return Entry(key, "scrap", qty, at), "loss"
 
 
