@@ -459,14 +459,15 @@ class Inventory:
         >>> inv.valuation(by="warehouse", as_of=date(2026, 3, 31))
         """
         if by == "owner":
-            return valuation.owner_values(self._uow(), as_of=as_of, owner=owner)
-        return valuation.valuation(self._uow(), as_of=as_of, owner=owner, sku=sku, by=by)
+            return valuation.owner_values(self._uow(write=False), as_of=as_of, owner=owner)
+        return valuation.valuation(self._uow(write=False), as_of=as_of, owner=owner, sku=sku,
+                                   by=by)
 
     def cogs(self, *, since: date | datetime, until: date | datetime,
              owner: str | None = None, sku: str | None = None) -> list[ItemCogs]:
         """Return each item's cost of goods sold, revenue and margin over a period (dates
         are whole days in the owner's time zone, ``until`` included)."""
-        return valuation.cogs(self._uow(), since=since, until=until, owner=owner,
+        return valuation.cogs(self._uow(write=False), since=since, until=until, owner=owner,
                               sku=sku)
 
     def value_entries(self, *, sku: str, owner: str = "default",
@@ -478,7 +479,7 @@ class Inventory:
         >>> [(e.category, e.value) for e in inv.value_entries(sku="MUG-BLUE")]
         [('receipt', Decimal('25.00')), ('sale', Decimal('-10.00'))]
         """
-        return valuation.value_entries(self._uow(), sku=sku, owner=owner, since=since,
+        return valuation.value_entries(self._uow(write=False), sku=sku, owner=owner, since=since,
                                        until=until)
 
     def add_landed_cost(self, reference: str, *, amount: Decimal, basis: str = "value",

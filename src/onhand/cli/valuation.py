@@ -53,8 +53,8 @@ def valuation(
         if by == "owner":
             totals = inv.valuation(as_of=moment, owner=owner, by="owner")
         else:
-            found = valuation_service.valuation(inv.unit_of_work(), as_of=moment, owner=owner,
-                                                sku=sku, by=by)
+            found = valuation_service.valuation(inv.unit_of_work(write=False), as_of=moment,
+                                                owner=owner, sku=sku, by=by)
     if by == "owner":
         if not _printed(totals, onhand.OwnerValue, as_json, as_csv):
             _table(title, ("Owner", "Items", "Value", "Currency", "Items uncosted"),

@@ -85,6 +85,10 @@ class UnitOfWork:
         """Return a read-only unit on the same database (for work before a write opens)."""
         return UnitOfWork(self.engine, self.catalog, write=False)
 
+    def writer(self) -> UnitOfWork:
+        """Return a write unit on the same database (for a write a read needs done first)."""
+        return UnitOfWork(self.engine, self.catalog, write=True)
+
     def commit(self) -> None:
         """Make the work durable; a failed commit is reported, never retried."""
         assert self._tx is not None, "commit() outside 'with uow:'"

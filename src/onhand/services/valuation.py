@@ -40,28 +40,28 @@ def valuation(uow: UnitOfWork, *, as_of: date | datetime | None = None,
     if by not in VALUATION_BY:
         raise InvalidInput(f"by must be one of {', '.join(VALUATION_BY)}", field="by",
                            value=by)
+    _value_pending(uow, owner, sku)
     with uow:
         found = []
         for code, zone in _zones(uow, owner, sku).items():
-            owner_id, item_id = _caught_up(uow, code, sku)
+            owner_id, item_id = _ids(uow, code, sku)
             before = _first_not_counted(as_of, zone)
             items = _item_values(uow, code, owner_id, item_id, before)
             found += (list(items.values()) if by == "item"
                       else _spread(uow, items, owner_id, item_id, before, by))
-        uow.commit()
         return sorted(found, key=lambda row: (row.owner, row.sku, row.location or ""))
 
 
 def owner_values(uow: UnitOfWork, *, as_of: date | datetime | None = None,
                  owner: str | None = None) -> list[OwnerValue]:
     """Return what all the stock of each owner (or of one) was worth now or ``as_of``."""
+    _value_pending(uow, owner, None)
     with uow:
         found = []
         for code, zone in _zones(uow, owner, None).items():
-            owner_id, _ = _caught_up(uow, code, None)
+            owner_id, _ = _ids(uow, code, None)
             items = _item_values(uow, code, owner_id, None, _first_not_counted(as_of, zone))
             found.append(_owner_total(code, _currency(uow, code), list(items.values())))
-        uow.commit()
         return sorted(found, key=lambda row: row.owner)  # code point order
 
 
@@ -142,6 +142,7 @@ def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
     A date is a whole day in the owner's time zone (``until`` included); a time is an aware
     moment (``until`` excluded).
     """
+    _value_pending(uow, owner, sku)
     with uow:
         found = []
         for code, zone in _zones(uow, owner, sku).items():
@@ -149,7 +150,7 @@ def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
             stop = day_bound(until, "until", zone, end=True)
             if start >= stop:
                 raise InvalidTime("must come before until", field="since", value=str(since))
-            owner_id, item_id = _caught_up(uow, code, sku)
+            owner_id, item_id = _ids(uow, code, sku)
             prices = uow.queries.sale_prices(owner_id)
             entries: dict[int, list[Any]] = {}
             for row in uow.valuations.sales_between(owner_id, item_id, start, stop):
@@ -157,7 +158,6 @@ def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
             currency = _currency(uow, code)
             found += [_period(code, item, currency, entries.get(int(item.id), []), prices)
                       for item in uow.queries.valued_items(owner_id, item_id)]
-        uow.commit()
         return sorted(found, key=lambda row: (row.owner, row.sku))  # code point order
 
 
@@ -166,11 +166,12 @@ def value_entries(uow: UnitOfWork, *, sku: str, owner: str = "default",
                   ) -> list[ValueEntry]:
     """Return the stored changes of one item's stock value (each movement's value, then any
     revaluation) within a period, in business-time order (bounds as :func:`cogs`)."""
+    _value_pending(uow, owner, sku)
     with uow:
         zone = _zones(uow, owner, sku)[owner]
         start = None if since is None else day_bound(since, "since", zone, end=False)
         stop = None if until is None else day_bound(until, "until", zone, end=True)
-        owner_id, item_id = _caught_up(uow, owner, sku)
+        owner_id, item_id = _ids(uow, owner, sku)
         assert item_id is not None  # a SKU names one item
         item = uow.queries.item(item_id)
         currency = _currency(uow, owner)
@@ -181,7 +182,6 @@ def value_entries(uow: UnitOfWork, *, sku: str, owner: str = "default",
                             from_units(int(r.uncosted), item.decimals),
                             None if r.cause_id is None else int(r.cause_id))
                  for r in uow.valuations.entries(item_id, start, stop)]
-        uow.commit()
         return found
 
 
@@ -195,13 +195,27 @@ def _zones(uow: UnitOfWork, owner: str | None, sku: str | None) -> dict[str, Zon
             if owner is None or o.code == owner}
 
 
-def _caught_up(uow: UnitOfWork, owner: str, sku: str | None) -> tuple[int, int | None]:
-    """Value the owner's (or one SKU's) movements not valued yet; return their ids."""
+def _value_pending(uow: UnitOfWork, owner: str | None, sku: str | None) -> None:
+    """Value what was posted before a report reads it, in a write of its own and only when
+    some movement (of the owner, or of the SKU) is not valued yet: a report is a plain read,
+    on a snapshot taken after it (the server's sweeper usually leaves nothing to do)."""
+    with uow.reader() as probe:
+        if owner is None and sku is not None:
+            owner = "default"  # a SKU is an owner's: the default one's unless named
+        owner_id, item_id = (None, None) if owner is None else _ids(probe, owner, sku)
+        if not probe.valuations.pending(owner_id, item_id):
+            return
+    writer = uow.writer()
+    with writer:
+        catch_up(writer, owner_id=owner_id, item_id=item_id)
+        writer.commit()
+
+
+def _ids(uow: UnitOfWork, owner: str, sku: str | None) -> tuple[int, int | None]:
+    """Return the ids of the owner and of its SKU (or None)."""
     conn, catalog = uow.repo.conn, uow.catalog
     owner_id = catalog.owner_id(conn, owner)
-    item_id = None if sku is None else catalog.item(conn, owner_id, sku, owner).id
-    catch_up(uow, owner_id=owner_id, item_id=item_id)
-    return owner_id, item_id
+    return owner_id, None if sku is None else catalog.item(conn, owner_id, sku, owner).id
 
 
 def _currency(uow: UnitOfWork, owner: str) -> Currency:
