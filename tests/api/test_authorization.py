@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -72,6 +72,10 @@ from tests.conftest import Databases
 #
 # Valuation reports (issue 6): what stock is worth and what sales cost are costs, so only the
 # roles that see costs (admin, manager) read them; another owner's answers 404 as elsewhere.
+# So are each movement's stored value (value entries) and the journal exported for the books;
+# closing a period is the books' too (admin, manager). Reopening one undoes the books' close:
+# an administrator's alone (a scoped one, its own owner's). The day the books are closed
+# through is no cost: whoever reads the ledger reads it (a posting dated before it is refused).
 
 TABLE = """
                                          --- unscoped: own = default ---   ------ scoped to acme: own = acme -----
@@ -104,6 +108,11 @@ GET  /v1/stock/{sku}                     200/200 200/200 200/200 200/200   200/4
 POST /v1/stock/{sku}/safety-stock        200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
 GET  /v1/valuation                       200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
 GET  /v1/cogs                             200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
+GET  /v1/value-entries                   200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
+POST /v1/journal-exports                 201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 403/403
+GET  /v1/periods                         200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
+POST /v1/periods/close                   200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
+POST /v1/periods/reopen                  200/200 403/403 403/403 403/403   200/404 403/403 403/403 403/403 403/403
 POST /v1/locations/{path:path}/sellable  200     200     403     403       403     403     403     403     403
 GET  /v1/orders                          200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
 POST /v1/orders                          201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 201/404
@@ -204,6 +213,7 @@ BIN = "WH1/A-01"
 COST = Decimal("2.50")
 PASSWORD = "correct horse battery staple"
 SERIAL = itertools.count(1)
+CLOSED = date(2020, 1, 31)  # the books close through it: before any case's movements
 
 
 @dataclass(frozen=True)
@@ -422,6 +432,18 @@ def on_transfer(action: str, method: str = "POST") -> Build:
     return build
 
 
+def export_journal(ctx: Context) -> Request:
+    """A journal export of the target owner for a day no other case exports."""
+    day = str(CLOSED + timedelta(days=int(ctx.tag)))
+    return Request("POST", "/v1/journal-exports", ctx.owner_query(), {"since": day, "until": day})
+
+
+def reopen_period(ctx: Context) -> Request:
+    """Reopening every day of the target owner's books (closed through ``CLOSED`` first)."""
+    ctx.inv.close_period(CLOSED, owner=ctx.target)
+    return Request("POST", "/v1/periods/reopen", ctx.owner_query(), {"through": None})
+
+
 def revoke_token(ctx: Context) -> Request:
     made, _ = access.create_token(ctx.inv.unit_of_work(), name=f"erp {ctx.tag}", role="viewer")
     return Request("POST", f"/v1/tokens/{made.id}/revoke")
@@ -474,6 +496,13 @@ REQUESTS: dict[Row, Build] = {
     Row("GET", "/v1/cogs"): lambda ctx: Request(
         "GET", "/v1/cogs", {**ctx.owner_query(), "sku": ctx.receipt().sku,
                             "since": "2026-01-01", "until": "2026-12-31"}),
+    Row("GET", "/v1/value-entries"): lambda ctx: Request(
+        "GET", "/v1/value-entries", {**ctx.owner_query(), "sku": ctx.receipt().sku}),
+    Row("POST", "/v1/journal-exports"): export_journal,
+    Row("GET", "/v1/periods"): lambda ctx: Request("GET", "/v1/periods", ctx.owner_query()),
+    Row("POST", "/v1/periods/close"): lambda ctx: Request(
+        "POST", "/v1/periods/close", ctx.owner_query(), {"until": str(CLOSED)}),
+    Row("POST", "/v1/periods/reopen"): reopen_period,
     Row("POST", "/v1/locations/{path:path}/sellable"): set_sellable,
     Row("GET", "/v1/orders"): lambda ctx: Request("GET", "/v1/orders", ctx.owner_query()),
     Row("POST", "/v1/orders"): new_order("/v1/orders", policy="reject"),

@@ -21,7 +21,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -64,6 +64,7 @@ TAKES_COST = ("receipt", "return", "adjustment", "count")
 CODE = r"[a-z0-9][a-z0-9._-]{0,15}"
 SKU = r"[A-Z0-9][A-Z0-9-]{0,15}"
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+CLOSED = date(2020, 1, 31)  # each owner's books start closed through it, so a reopen can succeed
 SUPPLIER = "ACME"  # each owner's supplier, made by the world fixture
 # the pools of World that successful writes of purchase orders and transfers fill
 DOCUMENTS = {"/v1/purchase-orders": "purchase_orders",
@@ -159,6 +160,7 @@ def world(app: FastAPI) -> World:
     inv.add_location("WH2")  # where transfers go
     for owner in SKUS:  # whom purchase orders name
         inv.add_supplier(SUPPLIER, owner=owner)
+        inv.close_period(CLOSED, owner=owner)
     orders: dict[str, list[str]] = {owner: [] for owner in SKUS}
     holds: dict[str, list[str]] = {owner: [] for owner in SKUS}
     purchase_orders: dict[str, list[str]] = {owner: [] for owner in SKUS}
@@ -211,6 +213,11 @@ def _pick(draw: st.DrawFn, pool: list[Any]) -> Any:
 def _time(draw: st.DrawFn) -> str:
     moment = EPOCH + timedelta(seconds=draw(st.integers(0, 15 * 365 * 86_400)))
     return moment.isoformat() if draw(st.booleans()) else moment.date().isoformat()
+
+
+def _day(draw: st.DrawFn) -> str:
+    """A day that has ended (a period closes only through one), from 2020 to 2025."""
+    return (EPOCH.date() + timedelta(days=draw(st.integers(0, 6 * 365 - 1)))).isoformat()
 
 
 def _query(draw: st.DrawFn, query: dict[str, Any], world: World) -> str:
@@ -324,6 +331,18 @@ def _body(draw: st.DrawFn, case: Case, owner: str, world: World) -> None:
         body["code"] = _mostly(draw, draw(st.from_regex(SKU, fullmatch=True)), body["code"])
     elif path.startswith(("/v1/purchase-orders", "/v1/transfers")):
         _document(draw, body, path, owner, world)
+    elif path in ("/v1/journal-exports", "/v1/periods/close", "/v1/periods/reopen"):
+        _books(draw, body)
+
+
+def _books(draw: st.DrawFn, body: dict[str, Any]) -> None:
+    """A journal's period, or the day a period closes or reopens through (a null ``through``
+    reopens every day, and stays so): days, a period running forward."""
+    for name in ("since", "until", "through"):
+        if isinstance(body.get(name), str):
+            body[name] = _mostly(draw, _day(draw), body[name])
+    if isinstance(body.get("since"), str) and isinstance(body.get("until"), str):
+        body["since"], body["until"] = sorted((body["since"], body["until"]))
 
 
 def _document(draw: st.DrawFn, body: dict[str, Any], path: str, owner: str,

@@ -1,5 +1,5 @@
-"""Valuation and cost of goods sold through HTTP: figures worked by hand, who may see them,
-whose they are, and how the days and times of a query are read.
+"""Valuation, cost of goods sold, value entries and the journal through HTTP: figures worked
+by hand, who may see them, whose they are, and how the days and times of a query are read.
 
 The app's fixture holds 10 MUG-1 (owner default, received without a cost) and 5 ACME-1
 (owner acme). ``tea`` adds TEA-1 on 2025-03-10 (UTC, the default owner's zone): 10 received
@@ -9,6 +9,8 @@ at 2.00 and two at 3.00 (20.00 + 6.00 = 26.00), leaving 3 at 3.00 (9.00).
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,7 +21,7 @@ from fastapi.testclient import TestClient
 
 import onhand
 from onhand.domain.times import utcnow
-from tests.api.conftest import bearer, problem
+from tests.api.conftest import bearer, problem, written
 
 BIN = "WH1/A-01"
 DAY = datetime(2025, 3, 10, tzinfo=UTC)
@@ -242,3 +244,227 @@ def test_a_movement_dated_in_a_closed_period_is_a_409_naming_occurred_at(
     dated_now = client.post("/v1/movements", headers=admin, json={
         "kind": "receipt", "sku": "MUG-1", "qty": 1, "location": "WH1/A-01"})
     assert dated_now.status_code == 201, dated_now.text
+
+
+# --- value entries -----------------------------------------------------------------------------
+
+
+def entries(client: TestClient, headers: dict[str, str], sku: str, **params: str) -> Any:
+    """Return the value entries of ``sku`` (one page), without their times."""
+    found = items(client, "/v1/value-entries", headers, sku=sku, **params)
+    return [{name: value for name, value in entry.items() if name != "occurred_at"}
+            for entry in found]
+
+
+def test_each_movements_value_is_listed_in_business_time_order(
+        client: TestClient, admin: dict[str, str], inv: onhand.Inventory, tea: str) -> None:
+    first, second, shipped = sorted(m.id for m in inv.history(sku=tea))
+    found = items(client, "/v1/value-entries", admin, sku=tea)
+
+    assert [entry["occurred_at"] for entry in found] == [
+        (DAY + timedelta(hours=hour)).isoformat().replace("+00:00", "Z") for hour in (9, 10, 11)]
+    assert entries(client, admin, tea) == [
+        {"movement_id": first, "category": "receipt", "qty": "10", "value": "20.00",
+         "uncosted": "0", "cause_id": None},
+        {"movement_id": second, "category": "receipt", "qty": "5", "value": "15.00",
+         "uncosted": "0", "cause_id": None},
+        {"movement_id": shipped, "category": "sale", "qty": "-12", "value": "-26.00",
+         "uncosted": "0", "cause_id": None}]
+
+
+def test_a_backdated_receipt_revalues_the_shipment_after_it_dated_at_the_shipment(
+        client: TestClient, admin: dict[str, str], inv: onhand.Inventory, tea: str) -> None:
+    shipped = max(m.id for m in inv.history(sku=tea))
+    assert entries(client, admin, tea)[-1]["value"] == "-26.00"  # valued, so stored
+    early = client.post("/v1/movements", headers=admin, json={
+        "kind": "receipt", "sku": tea, "qty": 10, "location": BIN, "unit_cost": "1.00",
+        "occurred_at": (DAY + timedelta(hours=8)).isoformat()})
+    assert early.status_code == 201, early.text
+
+    found = entries(client, admin, tea)
+
+    # FIFO now takes the ten at 1.00 and two at 2.00: 14.00, not 26.00
+    assert found[0] == {"movement_id": early.json()["id"], "category": "receipt", "qty": "10",
+                        "value": "10.00", "uncosted": "0", "cause_id": None}
+    assert found[-1] == {"movement_id": shipped, "category": "sale", "qty": "0",
+                         "value": "12.00", "uncosted": "0", "cause_id": early.json()["id"]}
+    assert sum(Decimal(entry["value"]) for entry in found) == Decimal("31.00")
+    assert items(client, "/v1/valuation", admin, sku=tea)[0]["value"] == "31.00"
+
+
+def test_a_revaluation_of_uncosted_stock_is_an_entry_of_no_movement(
+        client: TestClient, admin: dict[str, str], inv: onhand.Inventory) -> None:
+    inv.revalue("MUG-1", unit_cost=Decimal("2.50"), reference="REVAL-7")  # 10 without a cost
+
+    received, revalued = entries(client, admin, "MUG-1")
+
+    assert (received["category"], received["value"], received["uncosted"]) == (
+        "receipt", "0.00", "10")
+    assert revalued == {"movement_id": None, "category": "revaluation", "qty": "0",
+                        "value": "25.00", "uncosted": "-10", "cause_id": None}
+
+
+def test_value_entries_are_those_dated_within_the_period(
+        client: TestClient, admin: dict[str, str], tea: str) -> None:
+    def categories(**period: str) -> list[str]:
+        return [entry["category"] for entry in entries(client, admin, tea, **period)]
+
+    assert categories(since="2025-03-10T09:30:00Z") == ["receipt", "sale"]
+    assert categories(until="2025-03-10T10:00:00Z") == ["receipt"]  # a time is excluded
+    assert categories(since="2025-03-10", until="2025-03-10") == ["receipt", "receipt", "sale"]
+    assert categories(since="2025-03-11") == []
+
+
+def test_value_entries_come_page_by_page(client: TestClient, admin: dict[str, str],
+                                         tea: str) -> None:
+    first = ok(client.get("/v1/value-entries", params={"sku": tea, "limit": 2}, headers=admin))
+    rest = ok(client.get("/v1/value-entries", params={"sku": tea, "limit": 2,
+                                                      "cursor": first["next_cursor"]},
+                         headers=admin))
+
+    assert [entry["category"] for entry in first["items"]] == ["receipt", "receipt"]
+    assert ([entry["category"] for entry in rest["items"]], rest["next_cursor"]) == (["sale"],
+                                                                                    None)
+    problem(client.get("/v1/value-entries", params={"sku": tea, "cursor": "bm90LW1pbmU"},
+                       headers=admin), 422, field="cursor")
+
+
+@pytest.mark.parametrize(("params", "status", "field"), [
+    ({}, 422, "sku"),
+    ({"sku": "NOPE-1"}, 404, "sku"),
+    ({"sku": "TEA-1", "owner": "nobody"}, 404, "owner"),
+    ({"sku": "TEA-1", "since": "2025-03-32"}, 422, "since"),
+    ({"sku": "TEA-1", "until": "2025-03-10T09:00"}, 422, "until"),  # no offset
+])
+def test_a_bad_value_entries_query_is_refused_naming_the_field(
+        client: TestClient, admin: dict[str, str], tea: str, params: dict[str, str],
+        status: int, field: str) -> None:
+    problem(client.get("/v1/value-entries", params=params, headers=admin), status, field=field)
+
+
+def test_value_entries_are_costs_and_another_owners_are_not_found(
+        client: TestClient, tokens: dict[str, str], tea: str) -> None:
+    assert items(client, "/v1/value-entries", bearer(tokens["manager"]), sku=tea)
+    for role in ("operator", "viewer", "client", "acme_viewer"):
+        problem(client.get("/v1/value-entries", params={"sku": tea},
+                           headers=bearer(tokens[role])), 403)
+    acme = bearer(tokens["acme_manager"])
+    problem(client.get("/v1/value-entries", params={"sku": tea}, headers=acme), 404, field="sku")
+    assert [entry["category"] for entry in items(client, "/v1/value-entries", acme,
+                                                 sku="ACME-1")] == ["receipt"]
+
+
+# --- the journal -------------------------------------------------------------------------------
+# TEA-1's day: 35.00 received (inventory / grni), 26.00 sold (cogs / inventory)
+
+CODES = {"inventory": "1400", "cogs": "5000", "grni": "2100"}
+BOOKED = {"1400": Decimal("9.00"), "5000": Decimal("26.00"), "2100": Decimal("-35.00")}
+
+
+def export(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
+    """Post a journal export of TEA-1's day (``body`` overrides); return the response."""
+    return client.post("/v1/journal-exports", headers=headers,
+                       json={"since": "2025-03-10", "until": "2025-03-10", **body})
+
+
+def booked(fmt: str, text: str) -> dict[str, Decimal]:
+    """Return each account's debit less credit in one exported file."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if fmt == "xero":
+        return {row["AccountCode"]: Decimal(row["Amount"]) for row in rows}
+    if fmt == "qbo":
+        return {row["Account Name"]: Decimal(row["Debits"] or 0) - Decimal(row["Credits"] or 0)
+                for row in rows}
+    return {row["code"]: Decimal(row["debit"]) - Decimal(row["credit"]) for row in rows}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "qbo", "xero"])
+def test_a_journal_export_answers_balanced_files_booked_to_the_accounts_asked_for(
+        client: TestClient, admin: dict[str, str], tea: str, fmt: str) -> None:
+    response = export(client, admin, format=fmt, accounts=CODES)
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert {name: body[name] for name in ("owner", "since", "until", "format")} == {
+        "owner": "default", "since": "2025-03-10", "until": "2025-03-10", "format": fmt}
+    [file] = body["files"]
+    assert file["name"] == f"journal-default-2025-03-10-2025-03-10-{fmt}.csv"
+    assert booked(fmt, file["content"]) == BOOKED
+    assert sum(BOOKED.values()) == 0
+
+
+def test_accounts_left_out_keep_their_default_names_and_xero_takes_the_tax_rate(
+        client: TestClient, admin: dict[str, str], tea: str) -> None:
+    response = export(client, admin, format="xero", accounts={"inventory": "1400"},
+                      tax_rate="No VAT")
+
+    assert response.status_code == 201, response.text
+    rows = list(csv.DictReader(io.StringIO(response.json()["files"][0]["content"])))
+    assert {row["AccountCode"] for row in rows} == {"1400", "Cost of Goods Sold",
+                                                    "Goods Received Not Invoiced"}
+    assert {row["TaxRate"] for row in rows} == {"No VAT"}
+
+
+def test_exporting_a_period_that_overlaps_one_exported_is_a_409_unless_again(
+        client: TestClient, admin: dict[str, str], tea: str) -> None:
+    assert export(client, admin, since="2025-03-01", until="2025-03-31").status_code == 201
+
+    overlapping = export(client, admin, since="2025-03-31", until="2025-04-30")
+    again = export(client, admin, since="2025-03-31", until="2025-04-30", again=True)
+
+    problem(overlapping, 409, field="since")
+    assert again.status_code == 201, again.text
+    assert export(client, admin, since="2025-05-01", until="2025-05-31").status_code == 201
+
+
+def test_a_journal_export_is_in_the_audit_trail(client: TestClient, admin: dict[str, str],
+                                                tea: str) -> None:
+    assert export(client, admin, format="qbo").status_code == 201
+
+    [entry] = items(client, "/v1/audit", admin, action="journals.export")
+
+    assert (entry["owner"], entry["target"]) == ("default", "2025-03-10..2025-03-10")
+    assert (entry["detail"]["format"], entry["detail"]["again"]) == ("qbo", False)
+    assert entry["detail"]["status"] == 201
+
+
+def test_a_journal_export_retried_with_its_key_is_answered_again_and_recorded_once(
+        client: TestClient, admin: dict[str, str], tea: str) -> None:
+    keyed = {**admin, "Idempotency-Key": "books-2025-03"}
+    first, retry = export(client, keyed), export(client, keyed)
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert retry.headers["Idempotency-Replayed"] == "true"
+    assert len(items(client, "/v1/audit", admin, action="journals.export")) == 1
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"since": "2025-03-32"}, "since"),
+    ({"until": "soon"}, "until"),
+    ({"since": "2025-03-10T00:00:00Z"}, "since"),  # a moment, not a day
+    ({"since": "2025-03-11"}, "since"),  # after until
+    ({"format": "pdf"}, "format"),
+    ({"accounts": {"bank": "1000"}}, "accounts.bank"),
+    ({"accounts": {"inventory": "   "}}, "accounts"),
+    ({"accounts": {"inventory": ""}}, "accounts.inventory"),
+    ({"again": "yes"}, "again"),
+    ({"rows": 3}, "rows"),
+])
+def test_a_bad_journal_export_is_refused_naming_the_field_and_records_nothing(
+        client: TestClient, app: FastAPI, admin: dict[str, str], tea: str,
+        body: dict[str, Any], field: str) -> None:
+    before = written(app)
+    problem(export(client, admin, **body), 422, field=field)
+    assert written(app) == before
+    assert export(client, admin).status_code == 201  # the period was not recorded
+
+
+def test_a_journal_export_is_for_roles_that_see_costs(client: TestClient,
+                                                     tokens: dict[str, str], tea: str) -> None:
+    for role in ("operator", "viewer", "client", "acme_operator"):
+        problem(export(client, bearer(tokens[role])), 403, permission="costs")
+    problem(client.post("/v1/journal-exports", params={"owner": "default"},
+                        headers=bearer(tokens["acme_manager"]),
+                        json={"since": "2025-03-10", "until": "2025-03-10"}), 404, field="owner")
+    assert export(client, bearer(tokens["manager"])).status_code == 201

@@ -31,6 +31,12 @@ def test_a_scoped_admin_may_not_change_what_all_owners_share() -> None:
     assert caller(Role.ADMIN).can(Permission.USERS)
 
 
+def test_only_an_admin_may_reopen_a_closed_period_a_scoped_one_too() -> None:
+    assert [role for role in Role if caller(role).can(Permission.PERIODS_REOPEN)] == [Role.ADMIN]
+    assert caller(Role.ADMIN, owner="acme").can(Permission.PERIODS_REOPEN)
+    assert caller(Role.MANAGER).can(Permission.COSTS)  # who closes one
+
+
 def test_an_operator_may_not_post_a_return_nor_set_a_cost() -> None:
     operator = caller(Role.OPERATOR)
     operator.check_posting("receipt", has_cost=False)

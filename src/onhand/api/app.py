@@ -37,6 +37,7 @@ from onhand.api.routes import (
     movements,
     orders,
     owners,
+    periods,
     purchase_orders,
     stock,
     suppliers,
@@ -52,8 +53,8 @@ from onhand.db.engine import POOL_SIZE
 from onhand.errors import InvalidInput, OnhandError, PayloadTooLarge, Throttled
 
 log = logging.getLogger("onhand.api")
-ROUTERS = (health, auth, owners, items, locations, movements, stock, valuation, orders, holds,
-           events, suppliers, purchase_orders, transfers, audit, user_routes, token_routes)
+ROUTERS = (health, auth, owners, items, locations, movements, stock, valuation, periods, orders,
+           holds, events, suppliers, purchase_orders, transfers, audit, user_routes, token_routes)
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": what, "model": Problem, "content": {PROBLEM: {}}}
     for status, what in ((401, "Not authenticated"), (403, "Forbidden"), (404, "Not found"),

@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
@@ -296,6 +296,21 @@ def page_of(rows: Iterable[T], *, cursor: str | None, limit: int, name: str,
     rest = [row for row in rows if after is None or key(row) > after[name]]
     page = rest[:limit]
     return page, encode_cursor({name: key(page[-1])}) if len(rest) > limit else None
+
+
+def page_at(rows: Sequence[T], *, cursor: str | None, limit: int) -> tuple[list[T], str | None]:
+    """Return the page of ``rows`` from the position ``cursor`` holds, and the next cursor.
+
+    For short lists with no unique key to resume after (an item's value entries): a row
+    inserted before the position between two calls shifts the rest of the list by one.
+    """
+    after = decode_cursor(cursor, position=int)
+    start = 0 if after is None else after["position"]
+    if start < 0:
+        raise InvalidInput("cursor is not one this server gave out for this list",
+                           field="cursor")
+    stop = start + limit
+    return list(rows[start:stop]), encode_cursor({"position": stop}) if len(rows) > stop else None
 
 
 def encode_cursor(position: dict[str, Any]) -> str:

@@ -1,14 +1,17 @@
-"""Valuation reports: what each item's stock is worth, now or at any past moment, and what
-its sales of a period cost. Costs are shown only to roles that may see them."""
+"""Valuation: what each item's stock is worth, now or at any past moment, and what its sales
+of a period cost; the stored value of each movement; a period's journal for the books. Costs
+are shown only to roles that may see them."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from onhand.api.deps import Call, Limit, call_for, page_of
+from onhand.api.deps import Call, Limit, call_for, page_at, page_of, write, writer_for
 from onhand.api.schemas import ItemCogsOut, ItemValueOut, Page
+from onhand.api.valuation_schemas import JournalExportIn, JournalExportOut, ValueEntryOut
 from onhand.domain.access import Permission
 from onhand.domain.times import parse_day_or_time
 from onhand.services import valuation
@@ -23,6 +26,10 @@ AsOf = Annotated[str | None, Query(description=f"When: {DAY_OR_TIME}, the end of
 Since = Annotated[str, Query(description=f"From: {DAY_OR_TIME}, the start of the day")]
 Until = Annotated[str, Query(description=f"To: {DAY_OR_TIME}, the day included; a time "
                                          "excluded")]
+From = Annotated[str | None, Query(description=f"From: {DAY_OR_TIME}, the start of the day; "
+                                               "default: the first")]
+To = Annotated[str | None, Query(description=f"To: {DAY_OR_TIME}, the day included; a time "
+                                             "excluded; default: the last")]
 COSTS = Permission.COSTS
 
 
@@ -55,3 +62,41 @@ def list_cogs(call: Annotated[Call, call_for(COSTS)], since: Since, until: Until
     page, after = page_of(found, cursor=cursor, limit=limit, name="sku",
                           key=lambda cogs: cogs.sku)
     return Page[ItemCogsOut](items=[ItemCogsOut.of(cogs) for cogs in page], next_cursor=after)
+
+
+@router.get("/v1/value-entries")
+def list_value_entries(call: Annotated[Call, call_for(COSTS)],
+                       sku: Annotated[str, Query(description="The item")], owner: Owner = None,
+                       since: From = None, until: To = None, cursor: str | None = None,
+                       limit: Limit = 100) -> Page[ValueEntryOut]:
+    """Each stored change of one item's stock value over a period, in business-time order:
+    every movement's value, and the revaluations a backdated posting made (dated at the
+    movement revalued, ``cause_id`` naming the posting). The cursor is a position in the
+    list: a posting dated before it, between two pages, shifts the rest by one."""
+    found = valuation.value_entries(
+        call.uow(write=False), sku=sku, owner=call.principal.owner_for(owner),
+        since=None if since is None else parse_day_or_time(since, field="since"),
+        until=None if until is None else parse_day_or_time(until, field="until"))
+    page, after = page_at(found, cursor=cursor, limit=limit)
+    return Page[ValueEntryOut](items=[ValueEntryOut.of(entry) for entry in page],
+                               next_cursor=after)
+
+
+@router.post("/v1/journal-exports", status_code=201, response_model=JournalExportOut)
+async def export_journal(body: JournalExportIn, call: Annotated[Call, writer_for(COSTS)],
+                         owner: Owner = None) -> Response:
+    """Export the owner's inventory journal of the days ``since`` to ``until``: one line
+    per account (inventory, cogs, grni, shrinkage, revaluation), summed and balanced, as the
+    files of ``format``: ``{"owner", "since", "until", "format", "files": [{"name",
+    "content"}]}``, one file (xero: one per 300 lines). The export is recorded: a period
+    that overlaps one exported before is 409 (naming ``since``) unless ``again``."""
+    who = call.principal.owner_for(owner)
+    first, last = body.days()
+    accounts = None if body.accounts is None else body.accounts.given()
+    return await write(call, action="journals.export", owner=who, target=f"{first}..{last}",
+                       body=body, effect=lambda _: {"format": body.format, "again": body.again},
+                       run=lambda uow: valuation.export_journal(
+                           uow, since=first, until=last, owner=who, fmt=body.format,
+                           accounts=accounts, tax_rate=body.tax_rate, again=body.again),
+                       render=lambda files: JournalExportOut.of(who, first, last, body.format,
+                                                                files))
