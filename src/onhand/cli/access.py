@@ -69,7 +69,7 @@ def writing(inv: onhand.Inventory) -> Iterator[UnitOfWork]:
         uow.commit()
 
 
-def audited(uow: UnitOfWork, action: str, *, target: str, owner: str | None,
+def audited(uow: UnitOfWork, action: str, *, target: str | None, owner: str | None,
             detail: dict[str, Any]) -> None:
     """Record a write of this command in the audit trail, in the write's unit of work."""
     audit.record(uow, AuditEntry(at=utcnow(), actor=actor(), action=action, owner=owner,

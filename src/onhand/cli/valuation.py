@@ -255,8 +255,9 @@ def reopen_period(
     with inventory(ctx) as inv, writing(inv) as uow:
         before = periods.closed_through(uow, owner=owner)
         periods.reopen_period(uow, owner=owner, through=day)
-        audited(uow, "periods.reopen", target=str(day), owner=owner,
-                detail={"through": None if day is None else str(day), "was": str(before)})
+        audited(uow, "periods.reopen", target=None if day is None else str(day), owner=owner,
+                detail={"through": None if day is None else str(day),
+                        "was": None if before is None else str(before)})
     typer.echo(f"{owner}: closed through {day}" if day else f"{owner}: no period closed")
 
 

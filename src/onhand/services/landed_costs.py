@@ -67,8 +67,11 @@ def add_landed_cost(uow: UnitOfWork, *, reference: str, amount: Decimal, basis: 
              "recorded_at": now},
             [{"item_id": int(row.item_id), "movement_id": int(row.id),
               "amount": money.amount(share)} for row, share in zip(rows, lines, strict=True)])
+        first: dict[int, int] = {}  # each item from its earliest line (the largest id)
         for row, line_id in zip(rows, ids, strict=True):
-            uow.valuations.mark_replay(int(row.item_id), (when, -line_id))
+            first[int(row.item_id)] = max(first.get(int(row.item_id), 0), line_id)
+        for item_id in sorted(first):  # in id order, as the valuer locks them
+            uow.valuations.mark_replay(item_id, (when, -first[item_id]))
         uow.commit()
         return LandedCost(reference, owner, money.amount(minor), code, basis, when, text,
                           tuple(LandedCostLine(int(row.id), row.sku,

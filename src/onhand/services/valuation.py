@@ -171,6 +171,8 @@ def value_entries(uow: UnitOfWork, *, sku: str, owner: str = "default",
         zone = _zones(uow, owner, sku)[owner]
         start = None if since is None else day_bound(since, "since", zone, end=False)
         stop = None if until is None else day_bound(until, "until", zone, end=True)
+        if start is not None and stop is not None and start >= stop:
+            raise InvalidTime("must come before until", field="since", value=str(since))
         owner_id, item_id = _ids(uow, owner, sku)
         assert item_id is not None  # a SKU names one item
         item = uow.queries.item(item_id)

@@ -53,7 +53,12 @@ def catch_up(uow: UnitOfWork, *, owner_id: int | None = None,
 
 
 def catch_up_all(uow: UnitOfWork) -> int:
-    """Value every movement not valued yet, in a transaction of its own; return how many."""
+    """Value every movement not valued yet, in a transaction of its own; return how many.
+    A read looks first, so a sweep with nothing to value writes nothing (on SQLite it would
+    take the write lock)."""
+    with uow.reader() as probe:
+        if not probe.valuations.pending(None, None):
+            return 0
     with uow:
         count = catch_up(uow)
         uow.commit()
