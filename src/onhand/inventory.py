@@ -464,11 +464,16 @@ class Inventory:
                                    by=by)
 
     def cogs(self, *, since: date | datetime, until: date | datetime,
-             owner: str | None = None, sku: str | None = None) -> list[ItemCogs]:
+             owner: str | None = None, sku: str | None = None, by: str = "item"
+             ) -> list[ItemCogs]:
         """Return each item's cost of goods sold, revenue and margin over a period (dates
-        are whole days in the owner's time zone, ``until`` included)."""
+        are whole days in the owner's time zone, ``until`` included); ``by="month"`` (or
+        ``"week"``, ``"day"``) gives a row per item and month with sales (``period``).
+
+        >>> inv.cogs(since=date(2026, 1, 1), until=date(2026, 12, 31), by="month")
+        """
         return valuation.cogs(self._uow(write=False), since=since, until=until, owner=owner,
-                              sku=sku)
+                              sku=sku, by=by)
 
     def value_entries(self, *, sku: str, owner: str = "default",
                       since: date | datetime | None = None,

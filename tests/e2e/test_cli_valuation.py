@@ -49,6 +49,9 @@ def test_cogs_prints_the_periods_cost_as_json_and_csv(cli: Cli, sold: onhand.Inv
     assert [(r["sku"], r["sold"], r["cogs"]) for r in rows] == [("MUG-BLUE", "12", "26.00")]
     empty = cli("cogs", "--since", "2026-04-01", "--until", "2026-04-30", "--csv").stdout
     assert empty.splitlines()[0].startswith("owner,sku,currency,sold,")
+    [month] = json.loads(cli("cogs", "--since", "2026-01-01", "--until", "2026-12-31",
+                             "--by", "month", "--json").stdout)
+    assert (month["period"], month["sold"], month["cogs"]) == ("2026-03-01", "12", "26.00")
 
 
 def test_a_bad_date_is_one_error_line_naming_it(cli: Cli, sold: onhand.Inventory) -> None:

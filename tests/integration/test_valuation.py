@@ -400,3 +400,18 @@ def test_a_return_to_the_supplier_leaves_at_the_cost_of_the_receipt_it_returns(
     [returned] = [e for e in inv.value_entries(sku=SKU) if e.category == "supplier_return"]
     assert (returned.qty, returned.value) == (-4, D("-12.00"))
     assert inv.verify().ok
+
+
+def test_cogs_by_month_gives_a_row_per_item_and_month_with_sales(inv: onhand.Inventory) -> None:
+    """Warren's year by month: April sold 2,400 for 96,000.00, September 4,800 for
+    201,900.00; no other month had a sale. By week, the Apr 19 (a Sunday) sale falls in the
+    week from Monday Apr 13."""
+    warren(inv)
+    months = inv.cogs(since=date(2026, 1, 1), until=date(2026, 12, 31), sku=SKU, by="month")
+    assert [(r.period, r.sold, r.cogs) for r in months] == [
+        (date(2026, 4, 1), 2400, D("96000.00")), (date(2026, 9, 1), 4800, D("201900.00"))]
+    weeks = inv.cogs(since=date(2026, 4, 1), until=date(2026, 4, 30), sku=SKU, by="week")
+    assert [(r.period, r.sold) for r in weeks] == [(date(2026, 4, 13), 2400)]
+    assert months[0].to_dict()["period"] == "2026-04-01"
+    with pytest.raises(onhand.InvalidInput, match="by must be one of"):
+        inv.cogs(since=date(2026, 1, 1), until=date(2026, 12, 31), by="year")

@@ -109,6 +109,9 @@ def cogs(
     until: Annotated[str, typer.Option(help="To this date (included) or time (excluded).")],
     owner: Whose = None,
     sku: Sku = None,
+    by: Annotated[str, typer.Option(
+        help="item (the whole period), or day, week or month (a row per item and period)."
+    )] = "item",
     as_json: Json = False,
     as_csv: Csv = False,
 ) -> None:
@@ -116,14 +119,15 @@ def cogs(
     start = parse_day_or_time(since, field="since")
     stop = parse_day_or_time(until, field="until")
     with inventory(ctx) as inv:
-        found = inv.cogs(since=start, until=stop, owner=owner, sku=sku)
+        found = inv.cogs(since=start, until=stop, owner=owner, sku=sku, by=by)
     if _printed(found, onhand.ItemCogs, as_json, as_csv):
         return
+    when = ("Period",) if by != "item" else ()
     _table(f"cost of goods sold, {since} to {until}",
-           ("Owner", "SKU", "Sold", "Returned", "COGS", "Revenue", "Margin", "Currency",
+           ("Owner", "SKU", *when, "Sold", "Returned", "COGS", "Revenue", "Margin", "Currency",
             "Unpriced"),
-           [(r.owner, r.sku, r.sold, r.returned, r.cogs, r.revenue, r.margin, r.currency,
-             r.unpriced or "") for r in found])
+           [(r.owner, r.sku, *((r.period,) if when else ()), r.sold, r.returned, r.cogs,
+             r.revenue, r.margin, r.currency, r.unpriced or "") for r in found])
 
 
 def export_journal(

@@ -365,7 +365,8 @@ class ValuationStore:
         moved, reversed_ = movements.alias("moved"), movements.alias("reversed")
         entries = valuation_entries
         query = (select(entries.c.item_id, entries.c.movement_id, entries.c.category,
-                        entries.c.units, entries.c.amount, moved.c.reverses,
+                        entries.c.units, entries.c.amount, entries.c.occurred_at,
+                        moved.c.reverses,
                         moved.c.shipment_id,
                         func.coalesce(reversed_.c.shipment_id, reversed_.c.reverses)
                         .label("reversed_shipment"))

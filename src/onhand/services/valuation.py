@@ -25,6 +25,7 @@ from onhand.services.valuer import catch_up
 
 _TICK = timedelta(microseconds=1)  # times are stored to the microsecond
 VALUATION_BY = ("item", "location", "warehouse", "owner")
+COGS_BY = ("item", "day", "week", "month")
 # the sign that turns a category's change of stock value into the journal's amount
 _JOURNAL_SIGN = {"receipt": 1, "customer_return": 1, "gain": 1, "supplier_return": -1,
                  "sale": -1, "loss": -1, "correction": -1, "landed_cost": 1,
@@ -136,12 +137,17 @@ def _place_name(uow: UnitOfWork, location_id: int, by: str) -> str:
 
 
 def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
-         owner: str | None = None, sku: str | None = None) -> list[ItemCogs]:
-    """Return each item's cost of goods sold, revenue and margin over a period.
+         owner: str | None = None, sku: str | None = None, by: str = "item"
+         ) -> list[ItemCogs]:
+    """Return each item's cost of goods sold, revenue and margin over a period, ``by`` item
+    (the whole period, every item) or by ``day``, ``week`` (from Monday) or ``month`` in the
+    owner's time zone (a row per item and period with sales, ``period`` its first day).
 
     A date is a whole day in the owner's time zone (``until`` included); a time is an aware
     moment (``until`` excluded).
     """
+    if by not in COGS_BY:
+        raise InvalidInput(f"by must be one of {', '.join(COGS_BY)}", field="by", value=by)
     _value_pending(uow, owner, sku)
     with uow:
         found = []
@@ -152,13 +158,28 @@ def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
                 raise InvalidTime("must come before until", field="since", value=str(since))
             owner_id, item_id = _ids(uow, code, sku)
             prices = uow.queries.sale_prices(owner_id)
-            entries: dict[int, list[Any]] = {}
+            grouped: dict[tuple[int, date | None], list[Any]] = {}
             for row in uow.valuations.sales_between(owner_id, item_id, start, stop):
-                entries.setdefault(int(row.item_id), []).append(row)
+                period = None if by == "item" else _period_start(row.occurred_at, zone, by)
+                grouped.setdefault((int(row.item_id), period), []).append(row)
             currency = _currency(uow, code)
-            found += [_period(code, item, currency, entries.get(int(item.id), []), prices)
-                      for item in uow.queries.valued_items(owner_id, item_id)]
-        return sorted(found, key=lambda row: (row.owner, row.sku))  # code point order
+            items = {int(item.id): item for item in uow.queries.valued_items(owner_id, item_id)}
+            if by == "item":
+                found += [_period(code, item, currency, grouped.get((key, None), []), prices)
+                          for key, item in items.items()]
+            else:
+                found += [replace(_period(code, items[key], currency, rows, prices),
+                                  period=period) for (key, period), rows in grouped.items()]
+        return sorted(found, key=lambda row: (row.owner, row.sku, row.period or date.min))
+
+
+def _period_start(moment: datetime, zone: ZoneInfo, by: str) -> date:
+    """Return the first day of the day, week (Monday) or month ``moment`` falls in, where
+    the owner is."""
+    day = moment.astimezone(zone).date()
+    if by == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if by == "month" else day
 
 
 def value_entries(uow: UnitOfWork, *, sku: str, owner: str = "default",

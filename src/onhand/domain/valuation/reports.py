@@ -4,7 +4,7 @@ sales of a period cost."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from onhand.domain.quantities import Quantity
@@ -68,10 +68,12 @@ class ItemCogs:
     revenue: Decimal
     margin: Decimal
     unpriced: Quantity
+    period: date | None = None  # by day, week or month: its first day; None: the whole span
 
     def to_dict(self) -> dict[str, str]:
-        """Return the figures as JSON-ready text."""
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        """Return the figures as JSON-ready text (``period`` only when there is one)."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self)
+                if f.name != "period" or self.period is not None}
 
 
 @dataclass(frozen=True, slots=True)
