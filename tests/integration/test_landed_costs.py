@@ -6,7 +6,7 @@ Every expected figure is worked out by hand in the test (DESIGN.md §6).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -252,3 +252,119 @@ def test_average_uncosted_units_join_the_pool_at_the_cost_given(inv: onhand.Inve
     with pytest.raises(onhand.InvalidInput) as caught:
         inv.revalue("MUG-BLUE", unit_cost=D("-1"), reference="R-BAD")
     assert caught.value.field == "unit_cost"
+
+
+# --- cases a review found -----------------------------------------------------------------
+
+
+def test_a_landed_cost_on_uncosted_units_survives_their_revaluation(
+        inv: onhand.Inventory) -> None:
+    """10 received without a cost; 5.00 of freight on them (the layer is worth 5.00); revalued
+    at 2.00: the 10 units are worth 20.00 + the 5.00 they carry = 25.00; one shipped costs
+    round(2,500 × 1 ÷ 10) = 2.50, leaving 22.50."""
+    mug(inv)
+    receipt = inv.receive(sku="MUG-BLUE", qty=10, location=BIN, occurred_at=on(1))
+    inv.add_landed_cost("F-U", amount=D("5.00"), basis="qty", receipts=[receipt.id],
+                        occurred_at=on(2))
+    done = inv.revalue("MUG-BLUE", unit_cost=D("2.00"), reference="R-U", occurred_at=on(3))
+    assert (done.qty, done.value) == (10, D("20.00"))
+    inv.ship(sku="MUG-BLUE", qty=1, location=BIN, occurred_at=on(4))
+    assert worth(inv, "MUG-BLUE") == (9, D("22.50"))
+    assert inv.catch_up_valuation() == 0 and inv.verify().ok
+
+
+def test_a_landed_cost_dated_at_its_receipts_moment_raises_the_receipt(
+        inv: onhand.Inventory) -> None:
+    """Receipt and freight at the same instant: the freight follows the receipt (10 at 2.00
+    + 10.00 = 30.00), nothing goes to COGS."""
+    mug(inv)
+    receipt = inv.receive(sku="MUG-BLUE", qty=10, location=BIN, unit_cost=D("2.00"),
+                          occurred_at=on(1))
+    inv.add_landed_cost("F-SAME", amount=D("10.00"), basis="qty", receipts=[receipt.id],
+                        occurred_at=on(1))
+    assert worth(inv, "MUG-BLUE") == (10, D("30.00"))
+    assert march_cogs(inv, "MUG-BLUE") == D("0.00")
+
+
+def test_values_too_large_to_keep_are_refused_and_write_nothing(inv: onhand.Inventory) -> None:
+    mug(inv)
+    receipt = inv.receive(sku="MUG-BLUE", qty=1, location=BIN, unit_cost=D("1.00"),
+                          occurred_at=on(1))
+    with pytest.raises(onhand.InvalidInput) as caught:
+        inv.add_landed_cost("HUGE", amount=D("999999999999999999"), receipts=[receipt.id],
+                            occurred_at=on(2))
+    assert caught.value.field == "amount"
+    with pytest.raises(onhand.InvalidInput) as caught:
+        inv.receive(sku="MUG-BLUE", qty=10**9, location=BIN, unit_cost=D("10000000"))
+    assert caught.value.field == "unit_cost"
+    with pytest.raises(onhand.InvalidInput) as caught:
+        inv.add_landed_cost("BOOL", amount=D("1.00"), receipts=[True], occurred_at=on(2))
+    assert caught.value.field == "receipts"
+    assert worth(inv, "MUG-BLUE") == (1, D("1.00"))
+
+
+def test_a_reversal_valued_before_its_later_dated_original_keeps_its_category(
+        inv: onhand.Inventory) -> None:
+    """A receipt dated 4 minutes ahead, reversed at once (the reversal dated now, before it),
+    both valued together: the reversal is stored as a receipt undone, as a rebuild says (the
+    item may go below zero, or the reversal could not come first)."""
+    mug(inv, allow_negative=True)
+    ahead = datetime.now(UTC) + timedelta(minutes=4)
+    receipt = inv.receive(sku="MUG-BLUE", qty=10, location=BIN, unit_cost=D("1.00"),
+                          occurred_at=ahead)
+    inv.reverse(receipt.id, reason="wrong supplier")
+    assert [(e.category, e.qty) for e in inv.value_entries(sku="MUG-BLUE")
+            if e.category != "correction"] == [("receipt", -10), ("receipt", 10)]
+    assert inv.verify().ok
+
+
+def test_a_place_below_zero_shows_its_units_at_no_value(inv: onhand.Inventory) -> None:
+    """5 at 1.00 in A-01 and 8 shipped from A-02, which the item lets go below zero: 3 below
+    zero in all, worth −3.00 (8 left at the last cost, 1.00). By location: A-01 carries the
+    whole −3.00 (the only place holding units), A-02 its −8 units at 0.00."""
+    mug(inv, allow_negative=True)
+    inv.receive(sku="MUG-BLUE", qty=5, location=BIN, unit_cost=D("1.00"), occurred_at=on(1))
+    inv.ship(sku="MUG-BLUE", qty=8, location="WH1/A-02", occurred_at=on(2))
+    spread = inv.valuation(sku="MUG-BLUE", by="location")
+    assert [(v.location, v.on_hand, v.value) for v in spread] == [
+        ("WH1/A-01", 5, D("-3.00")), ("WH1/A-02", -8, D("0.00"))]
+
+
+def test_a_purchase_order_receipt_of_a_valued_item_needs_the_lines_cost(
+        inv: onhand.Inventory) -> None:
+    inv.add_item(sku="VALUED", name="Valued", cost_required=True)
+    inv.add_supplier("ACME")
+    inv.create_purchase_order("PO-V", [{"sku": "VALUED", "qty": 5}], supplier="ACME",
+                              warehouse="WH1", confirm=True)
+    with pytest.raises(onhand.InvalidInput) as caught:
+        inv.receive_purchase_order("PO-V", location=BIN)
+    assert caught.value.field == "unit_cost"
+    assert inv.history(sku="VALUED") == []
+
+
+def test_the_inventory_account_moves_with_the_stocks_value(inv: onhand.Inventory) -> None:
+    """1 at 2.00; 6 shipped, 5 of them below zero at 2.00 (COGS 12.00); 5 at 3.00 cover them
+    and correct COGS by 5 × 1.00. Inventory: +2.00 − 12.00 + 15.00 − 5.00 = 0.00, the
+    stock's value; COGS 17.00."""
+    mug(inv, allow_negative=True)
+    inv.receive(sku="MUG-BLUE", qty=1, location=BIN, unit_cost=D("2.00"), occurred_at=on(1))
+    inv.ship(sku="MUG-BLUE", qty=6, location=BIN, occurred_at=on(2))
+    inv.receive(sku="MUG-BLUE", qty=5, location=BIN, unit_cost=D("3.00"), occurred_at=on(3))
+    assert worth(inv, "MUG-BLUE") == (0, D("0.00"))
+    [text] = inv.export_journal(date(2026, 3, 1), date(2026, 3, 31))
+    rows = {line.split(",")[4]: line.split(",")[6:8] for line in text.splitlines()[1:]}
+    assert "inventory" not in rows or rows["inventory"] == ["0.00", "0.00"]
+    assert rows["cogs"] == ["17.00", "0.00"]
+
+
+def test_units_shipped_uncosted_come_back_uncosted(inv: onhand.Inventory) -> None:
+    """10 received without a cost, 4 shipped and returned against their shipment: all 10
+    are still uncosted, and a revaluation at 2.00 prices all 10 (20.00)."""
+    mug(inv)
+    inv.receive(sku="MUG-BLUE", qty=10, location=BIN, occurred_at=on(1))
+    sale = inv.ship(sku="MUG-BLUE", qty=4, location=BIN, occurred_at=on(2))
+    inv.return_(sku="MUG-BLUE", qty=4, location=BIN, shipment_id=sale.id, occurred_at=on(3))
+    [found] = inv.valuation(sku="MUG-BLUE")
+    assert (found.on_hand, found.value, found.uncosted) == (10, D("0.00"), 10)
+    done = inv.revalue("MUG-BLUE", unit_cost=D("2.00"), reference="R-BACK", occurred_at=on(4))
+    assert (done.qty, done.value) == (10, D("20.00"))

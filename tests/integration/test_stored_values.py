@@ -160,8 +160,8 @@ def test_values_kept_as_movements_come_equal_a_rebuild_from_scratch(
     """Movements posted in any order of business time (backdated ones among them), landed
     costs and revaluations of uncosted stock among them, read at any point: the stored values
     equal a rebuild from scratch (verify), and the value at every moment equals the engine's
-    replay of the movements up to it (keyed as the valuer orders them: a landed cost by minus
-    its line's id, a revaluation by minus 2**40 and its id, both in creation order)."""
+    replay of the movements up to it (keyed as the valuer orders them: a landed cost by 2**50
+    and its line's id, a revaluation by 2**51 and its id, both in creation order)."""
     sku = f"P-{next(_skus)}"
     mug(inv, sku=sku, cost_method=method)
     posted: list[Entry] = []
@@ -184,12 +184,12 @@ def test_values_kept_as_movements_come_equal_a_rebuild_from_scratch(
                 number = next(_extras)
                 inv.add_landed_cost(f"L-{number}", amount=cost + D("0.01"), basis="qty",
                                     receipts=[receipt.key], occurred_at=later)
-                posted.append(Entry(-number, "landed_cost", receipt.qty, later,
+                posted.append(Entry(2**50 + number, "landed_cost", receipt.qty, later,
                                     receipt=receipt.key, amount=cost + D("0.01")))
             elif kind == "revalue":
                 number = next(_extras)
                 inv.revalue(sku, unit_cost=cost, reference=f"R-{number}", occurred_at=later)
-                posted.append(Entry(-(2**40 + number), "revaluation", 0, later, cost))
+                posted.append(Entry(2**51 + number, "revaluation", 0, later, cost))
             elif kind in ("shipment", "scrap"):
                 m = (inv.ship(sku=sku, qty=qty, location=BIN, occurred_at=when)
                      if kind == "shipment" else

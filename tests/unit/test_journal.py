@@ -42,11 +42,21 @@ def test_a_sale_debits_cogs_and_credits_inventory() -> None:
 
 
 def test_a_negative_correction_books_the_other_way() -> None:
+    """Units that left below zero at 2.00 and were covered at 0.75: COGS comes down 1.25 and
+    the stock's value (negative until covered) goes up 1.25: Dr inventory, Cr COGS."""
     found = journal("default", "USD", *MARCH, {"correction": Decimal("-1.25")},
                     DEFAULT_ACCOUNTS)
     assert [(line.account, line.debit, line.credit) for line in found.lines] == [
-        ("cogs", Decimal("0.00"), Decimal("1.25")),
-        ("revaluation", Decimal("1.25"), Decimal("0.00"))]
+        ("inventory", Decimal("1.25"), Decimal("0.00")),
+        ("cogs", Decimal("0.00"), Decimal("1.25"))]
+
+
+def test_a_revaluation_of_uncosted_stock_debits_inventory() -> None:
+    found = journal("default", "USD", *MARCH, {"revaluation": Decimal("9.00")},
+                    DEFAULT_ACCOUNTS)
+    assert [(line.account, line.debit, line.credit) for line in found.lines] == [
+        ("inventory", Decimal("9.00"), Decimal("0.00")),
+        ("revaluation", Decimal("0.00"), Decimal("9.00"))]
 
 
 def test_xero_takes_at_most_300_lines_a_file() -> None:

@@ -466,7 +466,7 @@ def test_stock_below_zero_with_no_cost_ever_known_leaves_at_zero_uncosted() -> N
     book = Valuation("fifo", "USD")
     shipped = book.outbound(2, key=1)
     assert (shipped.value, shipped.uncosted, shipped.takes) == (
-        D("0.00"), True, (Take(2, D("0.00"), None, True),))
+        D("0.00"), True, (Take(2, D("0.00"), None, True, True),))
     received = book.receive(5, D("4.00"), key=2, occurred_at=at(0))
     assert received.correction == D("8.00")  # 20.00 × 2 ÷ 5
     assert (book.state().on_hand, book.state().value) == (3, D("12.00"))

@@ -413,9 +413,9 @@ def _day(value: Any) -> date | None:
 # Statements built once (see repository.fetch).
 _LOCK_ITEMS = (select(items.c.id, items.c.order_policy)
                .where(items.c.id.in_(bindparam("ids", expanding=True)))
-               .order_by(items.c.id).with_for_update())
+               .order_by(items.c.id).with_for_update(key_share=True))
 _LOCK_ITEM = (select(items.c.id, items.c.order_policy).where(items.c.id == bindparam("id"))
-              .with_for_update())
+              .with_for_update(key_share=True))
 _ITEM: Any = bindparam("item_id")
 _WH: Any = bindparam("warehouse_id")
 _NOW = bindparam("now", type_=orders.c.expires_at.type)

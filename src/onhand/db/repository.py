@@ -74,9 +74,9 @@ class Repository:
         other close runs at once; return the period as it now stands."""
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(select(owners.c.id).where(owners.c.id == owner_id)
-                              .with_for_update())
+                              .with_for_update(key_share=True))
             self.conn.execute(select(items.c.id).where(items.c.owner_id == owner_id)
-                              .order_by(items.c.id).with_for_update())
+                              .order_by(items.c.id).with_for_update(key_share=True))
         return self.period(owner_id)
 
     def close_period(self, owner_id: int, through: date | None, before: datetime | None
@@ -345,11 +345,12 @@ _LOCK_AND_READ_SQLITE = _chain_reads(_LAST_ID_SQLITE)
 _LOCK_AND_READ_ONE_SQLITE = _chain_reads(_LAST_ID_SQLITE, one=True)
 _LOCK_PG = (
     select(items.c.id).where(items.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(items.c.id).with_for_update()
+    .order_by(items.c.id).with_for_update(key_share=True)
 )
 _NEXT_IDS_PG = select(func.nextval("movements_id_seq")).select_from(
     func.generate_series(1, bindparam("n")))
-_LOCK_ONE_PG = select(items.c.id).where(items.c.id == bindparam("id")).with_for_update()
+_LOCK_ONE_PG = (select(items.c.id).where(items.c.id == bindparam("id"))
+                .with_for_update(key_share=True))
 _READ_ONE_PG = _chain_reads(  # one item only: the array of new ids comes back on its one row
     select(func.array_agg(func.nextval("movements_id_seq")))
     .select_from(func.generate_series(1, bindparam("n"))).scalar_subquery(), one=True,

@@ -149,8 +149,8 @@ valuation_entries = Table(
     # the movement valued (a landed cost's: the receipt it raises; NULL: a revaluation of
     # uncosted stock)
     Column("movement_id", Id, ForeignKey("movements.id"), nullable=True),
-    # what valuation orders by, with occurred_at: the movement's id, or minus the landed cost
-    # line's id, or minus (2**40 + the revaluation's id)
+    # what valuation orders by, with occurred_at: the movement's id, or 2**50 + the landed cost
+    # line's id, or 2**51 + the revaluation's id (after the movements of the same moment)
     Column("entry_key", BigInteger, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),  # the movement's business time
     # receipt, supplier_return, sale, customer_return, loss, gain, correction or landed_cost
@@ -160,7 +160,7 @@ valuation_entries = Table(
     Column("uncosted", BigInteger, nullable=False),  # change of the units valued at zero
     Column("takes", Text, nullable=True),  # an outbound movement's takes (JSON), when new
     # a revaluation: what changed this entry's movement: the backdated movement's id (or
-    # minus the landed cost line's); NULL on a first value
+    # the landed cost line's or revaluation's key, as entry_key); NULL on a first value
     Column("cause_id", BigInteger, nullable=True),
     Index("ix_valuation_entries_item_occurred", "item_id", "occurred_at"),
     Index("ix_valuation_entries_owner_occurred", "owner_id", "occurred_at"),

@@ -32,7 +32,9 @@ from onhand.db.tables import (
 from onhand.domain.locations import TRANSIT
 
 Position = tuple[datetime, int]  # business time, movement id (or the key valuation orders by)
-REVALUATION_KEYS = 2**40  # a revaluation's key is minus this plus its id (landed costs: -id)
+# the keys valuation orders a landed cost line and a revaluation by, after every movement of
+# the same moment (movement ids stay far below): these plus the row's id
+LANDED_KEYS, REVALUATION_KEYS = 2**50, 2**51
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +216,7 @@ class ValuationStore:
 
     def landed_after(self, item_id: int, after: Position | None) -> list[Row[Any]]:
         """Return the item's landed cost lines after ``after`` (their position: the landed
-        cost's time, minus the line's id) with the receipt's units, in no order."""
+        cost's time, ``LANDED_KEYS`` + the line's id) with the receipt's units, in no order."""
         lines, costs = landed_cost_lines, landed_costs
         query = (select(lines.c.id, lines.c.movement_id, lines.c.amount, costs.c.occurred_at,
                         movements.c.qty)
@@ -224,18 +226,18 @@ class ValuationStore:
         if after is not None:
             query = query.where(costs.c.occurred_at >= after[0])
         found: list[Any] = [r for r in self.conn.execute(query)
-                            if after is None or (r.occurred_at, -int(r.id)) > after]
+                            if after is None or (r.occurred_at, LANDED_KEYS + int(r.id)) > after]
         return found
 
     def revaluations_after(self, item_id: int, after: Position | None) -> list[Any]:
         """Return the item's revaluations after ``after`` (their position: their time,
-        minus ``REVALUATION_KEYS`` + id), in no order."""
+        ``REVALUATION_KEYS`` + id), in no order."""
         query = select(revaluations.c.id, revaluations.c.occurred_at,
                        revaluations.c.unit_cost).where(revaluations.c.item_id == item_id)
         if after is not None:
             query = query.where(revaluations.c.occurred_at >= after[0])
         return [r for r in self.conn.execute(query)
-                if after is None or (r.occurred_at, -(REVALUATION_KEYS + int(r.id))) > after]
+                if after is None or (r.occurred_at, REVALUATION_KEYS + int(r.id)) > after]
 
     def revaluation(self, owner_id: int, reference: str) -> Any:
         """Return a revaluation of the owner by reference, if there is one."""
@@ -259,11 +261,6 @@ class ValuationStore:
         rows = fetch(self.conn, _TAKES_OF, {"movement_id": movement_id})
         at = None if not rows else aware_time(rows[0].occurred_at)
         return None if at is None else ((at, movement_id), str(rows[0].takes))
-
-    def category_of(self, movement_id: int) -> str | None:
-        """Return the category a movement's value was first stored under, if any."""
-        rows = fetch(self.conn, _CATEGORY_OF, {"movement_id": movement_id})
-        return None if not rows else str(rows[0].category)
 
     def add_entries(self, rows: list[dict[str, Any]]) -> None:
         """Append value entries (owner_id, item_id, movement_id, occurred_at, category,
@@ -438,9 +435,3 @@ _TAKES_OF = (select(valuation_entries.c.occurred_at, valuation_entries.c.takes)
                     valuation_entries.c.entry_key == bindparam("movement_id"),
                     valuation_entries.c.takes.is_not(None))
              .order_by(valuation_entries.c.id.desc()).limit(1))
-_CATEGORY_OF = (select(valuation_entries.c.category)
-                .where(valuation_entries.c.movement_id == bindparam("movement_id"),
-                       valuation_entries.c.entry_key == bindparam("movement_id"),
-                       valuation_entries.c.cause_id.is_(None),
-                       valuation_entries.c.category != "correction")
-                .limit(1))

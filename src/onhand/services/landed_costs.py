@@ -17,10 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.db.uow import UnitOfWork
+from onhand.db.valuations import LANDED_KEYS
 from onhand.domain.movements import check_reference, check_text
 from onhand.domain.quantities import from_units
 from onhand.domain.times import check_occurred_at, utcnow
 from onhand.domain.valuation import currency as valuation_currency
+from onhand.domain.valuation.currencies import MAX_AMOUNT
 from onhand.domain.valuation.landed import BASES, LandedCost, LandedCostLine, spread
 from onhand.errors import (
     Conflict,
@@ -67,11 +69,11 @@ def add_landed_cost(uow: UnitOfWork, *, reference: str, amount: Decimal, basis: 
              "recorded_at": now},
             [{"item_id": int(row.item_id), "movement_id": int(row.id),
               "amount": money.amount(share)} for row, share in zip(rows, lines, strict=True)])
-        first: dict[int, int] = {}  # each item from its earliest line (the largest id)
+        first: dict[int, int] = {}  # each item from its first line
         for row, line_id in zip(rows, ids, strict=True):
-            first[int(row.item_id)] = max(first.get(int(row.item_id), 0), line_id)
+            first.setdefault(int(row.item_id), line_id)
         for item_id in sorted(first):  # in id order, as the valuer locks them
-            uow.valuations.mark_replay(item_id, (when, -first[item_id]))
+            uow.valuations.mark_replay(item_id, (when, LANDED_KEYS + first[item_id]))
         uow.commit()
         return LandedCost(reference, owner, money.amount(minor), code, basis, when, text,
                           tuple(LandedCostLine(int(row.id), row.sku,
@@ -87,6 +89,9 @@ def _check_amount(amount: object) -> Decimal:
     value = Decimal(amount)
     if not value.is_finite() or value <= 0:
         raise InvalidInput("amount must be a finite amount above zero", field="amount",
+                           value=str(amount))
+    if value >= MAX_AMOUNT:
+        raise InvalidInput(f"amount must be below {MAX_AMOUNT:,}", field="amount",
                            value=str(amount))
     return value
 
@@ -104,6 +109,9 @@ def _receipts(uow: UnitOfWork, owner_id: int, ids: list[int], purchase_order: st
     found = uow.valuations.receipts(ids)
     rows = []
     for movement_id in dict.fromkeys(ids):  # once each, in the order given
+        if isinstance(movement_id, bool) or not isinstance(movement_id, int):
+            raise InvalidInput("receipts must be movement ids (integers)", field="receipts",
+                               value=repr(movement_id))
         row = found.get(movement_id)
         if row is None or int(row.owner_id) != owner_id:
             raise UnknownMovement(movement_id, field="receipts")

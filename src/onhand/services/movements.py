@@ -37,6 +37,7 @@ from onhand.domain.orders import Position
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.stock import Step, first_dip
 from onhand.domain.times import check_occurred_at, utcnow
+from onhand.domain.valuation.currencies import MAX_AMOUNT
 from onhand.errors import (
     AlreadyReversed,
     BatchTooLarge,
@@ -240,6 +241,9 @@ def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
     unit_cost = (uow.queries.last_unit_cost(item.id) if request.unit_cost == LAST_COST
                  and request.kind == "receipt"
                  else check_unit_cost(request.unit_cost, request.kind))
+    if unit_cost is not None and unit_cost * from_units(units, item.decimals) >= MAX_AMOUNT:
+        raise InvalidInput(f"qty × unit_cost must be below {MAX_AMOUNT:,}", field="unit_cost",
+                           value=str(unit_cost))
     if unit_cost is None and item.cost_required and request.kind == "receipt":
         raise InvalidInput(f"unit_cost is required: {item.sku} is a valued item (its receipts "
                            "carry their cost)", field="unit_cost")

@@ -109,6 +109,9 @@ def _take(uow: UnitOfWork, row: Any, mine: list[Any], item: ItemRef, units: int,
         take = min(take, room)
         if take <= 0:
             continue
+        if order_line.unit_cost is None and item.cost_required:
+            raise InvalidInput(f"unit_cost is required: {item.sku} is a valued item; give the "
+                               f"purchase order's line a unit cost", field="unit_cost")
         due = open_units(int(order_line.qty), int(order_line.received), int(order_line.cancelled))
         uow.purchasing.change_line(PO, int(order_line.id), received=take)
         uow.orders.add_dues(item.id, int(row.warehouse_id), int(row.owner_id),

@@ -50,7 +50,7 @@ def revalue(uow: UnitOfWork, *, reference: str, sku: str, unit_cost: Decimal,
         revaluation_id = uow.valuations.add_revaluation(
             {"owner_id": owner_id, "item_id": item.id, "reference": reference,
              "unit_cost": cost, "occurred_at": when, "recorded_at": now})
-        uow.valuations.mark_replay(item.id, (when, -(REVALUATION_KEYS + revaluation_id)))
+        uow.valuations.mark_replay(item.id, (when, REVALUATION_KEYS + revaluation_id))
         catch_up(uow, item_id=item.id)
         result = _result(uow, reference, owner, item, revaluation_id, when)
         uow.commit()
@@ -60,7 +60,7 @@ def revalue(uow: UnitOfWork, *, reference: str, sku: str, unit_cost: Decimal,
 def _result(uow: UnitOfWork, reference: str, owner: str, item: ItemRef, revaluation_id: int,
             when: datetime) -> Revaluation:
     """Report a revaluation from its stored entries (as valued now)."""
-    entries = uow.valuations.entries_of(item.id, -(REVALUATION_KEYS + revaluation_id))
+    entries = uow.valuations.entries_of(item.id, REVALUATION_KEYS + revaluation_id)
     money = valuation_currency(next(o.currency for o in uow.queries.owners() if o.code == owner))
     cost = uow.valuations.revaluation(uow.catalog.owner_id(uow.repo.conn, owner),
                                       reference).unit_cost

@@ -114,14 +114,22 @@ def _spread(uow: UnitOfWork, items: dict[tuple[int, int], ItemValue], owner_id: 
 
 
 def _shares(item: ItemValue, at: list[tuple[str, int]], decimals: int) -> list[ItemValue]:
+    """Spread the item's value over the places holding units, by units; a place below zero
+    (where the item allows it) shows its units at no value, and with no place above zero
+    the value stays with the last place."""
     currency = valuation_currency(item.currency)
-    total, minor = sum(units for _, units in at), currency.to_minor(item.value)
+    held = [(path, units) for path, units in at if units > 0]
+    total, minor = sum(units for _, units in held), currency.to_minor(item.value)
     uncosted = to_units(item.uncosted, decimals)
     rows, counted = [], 0
     for path, units in at:
-        value = share(minor, counted + units, total) - share(minor, counted, total)
-        unvalued = share(uncosted, counted + units, total) - share(uncosted, counted, total)
-        counted += units
+        if units > 0:
+            value = share(minor, counted + units, total) - share(minor, counted, total)
+            unvalued = share(uncosted, counted + units, total) - share(uncosted, counted, total)
+            counted += units
+        else:
+            value = minor if not held and path == at[-1][0] else 0
+            unvalued = 0
         rows.append(replace(item, on_hand=from_units(units, decimals),
                             value=currency.amount(value),
                             uncosted=from_units(unvalued, decimals), location=path))

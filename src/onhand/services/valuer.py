@@ -24,6 +24,7 @@ undoes its original at the original's cost and is stored under the original's ca
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,13 +32,16 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from onhand.db.uow import UnitOfWork
-from onhand.db.valuations import REVALUATION_KEYS, Head, Pending, Position
+from onhand.db.valuations import LANDED_KEYS, REVALUATION_KEYS, Head, Pending, Position
 from onhand.domain.locations import CUSTOMER, SUPPLIER, TRANSIT
 from onhand.domain.quantities import Quantity, from_units
 from onhand.domain.valuation import OUT, Entry, Take, Valuation
 from onhand.domain.valuation.replay import Replayer
 from onhand.domain.valuation.snapshot import dump_state, dump_takes, load_state, load_takes
+from onhand.errors import InvalidInput
 
+log = logging.getLogger("onhand.valuer")
+MAX_MINOR = 2**63 - 1  # what a stored value (minor units) fits in
 CHECKPOINT_EVERY = 2048  # movements between an item's checkpoints
 # where a run starts: after this position (None: the beginning), from this state (JSON; None:
 # nothing), with this many movements since the last checkpoint
@@ -53,16 +57,21 @@ def catch_up(uow: UnitOfWork, *, owner_id: int | None = None,
 
 
 def catch_up_all(uow: UnitOfWork) -> int:
-    """Value every movement not valued yet, in a transaction of its own; return how many.
-    A read looks first, so a sweep with nothing to value writes nothing (on SQLite it would
-    take the write lock)."""
+    """Value every movement not valued yet, each item in a transaction of its own (short,
+    and an item that cannot be valued is logged and left, not in the others' way); return
+    how many. A read looks first, so a sweep with nothing to value writes nothing."""
     with uow.reader() as probe:
-        if not probe.valuations.pending(None, None):
-            return 0
-    with uow:
-        count = catch_up(uow)
-        uow.commit()
-        return count
+        pending = probe.valuations.pending(None, None)
+    count = 0
+    for item in pending:
+        unit = uow.writer()
+        try:
+            with unit:
+                count += catch_up(unit, item_id=item.item_id)
+                unit.commit()
+        except Exception:  # a bug or bad data in one item: the others are still valued
+            log.exception("could not value item %s; the others go on", item.item_id)
+    return count
 
 
 def differences(uow: UnitOfWork, *, owner_id: int | None = None, item_id: int | None = None
@@ -98,7 +107,6 @@ class _Run:
     cause: int | None
     entries: list[dict[str, Any]] = field(default_factory=list)
     checkpoints: list[tuple[Position, str]] = field(default_factory=list)
-    categories: dict[int, str] = field(default_factory=dict)
     places: dict[int, _Place] = field(default_factory=dict)  # by location id
     last: Position | None = None
     since: int = 0  # movements since the last checkpoint
@@ -170,7 +178,7 @@ class _Landed(NamedTuple):
 class _Revalued(NamedTuple):
     """A revaluation of uncosted stock as the valuer takes it, in the place of a movement."""
 
-    key: int  # minus (REVALUATION_KEYS + its id)
+    key: int  # REVALUATION_KEYS + its id
     id: None  # no movement
     occurred_at: datetime
     unit_cost: Decimal
@@ -181,9 +189,10 @@ def _rows(uow: UnitOfWork, item_id: int, start: Position | None, upto: int) -> l
     after ``start``, in business-time then key order."""
     moved = uow.valuations.movements_after(item_id, start, upto)
     others: list[Any] = [
-        _Landed(-int(r.id), int(r.movement_id), r.occurred_at, int(r.qty), r.amount)
+        _Landed(LANDED_KEYS + int(r.id), int(r.movement_id), r.occurred_at, int(r.qty),
+                r.amount)
         for r in uow.valuations.landed_after(item_id, start)]
-    others += [_Revalued(-(REVALUATION_KEYS + int(r.id)), None, r.occurred_at, r.unit_cost)
+    others += [_Revalued(REVALUATION_KEYS + int(r.id), None, r.occurred_at, r.unit_cost)
                for r in uow.valuations.revaluations_after(item_id, start)]
     if not others:
         return moved
@@ -261,6 +270,9 @@ def _revalue(run: _Run, row: Any, category: str, values: dict[str, tuple[int, in
 
 def _append(run: _Run, row: Any, category: str, units: int, amount: int, uncosted: int,
             takes: str | None, cause: int | None) -> None:
+    if abs(amount) >= MAX_MINOR:
+        raise InvalidInput(f"a value of {run.book.valuation.currency.amount(amount)} is too "
+                           "large to keep", field="unit_cost")
     run.entries.append({"owner_id": run.item.owner_id, "item_id": run.item.item_id,
                         "movement_id": None if row.id is None else int(row.id),
                         "entry_key": _key(row),
@@ -283,16 +295,14 @@ def _entry(uow: UnitOfWork, run: _Run, row: Any) -> tuple[Entry, str | None]:
     inbound = target.holds
     if row.reverses is not None:  # undoes its original at the original's cost
         reverses = int(row.reverses)
-        category = (run.categories.get(reverses) or uow.valuations.category_of(reverses)
-                    or ("loss" if inbound else "gain"))
-        run.categories[key] = category
+        # stored under its original's category: the original moved the other way
         if inbound:
+            category = _outbound(row, key, qty, at, source)[1]
             return Entry(key, "return", qty, at, shipment=reverses), category
+        category = _inbound(row, key, qty, at, target)[1]
         return Entry(key, "supplier_return", qty, at, receipt=reverses), category
-    entry, category = (_inbound(row, key, qty, at, source) if inbound
-                       else _outbound(row, key, qty, at, target))
-    run.categories[key] = category
-    return entry, category
+    return (_inbound(row, key, qty, at, source) if inbound
+            else _outbound(row, key, qty, at, target))
 
 
 def _inbound(row: Any, key: int, qty: Any, at: Any, source: _Place) -> tuple[Entry, str]:

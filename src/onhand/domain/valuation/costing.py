@@ -35,13 +35,15 @@ class Take:
     """Units an outbound movement took at one cost, and their value.
 
     ``layer`` is the key of the FIFO layer they came from (``None`` under the average);
-    ``below_zero`` marks units that left beyond the stock, at the last known unit cost.
+    ``below_zero`` marks units that left beyond the stock, at the last known unit cost;
+    ``uncosted`` units that had come in without a cost (a return brings them back so).
     """
 
     qty: Quantity
     value: Decimal
     layer: int | None = None
     below_zero: bool = False
+    uncosted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,9 +213,9 @@ class Valuation:
         if shipped is None:
             rate = self._given_or_current(unit_cost, "return")
             return self._inbound(units, self._price(rate, units), rate, key=key, at=occurred_at)
-        minor = self._returned_value(shipped, units, qty)
-        rate = _Rate(self.currency.amount(minor), units)
-        return self._inbound(units, minor, rate, key=key, at=occurred_at)
+        minor, uncosted = self._returned_value(shipped, units, qty)
+        back = None if uncosted else _Rate(self.currency.amount(minor), units)
+        return self._inbound(units, minor, back, key=key, at=occurred_at)
 
     def supplier_return(self, qty: Quantity, *, key: int, receipt: int | None = None) -> Valued:
         """Value a return to the supplier: FIFO from the layer of ``receipt`` first.
@@ -266,10 +268,11 @@ class Valuation:
         units = minor = 0
         if self.method == "fifo":
             for index, layer in enumerate(self._layers):
-                if layer.uncosted:
+                if layer.uncosted:  # what it still holds (a landed cost's share) stays
                     left = layer.units - layer.taken
                     price = self._price(rate, left)
-                    self._layers[index] = _Open(layer.key, layer.at, left, price)
+                    self._layers[index] = _Open(layer.key, layer.at, left,
+                                                price + layer.minor - layer.taken_minor)
                     units, minor = units + left, minor + price
         elif self._uncosted > 0:
             units = self._uncosted
@@ -381,7 +384,8 @@ class Valuation:
             self._uncosted = min(self._uncosted, max(self._units, 0))
         self._remember(None)
         amount, qty = self.currency.amount, self._qty
-        takes = tuple(Take(qty(p.units), amount(p.minor), p.layer, p.below_zero) for p in parts)
+        takes = tuple(Take(qty(p.units), amount(p.minor), p.layer, p.below_zero, p.uncosted)
+                      for p in parts)
         return Valued(key, qty(units), amount(minor), OUT, takes,
                       uncosted=any(part.uncosted for part in parts))
 
@@ -415,17 +419,18 @@ class Valuation:
 
     # --- costs -----------------------------------------------------------------------------
 
-    def _returned_value(self, shipped: Shipped, units: int, qty: Quantity) -> int:
-        """Undo the shipment's takes from the last one back, past those returned already."""
-        takes = [(self._scaled(t.qty), self.currency.to_minor(t.value, field="shipped"))
-                 for t in shipped.takes]
+    def _returned_value(self, shipped: Shipped, units: int, qty: Quantity) -> tuple[int, bool]:
+        """Undo the shipment's takes from the last one back, past those returned already;
+        return their value and whether every unit of them had come in without a cost."""
+        takes = [(self._scaled(t.qty), self.currency.to_minor(t.value, field="shipped"),
+                  t.uncosted) for t in shipped.takes]
         skip = self._scaled(shipped.returned) if shipped.returned else 0
-        left = sum(t_units for t_units, _ in takes) - skip
+        left = sum(t_units for t_units, _, _ in takes) - skip
         if units > left:
             raise InvalidQuantity(f"exceeds what the shipment shipped and has not had returned "
                                   f"({self._qty(max(left, 0))})", value=qty)
-        minor = 0
-        for t_units, t_minor in reversed(takes):
+        minor, uncosted = 0, True
+        for t_units, t_minor, t_uncosted in reversed(takes):
             if not units:
                 break
             if skip >= t_units:
@@ -433,8 +438,8 @@ class Valuation:
                 continue
             part = min(units, t_units - skip)
             minor += share(t_minor, skip + part, t_units) - share(t_minor, skip, t_units)
-            units, skip = units - part, 0
-        return minor
+            units, skip, uncosted = units - part, 0, uncosted and t_uncosted
+        return minor, uncosted
 
     def _remember(self, rate: _Rate | None) -> None:
         """Keep the current unit cost: the costed stock's, else the inbound's, else the last."""

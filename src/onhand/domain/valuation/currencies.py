@@ -81,6 +81,11 @@ def currency(code: object, *, field: str = "currency") -> Currency:
     return Currency(cleaned, MINOR_UNITS[cleaned])
 
 
+# amounts are stored as whole minor units in 64 bits: a value must stay below this (in the
+# currency's units), which leaves room for three minor digits and for sums
+MAX_AMOUNT = Decimal(10) ** 15
+
+
 def divide_half_up(numerator: int, denominator: int) -> int:
     """Return ``numerator / denominator`` rounded half-up (away from zero), exactly.
 

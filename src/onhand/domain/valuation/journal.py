@@ -11,7 +11,7 @@ sale               cogs             inventory
 customer_return    inventory        cogs
 loss               shrinkage        inventory
 gain               inventory        shrinkage
-correction         cogs             revaluation (or the reverse when negative)
+correction         cogs             inventory (or the reverse when negative)
 landed_cost        inventory        grni (freight, duty or fees not invoiced yet)
 revaluation        inventory        revaluation (uncosted stock given a cost)
 =================  ===============  ================
@@ -43,7 +43,7 @@ BOOKING = {  # category: (debit, credit) for a positive amount
     "receipt": ("inventory", "grni"), "supplier_return": ("grni", "inventory"),
     "sale": ("cogs", "inventory"), "customer_return": ("inventory", "cogs"),
     "loss": ("shrinkage", "inventory"), "gain": ("inventory", "shrinkage"),
-    "correction": ("cogs", "revaluation"),
+    "correction": ("cogs", "inventory"),
     "landed_cost": ("inventory", "grni"),
     "revaluation": ("inventory", "revaluation"),
 }

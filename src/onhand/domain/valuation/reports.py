@@ -85,8 +85,8 @@ class ValueEntry:
     A ``correction`` (units that had left below zero, covered), a ``landed_cost`` and a
     ``revaluation`` (uncosted units given a cost) move value only. An entry with a
     ``cause_id`` is the difference a later posting dated before the movement made to its
-    value, dated at the movement: ``cause_id`` is the backdated movement's id (negative when
-    a landed cost or a revaluation of uncosted stock caused it).
+    value, dated at the movement: ``cause_id`` is the backdated movement's id (2**50 and more
+    when a landed cost line, 2**51 and more when a revaluation of uncosted stock caused it).
     """
 
     movement_id: int | None  # None: a revaluation of uncosted stock

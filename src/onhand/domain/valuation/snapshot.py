@@ -52,13 +52,14 @@ def dump_takes(takes: tuple[Take, ...]) -> str:
     """Return an outbound movement's takes as JSON text (what a linked return undoes)."""
     # written by hand: it runs for every outbound movement, and json.dumps costs 3× as much
     return "[" + ",".join(f'["{t.qty}","{t.value}",{"null" if t.layer is None else t.layer},'
-                          f'{"true" if t.below_zero else "false"}]' for t in takes) + "]"
+                          f'{"true" if t.below_zero else "false"},'
+                          f'{"true" if t.uncosted else "false"}]' for t in takes) + "]"
 
 
 def load_takes(text: str) -> tuple[Take, ...]:
     """Return the takes :func:`dump_takes` wrote."""
-    return tuple(Take(_number(qty), Decimal(value), layer, bool(below))
-                 for qty, value, layer, below in json.loads(text))
+    return tuple(Take(_number(qty), Decimal(value), layer, bool(below), bool(uncosted))
+                 for qty, value, layer, below, uncosted in json.loads(text))
 
 
 def _number(text: str) -> Quantity:
