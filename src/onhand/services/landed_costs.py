@@ -106,12 +106,13 @@ def _receipts(uow: UnitOfWork, owner_id: int, ids: list[int], purchase_order: st
             raise InvalidInput(f"unknown purchase order {purchase_order!r}",
                                field="purchase_order", value=purchase_order)
         ids = uow.purchasing.movement_ids(PO, int(document.id))
-    found = uow.valuations.receipts(ids)
-    rows = []
-    for movement_id in dict.fromkeys(ids):  # once each, in the order given
+    for movement_id in ids:
         if isinstance(movement_id, bool) or not isinstance(movement_id, int):
             raise InvalidInput("receipts must be movement ids (integers)", field="receipts",
                                value=repr(movement_id))
+    found = uow.valuations.receipts(ids)
+    rows = []
+    for movement_id in dict.fromkeys(ids):  # once each, in the order given
         row = found.get(movement_id)
         if row is None or int(row.owner_id) != owner_id:
             raise UnknownMovement(movement_id, field="receipts")
