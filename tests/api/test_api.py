@@ -166,6 +166,45 @@ def test_an_item_with_decimals_takes_fractional_quantities(
     assert stock_of(client, admin, "ROPE-M")["on_hand"] in ("12.5", "12.50")
 
 
+def test_an_item_has_no_weight_and_takes_receipts_without_a_cost_unless_told(
+        client: TestClient, admin: dict[str, str]) -> None:
+    created = ok(client.post("/v1/items", json={"sku": "CUP-1", "name": "Cup"}, headers=admin),
+                 201)
+
+    assert (created["weight"], created["cost_required"]) == (None, False)
+    ok(client.post("/v1/movements", headers=admin, json={
+        "kind": "receipt", "sku": "CUP-1", "qty": 2, "location": "WH1/A-01"}), 201)
+
+
+def test_a_valued_item_keeps_its_weight_and_refuses_a_receipt_without_a_unit_cost(
+        client: TestClient, app: FastAPI, admin: dict[str, str]) -> None:
+    body = {"sku": "SCALE-1", "name": "Kitchen scale", "weight": "1.25", "cost_required": True}
+    created = ok(client.post("/v1/items", json=body, headers=admin), 201)
+    receipt = {"kind": "receipt", "sku": "SCALE-1", "qty": 2, "location": "WH1/A-01"}
+
+    before = written(app)
+    problem(client.post("/v1/movements", json=receipt, headers=admin), 422, field="unit_cost")
+    assert written(app) == before
+    ok(client.post("/v1/movements", json={**receipt, "unit_cost": "8.00"}, headers=admin), 201)
+
+    assert (created["weight"], created["cost_required"]) == ("1.25", True)
+    assert ok(client.get("/v1/items/SCALE-1", headers=admin)) == created
+    item = app.state.api.inventory.item("SCALE-1")
+    assert (str(item.weight), item.cost_required) == ("1.25", True)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("weight", "-1"), ("weight", 1.5), ("weight", "heavy"), ("cost_required", "yes"),
+    ("cost_required", 1)])
+def test_a_bad_weight_or_cost_required_is_refused_naming_it(
+        client: TestClient, app: FastAPI, admin: dict[str, str], field: str,
+        value: object) -> None:
+    before = written(app)
+    problem(client.post("/v1/items", json={"sku": "CUP-1", "name": "Cup", field: value},
+                        headers=admin), 422, field=field)
+    assert written(app) == before
+
+
 def test_a_location_is_created_under_its_parent_and_listed(
         client: TestClient, app: FastAPI, admin: dict[str, str]) -> None:
     created = ok(client.post("/v1/locations", json={"path": "WH1/A-02", "name": "Aisle A, 2"},

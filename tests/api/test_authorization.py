@@ -73,9 +73,11 @@ from tests.conftest import Databases
 # Valuation reports (issue 6): what stock is worth and what sales cost are costs, so only the
 # roles that see costs (admin, manager) read them; another owner's answers 404 as elsewhere.
 # So are each movement's stored value (value entries) and the journal exported for the books;
-# closing a period is the books' too (admin, manager). Reopening one undoes the books' close:
-# an administrator's alone (a scoped one, its own owner's). The day the books are closed
-# through is no cost: whoever reads the ledger reads it (a posting dated before it is refused).
+# each owner's total (an unscoped caller: every owner's, or one with owner=); landed costs and
+# revaluations, which set costs; closing a period is the books' too (admin, manager).
+# Reopening one undoes the books' close: an administrator's alone (a scoped one, its own
+# owner's). The day the books are closed through is no cost: whoever reads the ledger reads
+# it (a posting dated before it is refused).
 
 TABLE = """
                                          --- unscoped: own = default ---   ------ scoped to acme: own = acme -----
@@ -107,9 +109,12 @@ GET  /v1/stock                           200/200 200/200 200/200 200/200   200/4
 GET  /v1/stock/{sku}                     200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
 POST /v1/stock/{sku}/safety-stock        200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
 GET  /v1/valuation                       200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
+GET  /v1/valuation/owners                200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
 GET  /v1/cogs                             200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
 GET  /v1/value-entries                   200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
 POST /v1/journal-exports                 201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 403/403
+POST /v1/landed-costs                    201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 403/403
+POST /v1/revaluations                    201/201 201/201 403/403 403/403   201/404 201/404 403/403 403/403 403/403
 GET  /v1/periods                         200/200 200/200 200/200 200/200   200/404 200/404 200/404 200/404 200/404
 POST /v1/periods/close                   200/200 200/200 403/403 403/403   200/404 200/404 403/403 403/403 403/403
 POST /v1/periods/reopen                  200/200 403/403 403/403 403/403   200/404 403/403 403/403 403/403 403/403
@@ -438,6 +443,29 @@ def export_journal(ctx: Context) -> Request:
     return Request("POST", "/v1/journal-exports", ctx.owner_query(), {"since": day, "until": day})
 
 
+def owner_values(ctx: Context) -> Request:
+    """The target owner's total (something received first)."""
+    ctx.receipt()
+    # without owner=, an unscoped caller reads every owner's total: name the one meant
+    return Request("GET", "/v1/valuation/owners", ctx.owner_query() if ctx.caller.scoped else
+                   {"owner": ctx.target})
+
+
+def add_landed_cost(ctx: Context) -> Request:
+    """A landed cost on a fresh receipt of the target owner, named as the caller does (a
+    scoped caller names the other owner's receipt as it is)."""
+    return Request("POST", "/v1/landed-costs", ctx.naming_query(), {
+        "reference": f"FREIGHT-{ctx.tag}", "amount": "5.00", "receipts": [ctx.receipt().id]})
+
+
+def revalue(ctx: Context) -> Request:
+    """A revaluation of a fresh item of the target owner, 2 of its units uncosted."""
+    sku = ctx.receipt().sku
+    ctx.inv.receive(sku=sku, qty=2, location=BIN, owner=ctx.target)
+    return Request("POST", "/v1/revaluations", ctx.naming_query(),
+                   {"sku": sku, "unit_cost": "2.50", "reference": f"REVAL-{ctx.tag}"})
+
+
 def reopen_period(ctx: Context) -> Request:
     """Reopening every day of the target owner's books (closed through ``CLOSED`` first)."""
     ctx.inv.close_period(CLOSED, owner=ctx.target)
@@ -498,7 +526,10 @@ REQUESTS: dict[Row, Build] = {
                             "since": "2026-01-01", "until": "2026-12-31"}),
     Row("GET", "/v1/value-entries"): lambda ctx: Request(
         "GET", "/v1/value-entries", {**ctx.owner_query(), "sku": ctx.receipt().sku}),
+    Row("GET", "/v1/valuation/owners"): owner_values,
     Row("POST", "/v1/journal-exports"): export_journal,
+    Row("POST", "/v1/landed-costs"): add_landed_cost,
+    Row("POST", "/v1/revaluations"): revalue,
     Row("GET", "/v1/periods"): lambda ctx: Request("GET", "/v1/periods", ctx.owner_query()),
     Row("POST", "/v1/periods/close"): lambda ctx: Request(
         "POST", "/v1/periods/close", ctx.owner_query(), {"until": str(CLOSED)}),
@@ -552,11 +583,12 @@ REQUESTS: dict[Row, Build] = {
     Row("POST", "/v1/tokens/{token_id}/revoke"): revoke_token,
 }
 
-# rows whose successful response carries a movement posted with a unit cost
+# rows whose successful response carries a movement posted with a unit cost (or a revaluation's)
 SHOWS_COST = {Row("POST", "/v1/movements", "receipt+cost"),
               Row("POST", "/v1/movements/batch", "receipt+cost"), Row("GET", "/v1/movements"),
               Row("GET", "/v1/movements/{movement_id}"),
-              Row("POST", "/v1/movements/{movement_id}/reverse")}
+              Row("POST", "/v1/movements/{movement_id}/reverse"),
+              Row("POST", "/v1/revaluations")}
 # ...and every purchase order (its lines' unit costs)
 SHOWS_COST |= {row for row in MATRIX if row.path.startswith("/v1/purchase-orders")}
 

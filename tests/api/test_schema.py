@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -100,6 +101,8 @@ class World:
     purchase_orders: dict[str, list[str]] = field(default_factory=dict)
     received: dict[str, list[str]] = field(default_factory=dict)
     transfers: dict[str, list[str]] = field(default_factory=dict)
+    # receipts with a unit cost, by owner, for landed costs to spread over (by value too)
+    receipts: dict[str, list[int]] = field(default_factory=dict)
     # (kind, reference) of documents closed to further actions: cancelled, released, received…
     closed: set[tuple[str, str]] = field(default_factory=set)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
@@ -157,6 +160,9 @@ def world(app: FastAPI) -> World:
         access.add_user(uow(), username=username, password=PASSWORD, role="operator")
     for owner, sku in SKUS.items():  # enough for the orders and holds drawn to reserve
         inv.receive(sku=sku, qty=500, location=STOCKED, owner=owner)
+    receipts = {owner: [inv.receive(sku=sku, qty=5, location=STOCKED, owner=owner,
+                                    unit_cost=Decimal("2.00")).id for _ in range(3)]
+                for owner, sku in SKUS.items()}
     inv.add_location("WH2")  # where transfers go
     for owner in SKUS:  # whom purchase orders name
         inv.add_supplier(SUPPLIER, owner=owner)
@@ -176,7 +182,8 @@ def world(app: FastAPI) -> World:
     return World(token=token, token_id=mine.id, token_ids=[spare.id],
                  movement_ids={owner: [m.id for m in inv.history(owner=owner)]
                                for owner in SKUS},
-                 orders=orders, holds=holds, purchase_orders=purchase_orders)
+                 orders=orders, holds=holds, purchase_orders=purchase_orders,
+                 receipts=receipts)
 
 
 @pytest.fixture
@@ -312,6 +319,8 @@ def _body(draw: st.DrawFn, case: Case, owner: str, world: World) -> None:
         body["sku"] = _mostly(draw, draw(st.from_regex(SKU, fullmatch=True)), body["sku"])
         body["name"] = _mostly(draw, "Red mug", body["name"], percent_generated=50) or "Red mug"
         body["barcodes"] = _mostly(draw, [], body.get("barcodes", []))
+        if body.get("weight") is not None:
+            body["weight"] = _mostly(draw, "0.5", body["weight"])
     elif path == "/v1/locations":
         parent = _pick(draw, ["WH1", STOCKED, "WH2"])
         segment = draw(st.from_regex(r"[A-Z0-9][A-Z0-9-]{0,7}", fullmatch=True))
@@ -333,6 +342,31 @@ def _body(draw: st.DrawFn, case: Case, owner: str, world: World) -> None:
         _document(draw, body, path, owner, world)
     elif path in ("/v1/journal-exports", "/v1/periods/close", "/v1/periods/reopen"):
         _books(draw, body)
+    elif path in ("/v1/landed-costs", "/v1/revaluations"):
+        _costs(draw, body, owner, world)
+
+
+def _costs(draw: st.DrawFn, body: dict[str, Any], owner: str, world: World) -> None:
+    """A landed cost's or revaluation's fresh reference and small amount, dated now; a landed
+    cost over some of the owner's costed receipts (not a purchase order: one of the two), by
+    units or value (the owners' items have no weight); a revaluation of the owner's SKU."""
+    body["reference"] = _mostly(draw, f"COST-{next(world.keys)}", body["reference"])
+    amount = draw(st.sampled_from(["12.50", 3, "0.01"]))
+    for name in ("amount", "unit_cost"):
+        if name in body:
+            body[name] = _mostly(draw, amount, body[name])
+    if "sku" in body:
+        body["sku"] = _mostly(draw, SKUS[owner], body["sku"])
+    if "basis" in body:
+        body["basis"] = _mostly(draw, draw(st.sampled_from(["qty", "value"])), body["basis"])
+    picked = [_pick(draw, world.receipts.get(owner, [])) for _ in range(draw(st.integers(1, 3)))]
+    if "amount" in body:  # a landed cost
+        body["receipts"] = _mostly(draw, picked, body.get("receipts"))
+        body["purchase_order"] = _mostly(draw, None, body.get("purchase_order"))
+    body["occurred_at"] = _mostly(draw, None, body.get("occurred_at"))
+    for name in ("receipts", "purchase_order", "occurred_at"):
+        if body.get(name) is None:
+            body.pop(name, None)
 
 
 def _books(draw: st.DrawFn, body: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
-"""Valuation, cost of goods sold, value entries and the journal through HTTP: figures worked
-by hand, who may see them, whose they are, and how the days and times of a query are read.
+"""Valuation (by item, location or warehouse, and each owner's total), cost of goods sold,
+value entries, revaluations and the journal through HTTP: figures worked by hand, who may see
+them, whose they are, and how the days and times of a query are read.
 
 The app's fixture holds 10 MUG-1 (owner default, received without a cost) and 5 ACME-1
 (owner acme). ``tea`` adds TEA-1 on 2025-03-10 (UTC, the default owner's zone): 10 received
@@ -76,16 +77,28 @@ def items(client: TestClient, path: str, headers: dict[str, str], **params: str)
 def test_what_is_left_is_valued_at_the_cost_of_the_last_units_received(
         client: TestClient, admin: dict[str, str], tea: str) -> None:
     assert items(client, "/v1/valuation", admin, sku=tea) == [
-        TEA | {"cost_method": "fifo", "on_hand": "3", "value": "9.00", "uncosted": "0"}]
+        TEA | {"cost_method": "fifo", "on_hand": "3", "value": "9.00", "uncosted": "0",
+               "location": None}]
 
 
 def test_a_days_cogs_is_what_its_shipments_cost_first_in_first_out(
         client: TestClient, admin: dict[str, str], tea: str) -> None:
     assert items(client, "/v1/cogs", admin, sku=tea, since="2025-03-10", until="2025-03-10") == [
         TEA | {"sold": "12", "returned": "0", "cogs": "26.00", "revenue": "0.00",
-               "margin": "-26.00", "unpriced": "12"}]
+               "margin": "-26.00", "unpriced": "12", "period": None}]
     before = items(client, "/v1/cogs", admin, sku=tea, since="2025-03-01", until="2025-03-09")
     assert (before[0]["sold"], before[0]["cogs"]) == ("0", "0.00")
+
+
+def test_cogs_by_month_gives_a_row_per_month_with_sales(
+        client: TestClient, admin: dict[str, str], tea: str) -> None:
+    """The 12 shipped on 2025-03-10 (26.00) make March's only row; a bad ``by`` is 422."""
+    [march] = items(client, "/v1/cogs", admin, sku=tea, since="2025-01-01",
+                    until="2025-12-31", by="month")
+    assert (march["period"], march["sold"], march["cogs"]) == ("2025-03-01", "12", "26.00")
+    bad = client.get("/v1/cogs", params={"since": "2025-01-01", "until": "2025-12-31",
+                                         "by": "year"}, headers=admin)
+    assert bad.status_code == 422 and "by" in bad.text
 
 
 def test_at_moving_average_each_unit_costs_the_average_of_what_came_in(
@@ -111,7 +124,7 @@ def test_revenue_and_margin_come_from_the_prices_of_the_orders_shipped(
                   until=(now + timedelta(hours=1)).isoformat())
 
     assert found == [TEA | {"sold": "3", "returned": "0", "cogs": "9.00", "revenue": "28.50",
-                            "margin": "19.50", "unpriced": "0"}]
+                            "margin": "19.50", "unpriced": "0", "period": None}]
     assert items(client, "/v1/valuation", admin, sku=tea)[0]["value"] == "0.00"
 
 
@@ -123,11 +136,134 @@ def test_every_item_of_the_owner_is_listed_by_sku_page_by_page(
 
     assert first["items"] == [{"owner": "default", "sku": "MUG-1", "currency": "USD",
                                "cost_method": "fifo", "on_hand": "10", "value": "0.00",
-                               "uncosted": "10"}]  # received without a cost
+                               "uncosted": "10", "location": None}]  # received without a cost
     assert ([item["sku"] for item in rest["items"]], rest["next_cursor"]) == ([tea], None)
     sales = ok(client.get("/v1/cogs", params={"limit": 1, "since": "2025-03-10",
                                               "until": "2025-03-10"}, headers=admin))
     assert [item["sku"] for item in sales["items"]] == ["MUG-1"] and sales["next_cursor"]
+
+
+# --- by location and warehouse, and each owner's total ------------------------------------------
+
+
+@pytest.fixture
+def spoons(inv: onhand.Inventory) -> str:
+    """SPOON-1 (FIFO): one unit at 4.00 into WH1/A-01, one at 3.00 into WH1/B-01, one at 3.00
+    into WH2, on ``DAY``: three units worth 10.00."""
+    inv.add_location("WH1/B-01")
+    inv.add_location("WH2")
+    inv.add_item(sku="SPOON-1", name="Teaspoon")
+    for hour, (place, cost) in enumerate([(BIN, "4.00"), ("WH1/B-01", "3.00"),
+                                          ("WH2", "3.00")]):
+        inv.receive(sku="SPOON-1", qty=1, location=place, unit_cost=Decimal(cost),
+                    occurred_at=DAY + timedelta(hours=9 + hour))
+    return "SPOON-1"
+
+
+def places(client: TestClient, headers: dict[str, str], by: str,
+           **params: str) -> list[tuple[str, str, str, str]]:
+    """Return (SKU, place, on hand, value) of each row of a one-page valuation ``by``."""
+    return [(row["sku"], row["location"], row["on_hand"], row["value"])
+            for row in items(client, "/v1/valuation", headers, by=by, **params)]
+
+
+def test_by_location_an_items_value_is_spread_over_its_places_by_units(
+        client: TestClient, admin: dict[str, str], spoons: str) -> None:
+    """The item's 10.00 is spread by units, not by what each unit cost where it lies: each
+    place's share is the rounded running total less the one before, so they add up. Of 3
+    units, 1 ⅓ of 10.00 = 3.333… → 3.33; 2 ⅓ = 6.666… → 6.67, less 3.33 = 3.34; the last,
+    10.00 - 6.67 = 3.33 (by warehouse: WH1's 2 units 6.67, WH2's 3.33)."""
+    assert places(client, admin, "location", sku=spoons) == [
+        (spoons, "WH1/A-01", "1", "3.33"), (spoons, "WH1/B-01", "1", "3.34"),
+        (spoons, "WH2", "1", "3.33")]
+    assert places(client, admin, "warehouse", sku=spoons) == [
+        (spoons, "WH1", "2", "6.67"), (spoons, "WH2", "1", "3.33")]
+    assert items(client, "/v1/valuation", admin, sku=spoons, by="item")[0]["value"] == "10.00"
+
+
+def test_by_location_uncosted_units_are_spread_too_and_the_past_is_valued_as_it_was(
+        client: TestClient, admin: dict[str, str], spoons: str) -> None:
+    """MUG-1's 10 units came in without a cost: 0.00, 10 uncosted, all in WH1/A-01. As of
+    09:30 on DAY only the first spoon (4.00, in WH1/A-01) had come in."""
+    [mugs] = items(client, "/v1/valuation", admin, sku="MUG-1", by="location")
+    assert (mugs["location"], mugs["value"], mugs["uncosted"]) == ("WH1/A-01", "0.00", "10")
+    assert places(client, admin, "location", sku=spoons, as_of="2025-03-10T09:30:00Z") == [
+        (spoons, "WH1/A-01", "1", "4.00")]
+
+
+def test_by_location_the_rows_come_page_by_page_in_sku_then_place_order(
+        client: TestClient, admin: dict[str, str], spoons: str) -> None:
+    def page(**params: str) -> Any:
+        return client.get("/v1/valuation", params={"by": "location", "limit": 2, **params},
+                          headers=admin)
+
+    first = ok(page())
+    rest = ok(page(cursor=first["next_cursor"]))
+
+    assert [(row["sku"], row["location"]) for row in first["items"]] == [
+        ("MUG-1", "WH1/A-01"), (spoons, "WH1/A-01")]
+    assert [(row["sku"], row["location"]) for row in rest["items"]] == [
+        (spoons, "WH1/B-01"), (spoons, "WH2")]
+    assert rest["next_cursor"] is None
+    by_item = ok(client.get("/v1/valuation", params={"limit": 1}, headers=admin))
+    problem(page(cursor=by_item["next_cursor"]), 422, field="cursor")  # another list's
+
+
+@pytest.mark.parametrize("by", ["owner", "bin", "LOCATION", ""])
+def test_an_unknown_by_is_refused_naming_it(client: TestClient, admin: dict[str, str],
+                                            by: str) -> None:
+    problem(client.get("/v1/valuation", params={"by": by}, headers=admin), 422, field="by")
+
+
+def owner_values(client: TestClient, headers: dict[str, str], **params: str) -> Any:
+    return items(client, "/v1/valuation/owners", headers, **params)
+
+
+def test_each_owners_total_is_its_items_value_and_how_many_are_uncosted(
+        client: TestClient, admin: dict[str, str], tea: str) -> None:
+    """acme: ACME-1's 5 units, received without a cost: 0.00, 1 item, 1 uncosted. default:
+    MUG-1 (10 uncosted, 0.00) and TEA-1 (3 left at 3.00 = 9.00): 9.00, 2 items, 1 uncosted."""
+    assert owner_values(client, admin) == [
+        {"owner": "acme", "currency": "USD", "items": 1, "value": "0.00", "uncosted_items": 1},
+        {"owner": "default", "currency": "USD", "items": 2, "value": "9.00",
+         "uncosted_items": 1}]
+
+
+def test_an_owners_total_as_of_a_past_moment_counts_only_what_it_held_then(
+        client: TestClient, admin: dict[str, str], tea: str) -> None:
+    """At 10:30 on DAY, TEA-1's 10 at 2.00 and 5 at 3.00 were in (35.00), not yet shipped;
+    MUG-1 came in later (the fixture's receipt is dated now). At the end of the day before,
+    nothing."""
+    assert owner_values(client, admin, owner="default", as_of="2025-03-10T10:30:00Z") == [
+        {"owner": "default", "currency": "USD", "items": 1, "value": "35.00",
+         "uncosted_items": 0}]
+    assert owner_values(client, admin, owner="default", as_of="2025-03-09") == [
+        {"owner": "default", "currency": "USD", "items": 0, "value": "0.00",
+         "uncosted_items": 0}]
+
+
+def test_a_caller_scoped_to_one_owner_sees_only_its_total(
+        client: TestClient, tokens: dict[str, str], tea: str) -> None:
+    acme = bearer(tokens["acme_manager"])
+
+    assert [total["owner"] for total in owner_values(client, acme)] == ["acme"]
+    problem(client.get("/v1/valuation/owners", params={"owner": "default"}, headers=acme), 404,
+            field="owner")
+    problem(client.get("/v1/valuation/owners", params={"owner": "nobody"},
+                       headers=bearer(tokens["admin"])), 404, field="owner")
+    for role in ("operator", "viewer", "client", "acme_viewer"):
+        problem(client.get("/v1/valuation/owners", headers=bearer(tokens[role])), 403,
+                permission="costs")
+
+
+def test_owners_totals_come_page_by_page(client: TestClient, admin: dict[str, str]) -> None:
+    first = ok(client.get("/v1/valuation/owners", params={"limit": 1}, headers=admin))
+    rest = ok(client.get("/v1/valuation/owners", params={"limit": 1,
+                                                        "cursor": first["next_cursor"]},
+                         headers=admin))
+
+    assert [total["owner"] for total in first["items"] + rest["items"]] == ["acme", "default"]
+    assert rest["next_cursor"] is None
 
 
 # --- days and times ----------------------------------------------------------------------------
@@ -468,3 +604,98 @@ def test_a_journal_export_is_for_roles_that_see_costs(client: TestClient,
                         headers=bearer(tokens["acme_manager"]),
                         json={"since": "2025-03-10", "until": "2025-03-10"}), 404, field="owner")
     assert export(client, bearer(tokens["manager"])).status_code == 201
+
+
+# --- revaluations ------------------------------------------------------------------------------
+
+
+def revalue(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
+    """Post a revaluation of MUG-1 at 2.50 (``body`` overrides); return the response."""
+    return client.post("/v1/revaluations", headers=headers,
+                       json={"sku": "MUG-1", "unit_cost": "2.50", "reference": "REVAL-1", **body})
+
+
+def test_a_revaluation_gives_the_uncosted_units_on_hand_a_cost(
+        client: TestClient, admin: dict[str, str]) -> None:
+    """MUG-1's 10 units came in without a cost (0.00): at 2.50 each they are worth 25.00."""
+    response = revalue(client, admin)
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert {name: value for name, value in body.items() if name != "occurred_at"} == {
+        "reference": "REVAL-1", "owner": "default", "sku": "MUG-1", "unit_cost": "2.50",
+        "qty": "10", "value": "25.00"}
+    [mugs] = items(client, "/v1/valuation", admin, sku="MUG-1")
+    assert (mugs["value"], mugs["uncosted"]) == ("25.00", "0")
+
+
+def test_a_revaluation_is_audited_with_what_it_added(client: TestClient,
+                                                     admin: dict[str, str]) -> None:
+    assert revalue(client, admin).status_code == 201
+
+    [entry] = items(client, "/v1/audit", admin, action="revaluations.add")
+
+    assert (entry["owner"], entry["target"]) == ("default", "REVAL-1")
+    assert {name: entry["detail"][name] for name in ("sku", "unit_cost", "qty", "value")} == {
+        "sku": "MUG-1", "unit_cost": "2.50", "qty": "10", "value": "25.00"}
+
+
+def test_the_same_revaluation_again_answers_what_was_recorded_and_other_figures_are_409(
+        client: TestClient, admin: dict[str, str]) -> None:
+    first = revalue(client, admin)
+    again = revalue(client, admin)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    problem(revalue(client, admin, unit_cost="3.00"), 409, field="reference")
+    assert items(client, "/v1/valuation", admin, sku="MUG-1")[0]["value"] == "25.00"
+
+
+def test_a_revaluation_retried_with_its_key_is_answered_again_and_audited_once(
+        client: TestClient, admin: dict[str, str]) -> None:
+    keyed = {**admin, "Idempotency-Key": "reval-mugs"}
+    first, retry = revalue(client, keyed), revalue(client, keyed)
+
+    assert retry.json() == first.json()
+    assert retry.headers["Idempotency-Replayed"] == "true"
+    assert len(items(client, "/v1/audit", admin, action="revaluations.add")) == 1
+
+
+def test_a_revaluation_dated_in_a_closed_period_is_a_409(
+        client: TestClient, inv: onhand.Inventory, admin: dict[str, str]) -> None:
+    inv.close_period(utcnow().date() - timedelta(days=2))
+
+    body = problem(revalue(client, admin,
+                           occurred_at=(utcnow() - timedelta(days=3)).isoformat()),
+                   409, field="occurred_at")
+
+    assert body["type"].endswith("/period-closed")
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"sku": "NOPE-1"}, 404, "sku"),
+    ({"unit_cost": "-1.00"}, 422, "unit_cost"),
+    ({"unit_cost": 2.5}, 422, "unit_cost"),  # a float
+    ({"reference": "REVAL/1"}, 422, "reference"),
+    ({"reference": ""}, 422, "reference"),
+    ({"occurred_at": "2025-03-10T09:00:00"}, 422, "occurred_at"),  # no offset
+    ({"qty": "10"}, 422, "qty"),  # server-owned
+])
+def test_a_bad_revaluation_is_refused_naming_the_field_and_records_nothing(
+        client: TestClient, app: FastAPI, admin: dict[str, str], body: dict[str, Any],
+        status: int, field: str) -> None:
+    before = written(app)
+    problem(revalue(client, admin, **body), status, field=field)
+    assert written(app) == before
+    assert items(client, "/v1/valuation", admin, sku="MUG-1")[0]["uncosted"] == "10"
+
+
+def test_a_revaluation_is_for_roles_that_see_costs_of_their_own_owners_items(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    for role in ("operator", "viewer", "client", "acme_operator"):
+        problem(revalue(client, bearer(tokens[role])), 403, permission="costs")
+    acme = bearer(tokens["acme_manager"])
+    problem(revalue(client, acme), 404, field="sku")  # default's MUG-1
+    done = revalue(client, acme, sku="ACME-1", unit_cost="4.00")  # 5 uncosted at 4.00
+    assert done.status_code == 201, done.text
+    assert (done.json()["owner"], done.json()["value"]) == ("acme", "20.00")

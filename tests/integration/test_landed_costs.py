@@ -138,7 +138,7 @@ def test_bad_landed_costs_name_the_field_and_write_nothing(inv: onhand.Inventory
         ({"receipts": [sale.id]}, onhand.InvalidInput, "receipts"),
         ({"receipts": [10**9]}, onhand.UnknownMovement, "receipts"),
         ({"receipts": [], "purchase_order": None}, onhand.InvalidInput, "receipts"),
-        ({"receipts": [], "purchase_order": "PO-NONE"}, onhand.InvalidInput, "purchase_order"),
+        ({"receipts": [], "purchase_order": "PO-NONE"}, onhand.UnknownOrder, "purchase_order"),
     ]
     for change, error, field in cases:
         arguments = {"amount": D("10.00"), "receipts": [receipt.id], "occurred_at": on(5),

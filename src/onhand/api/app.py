@@ -33,12 +33,14 @@ from onhand.api.routes import (
     health,
     holds,
     items,
+    landed_costs,
     locations,
     movements,
     orders,
     owners,
     periods,
     purchase_orders,
+    revaluations,
     stock,
     suppliers,
     transfers,
@@ -53,8 +55,9 @@ from onhand.db.engine import POOL_SIZE
 from onhand.errors import InvalidInput, OnhandError, PayloadTooLarge, Throttled
 
 log = logging.getLogger("onhand.api")
-ROUTERS = (health, auth, owners, items, locations, movements, stock, valuation, periods, orders,
-           holds, events, suppliers, purchase_orders, transfers, audit, user_routes, token_routes)
+ROUTERS = (health, auth, owners, items, locations, movements, stock, valuation, landed_costs,
+           revaluations, periods, orders, holds, events, suppliers, purchase_orders, transfers,
+           audit, user_routes, token_routes)
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": what, "model": Problem, "content": {PROBLEM: {}}}
     for status, what in ((401, "Not authenticated"), (403, "Forbidden"), (404, "Not found"),

@@ -298,6 +298,20 @@ def page_of(rows: Iterable[T], *, cursor: str | None, limit: int, name: str,
     return page, encode_cursor({name: key(page[-1])}) if len(rest) > limit else None
 
 
+def page_by(rows: Iterable[T], *, cursor: str | None, limit: int, names: tuple[str, ...],
+            key: Callable[[T], tuple[str, ...]]) -> tuple[list[T], str | None]:
+    """Return the page of ``rows`` (ordered by ``key``, a text per name) after ``cursor``,
+    and the next cursor: :func:`page_of` for rows no one field tells apart (an item's value
+    at each location: SKU, then path). The cursor holds the last row's key under ``names``.
+    """
+    after = decode_cursor(cursor, **dict.fromkeys(names, str))
+    last = None if after is None else tuple(after[name] for name in names)
+    rest = [row for row in rows if last is None or key(row) > last]
+    page = rest[:limit]
+    return page, (encode_cursor(dict(zip(names, key(page[-1]), strict=True)))
+                  if len(rest) > limit else None)
+
+
 def page_at(rows: Sequence[T], *, cursor: str | None, limit: int) -> tuple[list[T], str | None]:
     """Return the page of ``rows`` from the position ``cursor`` holds, and the next cursor.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -70,6 +70,18 @@ class ItemIn(Request):
     allow_negative: StrictBool = False
     tracking: Literal["none", "lot", "serial"] = "none"
     cost_method: Literal["fifo", "average"] = "fifo"
+    weight: Number | StrictInt | None = Field(
+        default=None, description="Of one unit, at least 0, in any unit of weight used "
+                                  "throughout: landed costs may be spread by it")
+    cost_required: StrictBool = Field(
+        default=False, description="A valued item: a receipt without a unit cost is refused "
+                                   "(422, naming unit_cost)")
+
+    def item(self, owner: str) -> Item:
+        """Return the item to create for ``owner``, its weight an exact ``Decimal``."""
+        weight = None if self.weight is None else Decimal(str(self.weight))
+        return Item(owner=owner, **{**self.model_dump(), "barcodes": tuple(self.barcodes),
+                                    "weight": weight})
 
 
 class ItemOut(Reply):
@@ -82,13 +94,17 @@ class ItemOut(Reply):
     allow_negative: bool
     tracking: str
     cost_method: str
+    weight: str | None = Field(description="Of one unit; null: none given")
+    cost_required: bool = Field(description="A valued item: its receipts carry a unit cost")
 
     @classmethod
     def of(cls, item: Item) -> ItemOut:
         return cls(sku=item.sku, name=item.name, owner=item.owner, unit=item.unit,
                    decimals=item.decimals, barcodes=list(item.barcodes),
                    allow_negative=item.allow_negative, tracking=item.tracking,
-                   cost_method=item.cost_method)
+                   cost_method=item.cost_method,
+                   weight=None if item.weight is None else str(item.weight),
+                   cost_required=item.cost_required)
 
 
 class LocationIn(Request):
@@ -247,6 +263,9 @@ class ItemValueOut(Reply):
     on_hand: str
     value: str
     uncosted: str = Field(description="Units on hand that came in without a cost (valued at 0)")
+    location: str | None = Field(default=None, description="By location or warehouse: its "
+                                                           "path (the item's share there); "
+                                                           "by item: null")
 
     @classmethod
     def of(cls, value: ItemValue) -> ItemValueOut:
@@ -265,6 +284,8 @@ class ItemCogsOut(Reply):
     revenue: str = Field(description="The order lines' prices of those units")
     margin: str = Field(description="revenue - cogs")
     unpriced: str = Field(description="Units shipped with no price (not in revenue)")
+    period: date | None = Field(default=None, description="by day, week or month: the "
+                                "period's first day where the owner is; null: the whole span")
 
     @classmethod
     def of(cls, cogs: ItemCogs) -> ItemCogsOut:

@@ -1,5 +1,5 @@
-"""Request and response bodies of the journal export, closed periods and value entries (the
-valuation reports' are in ``schemas``).
+"""Request and response bodies of the journal export, closed periods, value entries, owners'
+totals, landed costs and revaluations (the item reports' are in ``schemas``).
 
 Days travel as text and are read by :mod:`onhand.domain.times`, as in queries, so a time
 where a day is due is refused naming its field, with the same words everywhere.
@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StringConstraints
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StringConstraints
 
-from onhand.api.schemas import Reply, Request
+from onhand.api.order_schemas import Reference
+from onhand.api.schemas import Code, Number, Reply, Request, Text
 from onhand.domain.times import check_day, parse_day_or_time
-from onhand.domain.valuation import ValueEntry
+from onhand.domain.valuation import OwnerValue, Revaluation, ValueEntry
 from onhand.domain.valuation.journal import DEFAULT_ACCOUNTS
+from onhand.domain.valuation.landed import LandedCost
 
 Day = Annotated[str, StringConstraints(max_length=64),
                 Field(examples=["2026-03-31"],
@@ -139,10 +141,108 @@ class ValueEntryOut(Reply):
                                       "without a cost (valued at 0)")
     cause_id: int | None = Field(description="The difference a later posting dated before "
                                              "the movement made to its value: that posting's "
-                                             "movement id (negative: a landed cost or a "
-                                             "revaluation of uncosted stock); null: the "
-                                             "movement's own value")
+                                             "movement id (2**50 and more: a landed cost "
+                                             "line; 2**51 and more: a revaluation of "
+                                             "uncosted stock); null: the movement's own value")
 
     @classmethod
     def of(cls, entry: ValueEntry) -> ValueEntryOut:
         return cls.model_validate(entry.to_dict())
+
+
+# --- owners' totals ----------------------------------------------------------------------------
+
+
+class OwnerValueOut(Reply):
+    """What all of one owner's stock was worth at a moment, in its currency."""
+
+    owner: str
+    currency: str
+    items: int = Field(description="Items with units on hand")
+    value: str
+    uncosted_items: int = Field(description="Items with units on hand that came in without a "
+                                            "cost (valued at 0)")
+
+    @classmethod
+    def of(cls, total: OwnerValue) -> OwnerValueOut:
+        return cls(owner=total.owner, currency=total.currency, items=total.items,
+                   value=str(total.value), uncosted_items=total.uncosted_items)
+
+
+# --- landed costs and revaluations -------------------------------------------------------------
+
+MovementId = Annotated[int, Field(ge=1, le=2**62)]
+Money = Annotated[Number | StrictInt, Field(examples=["120.00"])]
+
+
+class LandedCostIn(Request):
+    """Freight, duty or fees added to receipts after the fact: name the receipts or the
+    purchase order (one of the two)."""
+
+    reference: Reference = Field(description="E.g. the freight invoice's number; recorded "
+                                             "once per owner")
+    amount: Money = Field(description="Above zero, in the owner's currency (at most its "
+                                      "minor unit's decimals)")
+    basis: Literal["qty", "value", "weight"] = Field(
+        default="value", description="Spread by units, by value (units × unit cost) or by "
+                                     "weight (units × the item's weight)")
+    receipts: Annotated[list[MovementId], Field(max_length=1000)] | None = Field(
+        default=None, description="The receipts' movement ids")
+    purchase_order: Reference | None = Field(default=None,
+                                             description="Or: every receipt of this order")
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it landed (default now); not before a receipt it "
+                                  "raises, nor in a closed period")
+    description: Text = ""
+
+
+class LandedCostLineOut(Reply):
+    movement_id: int = Field(description="The receipt")
+    sku: str
+    qty: str = Field(description="The receipt's units")
+    amount: str = Field(description="Its share of the amount")
+
+
+class LandedCostOut(Reply):
+    """A landed cost and how it was spread over receipts, in the owner's currency."""
+
+    reference: str
+    owner: str
+    amount: str
+    currency: str
+    basis: str
+    occurred_at: datetime
+    description: str
+    lines: list[LandedCostLineOut] = Field(description="Each receipt's share; they add up to "
+                                                       "the amount (the last takes the "
+                                                       "rounding's cent)")
+
+    @classmethod
+    def of(cls, cost: LandedCost) -> LandedCostOut:
+        return cls.model_validate(cost.to_dict())
+
+
+class RevaluationIn(Request):
+    """A unit cost for an item's units on hand that came in without one."""
+
+    sku: Code
+    unit_cost: Money = Field(description="The cost of one unit, in the owner's currency")
+    reference: Reference = Field(description="Recorded once per owner")
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="As of when (default now); not in a closed period")
+
+
+class RevaluationOut(Reply):
+    """Uncosted units given a cost: how many, and the value added."""
+
+    reference: str
+    owner: str
+    sku: str
+    unit_cost: str
+    occurred_at: datetime
+    qty: str = Field(description="The units revalued: uncosted on hand then")
+    value: str = Field(description="The value added, in the owner's currency")
+
+    @classmethod
+    def of(cls, done: Revaluation) -> RevaluationOut:
+        return cls.model_validate(done.to_dict())

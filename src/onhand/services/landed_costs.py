@@ -30,6 +30,7 @@ from onhand.errors import (
     InvalidTime,
     PeriodClosed,
     UnknownMovement,
+    UnknownOrder,
 )
 from onhand.services.purchasing import PO
 
@@ -103,8 +104,7 @@ def _receipts(uow: UnitOfWork, owner_id: int, ids: list[int], purchase_order: st
     if purchase_order is not None:
         document = uow.purchasing.find(PO, owner_id, check_reference(purchase_order))
         if document is None:
-            raise InvalidInput(f"unknown purchase order {purchase_order!r}",
-                               field="purchase_order", value=purchase_order)
+            raise UnknownOrder(purchase_order, what="purchase order", field="purchase_order")
         ids = uow.purchasing.movement_ids(PO, int(document.id))
     for movement_id in ids:
         if isinstance(movement_id, bool) or not isinstance(movement_id, int):

@@ -24,7 +24,7 @@ from onhand.errors import Conflict, InvalidInput, InvalidTime
 from onhand.services.valuer import catch_up
 
 _TICK = timedelta(microseconds=1)  # times are stored to the microsecond
-VALUATION_BY = ("item", "location", "warehouse", "owner")
+VALUATION_BY = ("item", "location", "warehouse")  # and owner: owner_values
 COGS_BY = ("item", "day", "week", "month")
 # the sign that turns a category's change of stock value into the journal's amount
 _JOURNAL_SIGN = {"receipt": 1, "customer_return": 1, "gain": 1, "supplier_return": -1,

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
 from onhand.api.schemas import ItemIn, ItemOut, Page
 from onhand.domain.access import Permission
-from onhand.domain.items import Item
 from onhand.services import catalog
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
@@ -44,8 +43,9 @@ def get_item(sku: str, call: Annotated[Call, call_for(Permission.CATALOG_READ)],
 @router.post("", status_code=201, response_model=ItemOut)
 async def add_item(body: ItemIn, call: Annotated[Call, writer_for(Permission.CATALOG_WRITE)],
                    owner: Owner = None) -> Response:
-    """Create an item; its SKU is unique per owner."""
+    """Create an item; its SKU is unique per owner. A ``cost_required`` item refuses
+    receipts without a unit cost; its ``weight`` per unit may spread landed costs."""
     who = call.principal.owner_for(owner)
-    item = Item(owner=who, **{**body.model_dump(), "barcodes": tuple(body.barcodes)})
+    item = body.item(who)
     return await write(call, action="items.add", owner=who, target=body.sku, body=body,
                        run=lambda uow: catalog.add_item(uow, item), render=ItemOut.of)
