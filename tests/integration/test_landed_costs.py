@@ -368,3 +368,18 @@ def test_units_shipped_uncosted_come_back_uncosted(inv: onhand.Inventory) -> Non
     assert (found.on_hand, found.value, found.uncosted) == (10, D("0.00"), 10)
     done = inv.revalue("MUG-BLUE", unit_cost=D("2.00"), reference="R-BACK", occurred_at=on(4))
     assert (done.qty, done.value) == (10, D("20.00"))
+
+
+def test_a_gain_of_a_valued_item_with_no_known_cost_needs_one(inv: onhand.Inventory) -> None:
+    """Units found of a valued item that never had a cost: the adjustment must give one;
+    once a receipt has set a cost, a gain without one is valued at it (10 at 2.00, 2 found:
+    12 worth 24.00)."""
+    inv.add_item(sku="VALUED", name="Valued", cost_required=True)
+    with pytest.raises(onhand.InvalidInput) as caught:
+        inv.adjust(sku="VALUED", qty=2, location=BIN, reason="found")
+    assert caught.value.field == "unit_cost"
+    inv.adjust(sku="VALUED", qty=2, location=BIN, reason="found", unit_cost=D("2.00"))
+    inv.adjust(sku="VALUED", qty=-2, location=BIN, reason="lost again")
+    inv.receive(sku="VALUED", qty=10, location=BIN, unit_cost=D("2.00"))
+    inv.adjust(sku="VALUED", qty=2, location=BIN, reason="found")
+    assert worth(inv, "VALUED") == (12, D("24.00"))

@@ -19,7 +19,7 @@ from onhand.db.catalog import ItemRef, LocationRef
 from onhand.db.orders import Pair
 from onhand.db.repository import BalanceDelta, BalanceKey, ItemState
 from onhand.db.uow import UnitOfWork
-from onhand.domain.locations import warehouse_of
+from onhand.domain.locations import LOSS, warehouse_of
 from onhand.domain.movements import (
     DAMAGE_KINDS,
     GENESIS,
@@ -247,6 +247,10 @@ def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
     if unit_cost is None and item.cost_required and request.kind == "receipt":
         raise InvalidInput(f"unit_cost is required: {item.sku} is a valued item (its receipts "
                            "carry their cost)", field="unit_cost")
+    if (unit_cost is None and item.cost_required and source.path == LOSS
+            and target.holds_stock and uow.queries.last_unit_cost(item.id) is None):
+        raise InvalidInput(f"unit_cost is required: {item.sku} is a valued item with no known "
+                           "cost yet to value the units found at", field="unit_cost")
     return Line(
         item=item, owner=request.owner, kind=request.kind, units=units, source=source,
         target=target,
