@@ -28,11 +28,12 @@ from onhand.errors import (
     Conflict,
     InvalidInput,
     InvalidTime,
-    PeriodClosed,
     UnknownMovement,
     UnknownOrder,
 )
+from onhand.services.periods import lock_open
 from onhand.services.purchasing import PO
+from onhand.services.valuation import owner_currency
 
 
 def add_landed_cost(uow: UnitOfWork, *, reference: str, amount: Decimal, basis: str = "value",
@@ -53,8 +54,8 @@ def add_landed_cost(uow: UnitOfWork, *, reference: str, amount: Decimal, basis: 
     with uow:
         conn = uow.repo.conn
         owner_id = uow.catalog.owner_id(conn, owner)
-        code = next(o.currency for o in uow.queries.owners() if o.code == owner)
-        money = valuation_currency(code)
+        money = owner_currency(uow, owner)
+        code = money.code
         minor = money.to_minor(_check_amount(amount), field="amount")
         now = utcnow()
         when = now if occurred_at is None else check_occurred_at(occurred_at, now)
@@ -151,10 +152,7 @@ def _check_open(uow: UnitOfWork, owner: str, rows: list[Any], when: datetime) ->
         if when < row.occurred_at:
             raise InvalidTime(f"is before receipt {row.id} ({row.occurred_at.isoformat()}), "
                               "which it raises", field="occurred_at", value=when.isoformat())
-    states, _ = uow.repo.lock_items({int(row.item_id) for row in rows}, 0)
-    closed = next((s.closed_before for s in states.values() if s.closed_before), None)
-    if closed is not None and when < closed:
-        raise PeriodClosed(owner, when.isoformat(), closed.isoformat())
+    lock_open(uow, owner, {int(row.item_id) for row in rows}, when)
 
 
 def _same(found: tuple[Any, list[Any]], owner: str, code: str, minor: int, basis: str,

@@ -5,12 +5,12 @@ may be posted or backdated before the end of that day in the owner's time zone
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from onhand.db.uow import UnitOfWork
 from onhand.domain.times import check_day, day_bound, utcnow
-from onhand.errors import InvalidInput
+from onhand.errors import InvalidInput, PeriodClosed
 from onhand.services.valuer import catch_up
 
 
@@ -50,6 +50,15 @@ def reopen_period(uow: UnitOfWork, *, owner: str = "default",
                               None if day is None else day_bound(day, "through", zone, end=True))
         uow.commit()
     return day
+
+
+def lock_open(uow: UnitOfWork, owner: str, item_ids: set[int], when: datetime) -> None:
+    """Lock the items as a posting does (a close waits for us, we for a close) and refuse
+    ``when`` if it falls in a period ``owner`` has closed (``PeriodClosed``)."""
+    states, _ = uow.repo.lock_items(item_ids, 0)
+    closed = next((s.closed_before for s in states.values() if s.closed_before), None)
+    if closed is not None and when < closed:
+        raise PeriodClosed(owner, when.isoformat(), closed.isoformat())
 
 
 def closed_through(uow: UnitOfWork, *, owner: str = "default") -> date | None:

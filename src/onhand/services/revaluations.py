@@ -19,8 +19,9 @@ from onhand.domain.movements import check_reference, check_unit_cost
 from onhand.domain.quantities import from_units
 from onhand.domain.times import check_occurred_at, utcnow
 from onhand.domain.valuation import Revaluation
-from onhand.domain.valuation import currency as valuation_currency
-from onhand.errors import Conflict, InvalidInput, PeriodClosed
+from onhand.errors import Conflict, InvalidInput
+from onhand.services.periods import lock_open
+from onhand.services.valuation import owner_currency
 from onhand.services.valuer import catch_up
 
 
@@ -42,28 +43,23 @@ def revalue(uow: UnitOfWork, *, reference: str, sku: str, unit_cost: Decimal,
             if int(found.item_id) != item.id or Decimal(found.unit_cost) != cost:
                 raise Conflict(f"revaluation {reference!r} was recorded already with other "
                                "figures; use another reference", field="reference")
-            return _result(uow, reference, owner, item, int(found.id), found.occurred_at)
-        states, _ = uow.repo.lock_items({item.id}, 0)
-        closed = states[item.id].closed_before
-        if closed is not None and when < closed:
-            raise PeriodClosed(owner, when.isoformat(), closed.isoformat())
+            return _result(uow, reference, owner, item, int(found.id), found.occurred_at, cost)
+        lock_open(uow, owner, {item.id}, when)
         revaluation_id = uow.valuations.add_revaluation(
             {"owner_id": owner_id, "item_id": item.id, "reference": reference,
              "unit_cost": cost, "occurred_at": when, "recorded_at": now})
         uow.valuations.mark_replay(item.id, (when, REVALUATION_KEYS + revaluation_id))
         catch_up(uow, item_id=item.id)
-        result = _result(uow, reference, owner, item, revaluation_id, when)
+        result = _result(uow, reference, owner, item, revaluation_id, when, cost)
         uow.commit()
         return result
 
 
 def _result(uow: UnitOfWork, reference: str, owner: str, item: ItemRef, revaluation_id: int,
-            when: datetime) -> Revaluation:
+            when: datetime, cost: Decimal) -> Revaluation:
     """Report a revaluation from its stored entries (as valued now)."""
     entries = uow.valuations.entries_of(item.id, REVALUATION_KEYS + revaluation_id)
-    money = valuation_currency(next(o.currency for o in uow.queries.owners() if o.code == owner))
-    cost = uow.valuations.revaluation(uow.catalog.owner_id(uow.repo.conn, owner),
-                                      reference).unit_cost
-    return Revaluation(reference, owner, item.sku, Decimal(cost), when,
+    money = owner_currency(uow, owner)
+    return Revaluation(reference, owner, item.sku, cost, when,
                        from_units(-sum(int(e.uncosted) for e in entries), item.decimals),
                        money.amount(sum(int(e.amount) for e in entries)))

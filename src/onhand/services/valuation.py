@@ -62,7 +62,7 @@ def owner_values(uow: UnitOfWork, *, as_of: date | datetime | None = None,
         for code, zone in _zones(uow, owner, None).items():
             owner_id, _ = _ids(uow, code, None)
             items = _item_values(uow, code, owner_id, None, _first_not_counted(as_of, zone))
-            found.append(_owner_total(code, _currency(uow, code), list(items.values())))
+            found.append(_owner_total(code, owner_currency(uow, code), list(items.values())))
         return sorted(found, key=lambda row: row.owner)  # code point order
 
 
@@ -80,7 +80,7 @@ def _item_values(uow: UnitOfWork, owner: str, owner_id: int, item_id: int | None
     """Return each of the owner's items' value before ``before``, from its stored entries,
     by (item id, decimals)."""
     totals = uow.valuations.totals_before(owner_id, item_id, before)
-    currency = _currency(uow, owner)
+    currency = owner_currency(uow, owner)
     found = {}
     for item in uow.queries.valued_items(owner_id, item_id):
         units, amount, uncosted = totals.get(int(item.id), (0, 0, 0))
@@ -170,7 +170,7 @@ def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
             for row in uow.valuations.sales_between(owner_id, item_id, start, stop):
                 period = None if by == "item" else _period_start(row.occurred_at, zone, by)
                 grouped.setdefault((int(row.item_id), period), []).append(row)
-            currency = _currency(uow, code)
+            currency = owner_currency(uow, code)
             items = {int(item.id): item for item in uow.queries.valued_items(owner_id, item_id)}
             if by == "item":
                 found += [_period(code, item, currency, grouped.get((key, None), []), prices)
@@ -205,7 +205,7 @@ def value_entries(uow: UnitOfWork, *, sku: str, owner: str = "default",
         owner_id, item_id = _ids(uow, owner, sku)
         assert item_id is not None  # a SKU names one item
         item = uow.queries.item(item_id)
-        currency = _currency(uow, owner)
+        currency = owner_currency(uow, owner)
         found = [ValueEntry(None if r.movement_id is None else int(r.movement_id),
                             r.occurred_at, r.category,
                             from_units(int(r.units), item.decimals),
@@ -249,7 +249,8 @@ def _ids(uow: UnitOfWork, owner: str, sku: str | None) -> tuple[int, int | None]
     return owner_id, None if sku is None else catalog.item(conn, owner_id, sku, owner).id
 
 
-def _currency(uow: UnitOfWork, owner: str) -> Currency:
+def owner_currency(uow: UnitOfWork, owner: str) -> Currency:
+    """Return the currency ``owner`` values its stock in."""
     return valuation_currency(next(o.currency for o in uow.queries.owners() if o.code == owner))
 
 
@@ -318,7 +319,7 @@ def export_journal(uow: UnitOfWork, *, since: date, until: date, owner: str = "d
                            "already; export again only on purpose (again)", field="since")
         catch_up(uow, owner_id=owner_id)
         totals = uow.valuations.category_totals(owner_id, start, stop)
-        currency = _currency(uow, owner)
+        currency = owner_currency(uow, owner)
         amounts = {category: currency.amount(_JOURNAL_SIGN[category] * total)
                    for category, total in totals.items()}
         found = journals.journal(owner, currency.code, first, last, amounts, codes)
