@@ -234,7 +234,7 @@ def render(benches: list[Bench], judged: list[Target]) -> None:
     for name, justify in (("engine", "left"), ("measure", "left"), ("ledger", "right"),
                           ("onhand ops/s", "right"), ("p50", "right"), ("p99", "right"),
                           ("raw ops/s", "right"), ("raw p50", "right"), ("raw p99", "right"),
-                          ("onhand/raw", "right")):
+                          ("onhand/raw", "right"), ("CPU/op", "right"), ("raw CPU/op", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for bench in benches:
         for f in _shown(bench):
@@ -243,6 +243,7 @@ def render(benches: list[Bench], judged: list[Target]) -> None:
                 f.engine, f.measure, f"{f.ledger:,}", f"{f.ours.rate:,.0f}", _ms(f.ours.p50),
                 _ms(f.ours.p99), f"{raw.rate:,.0f}" if raw else "", _ms(raw.p50) if raw else "",
                 _ms(raw.p99) if raw else "", f"{f.ratio:.0%}" if f.ratio is not None else "",
+                _ms(f.ours.cpu_per_op), _ms(raw.cpu_per_op) if raw else "",
             )
         table.add_section()
     goals = Table(title="targets (issue 3)")
