@@ -30,6 +30,7 @@ from onhand.db.access import TokenReader
 from onhand.db.group import GroupCommitter
 from onhand.db.uow import UnitOfWork
 from onhand.domain.access import AuditEntry, Permission, Principal
+from onhand.domain.commands import Command
 from onhand.domain.movements import Movement
 from onhand.domain.throttle import RateLimiter
 from onhand.domain.times import utcnow
@@ -41,7 +42,9 @@ from onhand.errors import (
     Throttled,
 )
 from onhand.inventory import Inventory
-from onhand.services import access, audit
+from onhand.services import access, audit, executor
+from onhand.services.executor import Actor
+from onhand.services.executor import Reply as ExecutorReply
 
 R = TypeVar("R")
 HEADER = "Idempotency-Key"
@@ -182,6 +185,37 @@ async def _call(request: Request, credentials: HTTPAuthorizationCredentials | No
         raise InvalidInput("Idempotency-Key must be 1 to 200 printable characters",
                            field="Idempotency-Key")
     return Call(api=api, principal=principal, request=request, key=key)
+
+
+async def submit(call: Call, command: Command[R], *, render: Callable[[R], Reply],
+                 body: BaseModel | None = None, status: int = 201,
+                 keep: Callable[[Reply], Reply] | None = None) -> Response:
+    """Run ``command`` for the caller through the executor and answer it (``status``, the
+    result rendered as JSON by ``render``).
+
+    With an ``Idempotency-Key``, a stored first answer is replayed (same status and body)
+    without writing; ``keep`` turns the reply into what may be kept for replays (a token's
+    secret is shown once, never stored).
+    """
+    request = call.request
+    by = Actor(call.principal.actor,
+               address=request.client.host if request.client else None,
+               request_id=getattr(request.state, "request_id", None),
+               detail={"method": request.method, "path": request.url.path})
+    reply = ExecutorReply(
+        principal=call.principal.actor, key=call.key, fingerprint=_fingerprint(request, body),
+        status=status, render=lambda result: render(result).model_dump_json(),
+        keep=None if keep is None else lambda result: keep(render(result)).model_dump_json())
+
+    def job(uow: UnitOfWork) -> Response:
+        done = executor.answer(uow, command, by=by, reply=reply)
+        return Response(done.body, done.status, media_type=JSON,
+                        headers={"Idempotency-Replayed": "true"} if done.replayed else None)
+
+    if call.key is None:
+        return await call.api.execute(job)
+    with call.api.claim(call.principal.actor, call.key):
+        return await call.api.execute(job)
 
 
 async def write(call: Call, *, action: str, owner: str | None,

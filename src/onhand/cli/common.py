@@ -19,6 +19,7 @@ from onhand.config import Settings
 from onhand.domain.imports import money, number
 from onhand.domain.quantities import Quantity
 from onhand.domain.times import parse_time
+from onhand.services.executor import Actor
 
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 Owner = Annotated[str, typer.Option("--owner", help="Whose stock (a 3PL's client).")]
@@ -43,7 +44,7 @@ def inventory(ctx: typer.Context) -> Iterator[onhand.Inventory]:
     config = settings(ctx)
     others = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
               if f.name != "database_url"}
-    inv = onhand.open(config.database_url, **others)
+    inv = onhand.open(config.database_url, actor=Actor.local("cli").name, **others)
     try:
         yield inv
     finally:

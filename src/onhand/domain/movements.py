@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from onhand.domain.commands import Command
 from onhand.domain.locations import CUSTOMER, LOSS, SUPPLIER, TRANSIT, is_virtual
 from onhand.domain.quantities import Quantity
 from onhand.errors import InvalidInput, InvalidLocation
@@ -92,6 +93,48 @@ class MovementRequest:
         """
         return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__
                 if getattr(self, name) not in (None, "")}  # "" is "not given", as None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PostMovement(Command[Movement]):
+    """Post one movement; with ``key``, a retry is applied once and answered the same."""
+
+    action = "movements.post"
+    request: MovementRequest
+    owner: str = "default"
+    key: str | None = None
+
+    def target(self, result: Any) -> str | None:
+        return self.request.sku
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PostBatch(Command[list[Movement]]):
+    """Post many movements at once, all or nothing; an error names its 1-based ``line``."""
+
+    action = "movements.batch"
+    requests: tuple[MovementRequest, ...]
+    owner: str = "default"
+    key: str | None = None
+    max_lines: int = 100_000
+
+    def target(self, result: Any) -> str | None:
+        return f"{len(self.requests)} lines"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reverse(Command[Movement]):
+    """Post a movement, dated now, that undoes ``movement_id`` (each movement reverses once);
+    ``owner=None``: whichever owner it belongs to (ids are unique across owners)."""
+
+    action = "movements.reverse"
+    movement_id: int
+    reason: str
+    owner: str | None = "default"
+    key: str | None = None
+
+    def target(self, result: Any) -> str | None:
+        return str(self.movement_id)
 
 
 def _plain(value: object) -> object:

@@ -27,6 +27,9 @@ from onhand.domain.movements import (
     NEEDS_REASON,
     Movement,
     MovementRequest,
+    PostBatch,
+    PostMovement,
+    Reverse,
     chain_hash,
     check_text,
     check_unit_cost,
@@ -51,6 +54,7 @@ from onhand.errors import (
     PeriodClosed,
     UnknownMovement,
 )
+from onhand.services.executor import handles
 from onhand.services.reservations import Outbox, Refusal, settle
 
 # the kind a return to the supplier posts (internal → supplier); only purchasing posts it
@@ -100,6 +104,26 @@ def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "
         return [_checked(uow, r, now, n, batch) for n, r in enumerate(requests, start=1)]
 
     return _idempotent(uow, owner, key, identity, prepare, batch)
+
+
+@handles(PostMovement)
+def post_movement(uow: UnitOfWork, command: PostMovement) -> Movement:
+    """Post one movement (the library's ``receive``, ``ship``…; ``POST /v1/movements``)."""
+    return post(uow, [command.request], owner=command.owner, key=command.key, batch=False)[0]
+
+
+@handles(PostBatch)
+def post_batch(uow: UnitOfWork, command: PostBatch) -> list[Movement]:
+    """Post a batch, all or nothing."""
+    return post(uow, command.requests, owner=command.owner, key=command.key,
+                max_lines=command.max_lines)
+
+
+@handles(Reverse)
+def reverse_movement(uow: UnitOfWork, command: Reverse) -> Movement:
+    """Reverse one movement."""
+    return reverse(uow, movement_id=command.movement_id, reason=command.reason,
+                   owner=command.owner, key=command.key)
 
 
 def replay(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "default",

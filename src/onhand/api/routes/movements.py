@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, submit, writer_for
 from onhand.api.schemas import BatchIn, MovementIn, MovementOut, MovementsOut, Page, ReverseIn
 from onhand.domain.access import Permission
-from onhand.domain.movements import MovementRequest
+from onhand.domain.movements import MovementRequest, PostBatch, PostMovement, Reverse
 from onhand.domain.times import parse_time
 from onhand.errors import OnhandError
-from onhand.services import movements, stock
+from onhand.services import stock
 
 router = APIRouter(prefix="/v1/movements", tags=["movements"])
 Owner = Annotated[str | None, Query(description="Whose stock (a caller scoped to one owner "
@@ -36,9 +36,8 @@ async def post_movement(body: MovementIn, call: Annotated[Call, writer_for(POST)
     """Post one movement (a receipt, shipment, return, adjustment, scrap, transfer or count)."""
     who = call.principal.owner_for(owner)
     request = _request(call, body, who)
-    return await write(call, action="movements.post", owner=who, target=body.sku, body=body,
-                       run=lambda uow: movements.post(uow, [request], owner=who, batch=False)[0],
-                       render=lambda moved: MovementOut.of(moved, costs=call.costs))
+    return await submit(call, PostMovement(request=request, owner=who), body=body,
+                        render=lambda moved: MovementOut.of(moved, costs=call.costs))
 
 
 @router.post("/batch", status_code=201, response_model=MovementsOut,
@@ -54,11 +53,9 @@ async def post_batch(body: BatchIn, call: Annotated[Call, writer_for(POST)],
             requests.append(_request(call, line, who))
         except OnhandError as error:
             raise error.at_line(number) from None
-    return await write(call, action="movements.batch", owner=who, target=f"{len(requests)} lines",
-                       body=body, run=lambda uow: movements.post(uow, requests, owner=who,
-                                                                 max_lines=limit),
-                       render=lambda moved: MovementsOut(
-                           movements=[MovementOut.of(m, costs=call.costs) for m in moved]))
+    return await submit(call, PostBatch(requests=tuple(requests), owner=who, max_lines=limit),
+                        body=body, render=lambda moved: MovementsOut(
+                            movements=[MovementOut.of(m, costs=call.costs) for m in moved]))
 
 
 @router.get("")
@@ -105,8 +102,6 @@ async def reverse_movement(movement_id: MovementId, body: ReverseIn,
     """
     unscoped = call.principal.owner is None and owner is None
     who = None if unscoped else call.principal.owner_for(owner)
-    return await write(call, action="movements.reverse", owner=who, target=str(movement_id),
-                       body=body, render=lambda moved: MovementOut.of(moved, costs=call.costs),
-                       run=lambda uow: movements.reverse(uow, movement_id=movement_id,
-                                                         reason=body.reason, owner=who))
+    return await submit(call, Reverse(movement_id=movement_id, reason=body.reason, owner=who),
+                        body=body, render=lambda moved: MovementOut.of(moved, costs=call.costs))
 

@@ -1,0 +1,1 @@
+"""The library face: :class:`onhand.Inventory`, in one part per feature."""

@@ -1,0 +1,195 @@
+"""The one way in: every command, from every face, runs through :func:`run` or :func:`answer`.
+
+The executor alone opens the unit of work, claims a request's ``Idempotency-Key`` (and replays
+its first answer), calls the command's one handler, writes the audit entry (who: a token, a
+user, ``cli:<login>``, ``lib:<login>`` or ``system:<job>``), keeps the replayable answer and
+commits once. Handlers (``services/<feature>.py``, registered with :func:`handles`) never
+commit; adapters never build an audit entry, an idempotency record or a commit of their own.
+
+Inside a larger transaction (the API's group commit runs many requests in one) the unit of
+work is already open: the executor joins it, and the outermost unit commits.
+"""
+
+from __future__ import annotations
+
+import getpass
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from onhand.db.uow import UnitOfWork as UnitOfWork  # the faces pass it through, never open one
+from onhand.domain.access import AuditEntry
+from onhand.domain.commands import Command
+from onhand.domain.movements import Movement
+from onhand.domain.times import utcnow
+from onhand.errors import IdempotencyConflict, RequestInFlight
+from onhand.services import audit
+
+R = TypeVar("R")
+C = TypeVar("C", bound=Command[Any])
+Handler = Callable[[UnitOfWork, Any], Any]
+KEY_HEADER = "Idempotency-Key"
+
+# the service modules that hold handlers; importing them registers their commands
+FEATURES = ("access", "catalog", "demo", "fulfilment", "imports", "landed_costs", "movements",
+            "orders", "periods", "placing", "purchasing", "receiving", "revaluations",
+            "shopify", "transfers", "valuation", "valuer")
+HANDLERS: dict[type[Command[Any]], Handler] = {}
+_loaded = False
+
+
+def handles(kind: type[C]) -> Callable[[Callable[[UnitOfWork, C], R]],
+                                       Callable[[UnitOfWork, C], R]]:
+    """Register the decorated function as the one handler of the command class ``kind``."""
+
+    def register(handler: Callable[[UnitOfWork, C], R]) -> Callable[[UnitOfWork, C], R]:
+        if kind in HANDLERS:
+            raise TypeError(f"{kind.__name__} already has a handler: "
+                            f"{HANDLERS[kind].__module__}.{HANDLERS[kind].__name__}")
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def handlers() -> dict[type[Command[Any]], Handler]:
+    """Return every command class and its handler (the feature modules imported first)."""
+    global _loaded
+    if not _loaded:
+        for name in FEATURES:
+            importlib.import_module(f"onhand.services.{name}")
+        _loaded = True
+    return HANDLERS
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who runs a command, as the audit trail records it, and from where."""
+
+    name: str  # token:7, user:alice, cli:root, lib:root, system:valuer
+    address: str | None = None
+    request_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)  # the request: method, path, status…
+
+    @classmethod
+    def local(cls, face: str) -> Actor:
+        """Return the operating-system user running this process, through ``face``
+        (``cli`` or ``lib``)."""
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # no login name in the environment nor the password file
+            name = "unknown"
+        return cls(f"{face}:{name}"[:100])
+
+    @classmethod
+    def system(cls, job: str) -> Actor:
+        """Return the actor of a background job (``system:valuer``)."""
+        return cls(f"system:{job}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """How a face answers a command and keeps the answer for a retry with the same key."""
+
+    principal: str  # whose keys: a retry is the same caller with the same key
+    key: str | None
+    fingerprint: str  # what makes two requests the same (a different one with the key: 422)
+    status: int
+    render: Callable[[Any], str]  # the result as the answer's body
+    keep: Callable[[Any], str] | None = None  # what a replay answers (a secret is shown once)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A rendered answer: the first one, or its replay."""
+
+    status: int
+    body: str
+    replayed: bool = False
+
+
+class Executor:
+    """Runs commands on one database as one actor (the library's or the CLI's user): what
+    each face holds. The API answers through :func:`answer` with each request's caller."""
+
+    def __init__(self, make_uow: Callable[[bool], UnitOfWork], actor: Actor) -> None:
+        self._make_uow = make_uow
+        self.actor = actor
+
+    def run(self, command: Command[R], *, by: Actor | None = None) -> R:
+        """Run ``command`` in a transaction of its own, as ``by`` (default: this actor)."""
+        return run(self._make_uow(True), command, by=by or self.actor)
+
+    def unit(self, *, write: bool = True) -> UnitOfWork:
+        """Return a new unit of work, for plain reads (a write is a command)."""
+        return self._make_uow(write)
+
+
+def run(uow: UnitOfWork, command: Command[R], *, by: Actor) -> R:
+    """Run ``command`` in ``uow`` (joining it if open) with its audit entry; commit once."""
+    with uow:
+        result = _apply(uow, command, by)
+        uow.commit()
+    return result
+
+
+def answer(uow: UnitOfWork, command: Command[Any], *, by: Actor, reply: Reply) -> Answer:
+    """Run ``command`` as :func:`run` does and answer it; with a key, replay its first answer.
+
+    The same key with another request is ``IdempotencyConflict``; a key whose first request
+    still runs is ``RequestInFlight``. A failed request keeps nothing, so its retry is
+    evaluated afresh.
+    """
+    with uow:
+        if reply.key is not None:
+            first = _first(uow, reply)
+            if first is not None:
+                return first
+        result = _apply(uow, command, by, key=reply.key, status=reply.status)
+        body = reply.render(result)
+        if reply.key is not None:
+            kept = body if reply.keep is None else reply.keep(result)
+            uow.access.store_response(principal=reply.principal, key=reply.key,
+                                      fingerprint=reply.fingerprint, status=reply.status,
+                                      body=kept, now=utcnow())
+        uow.commit()
+    return Answer(reply.status, body)
+
+
+def _apply(uow: UnitOfWork, command: Command[R], by: Actor, **request: Any) -> R:
+    """Call the command's handler and record it in the audit trail (in the same transaction)."""
+    handler = handlers().get(type(command))
+    if handler is None:
+        raise TypeError(f"{type(command).__name__} has no handler")
+    start = len(uow.posted)  # a group commit runs several commands in one transaction
+    result: R = handler(uow, command)
+    effect = command.effect(result)
+    if effect is not None:
+        detail = {**by.detail, **request} if by.detail else {}
+        audit.record(uow, AuditEntry(
+            at=utcnow(), actor=by.name, action=command.action, owner=command.scope(),
+            address=by.address, request_id=by.request_id, target=command.target(result),
+            movement_ids=tuple(uow.posted[start:]) or _movement_ids(result),
+            detail={**detail, **effect}))
+    return result
+
+
+def _first(uow: UnitOfWork, reply: Reply) -> Answer | None:
+    assert reply.key is not None
+    if not uow.access.lock_request(reply.principal, reply.key):
+        raise RequestInFlight(reply.key, field=KEY_HEADER)
+    first = uow.access.stored_response(reply.principal, reply.key)
+    if first is None:
+        return None
+    if first.fingerprint != reply.fingerprint:
+        raise IdempotencyConflict(reply.key, field=KEY_HEADER)
+    return Answer(first.status, first.body, replayed=True)
+
+
+def _movement_ids(result: object) -> tuple[int, ...]:
+    if isinstance(result, Movement):
+        return (result.id,)
+    if isinstance(result, list):
+        return tuple(m.id for m in result if isinstance(m, Movement))
+    return ()
