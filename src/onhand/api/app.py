@@ -51,8 +51,11 @@ from onhand.api.routes import users as user_routes
 from onhand.api.schemas import Problem
 from onhand.api.sweeper import Sweeper
 from onhand.config import Settings
+from onhand.db.access import TokenReader
 from onhand.db.engine import POOL_SIZE
+from onhand.db.group import GroupCommitter
 from onhand.errors import InvalidInput, OnhandError, PayloadTooLarge, Throttled
+from onhand.services import access, jobs
 
 log = logging.getLogger("onhand.api")
 ROUTERS = (health, auth, owners, items, locations, movements, stock, valuation, landed_costs,
@@ -77,7 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     inventory = onhand.open(settings.database_url, **_others(settings))
     app = FastAPI(title="onhand", version=onhand.__version__,
                   description="A perpetual inventory: an exact, append-only stock ledger.")
-    app.state.api = api = Api(inventory)
+    tokens = TokenReader(inventory.engine)
+    app.state.api = api = Api(inventory, group=GroupCommitter, closing=tokens.close,
+                              authenticate=lambda token: access.authenticate(tokens, token))
     for module in ROUTERS:
         app.include_router(module.router,
                            responses=OPEN_PROBLEMS if module in (health, auth) else PROBLEMS)
@@ -89,8 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.state.sweeper = sweeper = Sweeper(lambda: (inventory.sweep(), inventory.catch_up_valuation()),
-                                             settings.sweep_seconds)
+    plan, me = jobs.schedules(settings.sweep_seconds), jobs.holder()
+    app.state.sweeper = sweeper = Sweeper(lambda: jobs.tick(inventory.executor, plan, me),
+                                          settings.sweep_seconds)
     app.router.add_event_handler("startup", _limit_threads)
     app.router.add_event_handler("startup", sweeper.start)
     app.router.add_event_handler("shutdown", sweeper.stop)  # before the database closes

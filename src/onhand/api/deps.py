@@ -14,9 +14,10 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import Response
@@ -26,9 +27,6 @@ from starlette.concurrency import run_in_threadpool
 
 from onhand.api.schemas import Reply
 from onhand.config import Settings
-from onhand.db.access import TokenReader
-from onhand.db.group import GroupCommitter
-from onhand.db.uow import UnitOfWork
 from onhand.domain.access import AuditEntry, Permission, Principal
 from onhand.domain.commands import Command
 from onhand.domain.movements import Movement
@@ -42,11 +40,21 @@ from onhand.errors import (
     Throttled,
 )
 from onhand.inventory import Inventory
-from onhand.services import access, audit, executor
-from onhand.services.executor import Actor
+from onhand.services import audit, executor
+from onhand.services.executor import Actor, UnitOfWork
 from onhand.services.executor import Reply as ExecutorReply
 
 R = TypeVar("R")
+
+
+class Group(Protocol):
+    """Runs the writes of concurrent requests in one durable commit (``db/group.py``)."""
+
+    def submit(self, job: Callable[[UnitOfWork], R]) -> Future[R]: ...
+
+    def close(self) -> None: ...
+
+
 HEADER = "Idempotency-Key"
 JSON = "application/json"
 
@@ -54,7 +62,12 @@ JSON = "application/json"
 class Api:
     """The state one worker shares across requests: the inventory and its limiters."""
 
-    def __init__(self, inventory: Inventory) -> None:
+    def __init__(self, inventory: Inventory, *, authenticate: Callable[[str], Principal],
+                 group: Callable[[Callable[[], UnitOfWork]], Group] | None,
+                 closing: Callable[[], None]) -> None:
+        """``authenticate`` finds a bearer token's caller (on a pool of its own), ``group``
+        makes a group committer (used on SQLite, or when the settings ask), ``closing``
+        releases what the composition root opened besides the inventory."""
         self.inventory = inventory
         self.settings: Settings = inventory.settings
         self.requests = RateLimiter(self.settings.rate_limit_per_minute)
@@ -63,11 +76,12 @@ class Api:
         self.logins_from = RateLimiter(10 * self.settings.login_attempts_per_minute)
         self._lock = threading.Lock()
         self._in_flight: set[tuple[str, str]] = set()
-        grouped = self.settings.group_commit == "on" or (
-            self.settings.group_commit == "auto" and inventory.engine.dialect.name == "sqlite")
-        self.group = GroupCommitter(self.uow) if grouped else None
-        self.tokens = TokenReader(inventory.engine)
         self.local = inventory.engine.dialect.name == "sqlite"
+        grouped = self.settings.group_commit == "on" or (
+            self.settings.group_commit == "auto" and self.local)
+        self.group = group(self.uow) if group is not None and grouped else None
+        self.authenticate = authenticate
+        self._closing = closing
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """Return a new unit of work."""
@@ -84,7 +98,7 @@ class Api:
         """Finish the queued writes and release the database."""
         if self.group is not None:
             self.group.close()
-        self.tokens.close()
+        self._closing()
         self.inventory.close()
 
     def throttle(self, limiter: RateLimiter, who: str, what: str, *, spend: bool = True) -> None:
@@ -174,10 +188,9 @@ async def _call(request: Request, credentials: HTTPAuthorizationCredentials | No
         raise NotAuthenticated("a bearer token is required (Authorization: Bearer <token>)",
                                field="Authorization")
     if api.local:  # SQLite: a read of one row costs less than a hop to a thread
-        principal = access.authenticate(api.tokens, credentials.credentials)
+        principal = api.authenticate(credentials.credentials)
     else:  # over the network: never block the event loop on the database
-        principal = await run_in_threadpool(access.authenticate, api.tokens,
-                                            credentials.credentials)
+        principal = await run_in_threadpool(api.authenticate, credentials.credentials)
     request.state.principal = principal
     api.throttle(api.requests, principal.actor, "requests")
     principal.require(permission)

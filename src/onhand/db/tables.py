@@ -298,6 +298,19 @@ audit_log = Table(
     Index("ix_audit_log_at", "at"),
 )
 
+# the background jobs: one row each, claimed by one server per period (services/jobs.py)
+jobs = Table(
+    "jobs", metadata,
+    Column("name", String(64), primary_key=True),  # sweep, valuer, …
+    Column("next_run_at", UTCDateTime, nullable=False),  # not claimed again before
+    Column("lease_until", UTCDateTime, nullable=True),  # a run in progress, until then at most
+    Column("holder", String(200), nullable=True),  # the server process of the last claim
+    Column("runs", BigInteger, nullable=False),
+    Column("last_started_at", UTCDateTime, nullable=True),
+    Column("last_finished_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+
 # the first response to each (caller, Idempotency-Key), stored in the write's own transaction
 api_requests = Table(
     "api_requests", metadata,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from onhand.db.access import AccessStore
 from onhand.db.catalog import Catalog
 from onhand.db.engine import WRITE, writer_lock
+from onhand.db.jobs import JobStore
 from onhand.db.orders import OrderStore
 from onhand.db.purchasing import PurchasingStore
 from onhand.db.queries import Queries
@@ -79,6 +80,7 @@ class UnitOfWork:
         self.orders = OrderStore(conn)
         self.purchasing = PurchasingStore(conn)
         self.valuations = ValuationStore(conn)
+        self.jobs = JobStore(conn)
         return self
 
     def reader(self) -> UnitOfWork:

@@ -26,7 +26,7 @@ class Command(Generic[R]):
 
     __slots__ = ()
     action: ClassVar[str]
-    job: ClassVar[bool] = False  # a background job, run by the server (``system:<name>``)
+    job: ClassVar[str | None] = None  # a background job's name (run as ``system:<job>``)
 
     def scope(self) -> str | None:
         """Return the owner whose data this command changes (None: shared, or all owners)."""

@@ -16,11 +16,13 @@ import getpass
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from onhand.db.uow import UnitOfWork as UnitOfWork  # the faces pass it through, never open one
 from onhand.domain.access import AuditEntry
 from onhand.domain.commands import Command
+from onhand.domain.jobs import Schedule
 from onhand.domain.movements import Movement
 from onhand.domain.times import utcnow
 from onhand.errors import IdempotencyConflict, RequestInFlight
@@ -30,9 +32,11 @@ R = TypeVar("R")
 C = TypeVar("C", bound=Command[Any])
 Handler = Callable[[UnitOfWork, Any], Any]
 KEY_HEADER = "Idempotency-Key"
+JOB_LEASE = timedelta(minutes=10)  # a run longer than this may be taken over by another server
 
 # the service modules that hold handlers; importing them registers their commands
-FEATURES = ("access", "catalog", "demo", "fulfilment", "imports", "landed_costs", "movements",
+FEATURES = ("access", "catalog", "demo", "fulfilment", "imports", "jobs", "landed_costs",
+            "movements",
             "orders", "periods", "placing", "purchasing", "receiving", "revaluations",
             "shopify", "transfers", "valuation", "valuer")
 HANDLERS: dict[type[Command[Any]], Handler] = {}
@@ -121,13 +125,23 @@ class Executor:
         """Run ``command`` in a transaction of its own, as ``by`` (default: this actor)."""
         return run(self._make_uow(True), command, by=by or self.actor)
 
+    def run_due(self, schedule: Schedule, *, holder: str) -> bool:
+        """Run a scheduled job if it is due here (see :func:`run_due`)."""
+        return run_due(self._make_uow, schedule, holder=holder)
+
     def unit(self, *, write: bool = True) -> UnitOfWork:
         """Return a new unit of work, for plain reads (a write is a command)."""
         return self._make_uow(write)
 
 
 def run(uow: UnitOfWork, command: Command[R], *, by: Actor) -> R:
-    """Run ``command`` in ``uow`` (joining it if open) with its audit entry; commit once."""
+    """Run ``command`` in ``uow`` (joining it if open) with its audit entry; commit once.
+
+    A job (``command.job``) runs outside a unit of work, committing in short transactions
+    of its own; its run is audited once, after it, when it changed something.
+    """
+    if command.job is not None:
+        return _run_job(uow, command, by)
     with uow:
         result = _apply(uow, command, by)
         uow.commit()
@@ -157,22 +171,64 @@ def answer(uow: UnitOfWork, command: Command[Any], *, by: Actor, reply: Reply) -
     return Answer(reply.status, body)
 
 
+def run_due(make_uow: Callable[[bool], UnitOfWork], schedule: Schedule, *,
+            holder: str) -> bool:
+    """Run a scheduled job if its period is due and no other server is running it (the jobs
+    table's claim); return whether this caller ran it. A failure is recorded on the job's
+    row, then raised."""
+    with make_uow(True) as unit:
+        claimed = unit.jobs.claim(schedule.name, utcnow(), schedule.every,
+                                  max(schedule.every, JOB_LEASE), holder)
+        unit.commit()
+    if not claimed:
+        return False
+    error: str | None = None
+    try:
+        run(make_uow(True), schedule.command, by=Actor.system(schedule.name))
+    except Exception as problem:
+        error = f"{type(problem).__name__}: {problem}"
+        raise
+    finally:
+        with make_uow(True) as unit:
+            unit.jobs.finish(schedule.name, holder, utcnow(), error)
+            unit.commit()
+    return True
+
+
+def _run_job(uow: UnitOfWork, command: Command[R], by: Actor) -> R:
+    result: R = _handler(command)(uow, command)
+    effect = command.effect(result)
+    if effect is not None:
+        with uow.writer() as unit:
+            _audit(unit, command, by, result, effect, ())
+            unit.commit()
+    return result
+
+
 def _apply(uow: UnitOfWork, command: Command[R], by: Actor, **request: Any) -> R:
     """Call the command's handler and record it in the audit trail (in the same transaction)."""
-    handler = handlers().get(type(command))
-    if handler is None:
-        raise TypeError(f"{type(command).__name__} has no handler")
     start = len(uow.posted)  # a group commit runs several commands in one transaction
-    result: R = handler(uow, command)
+    result: R = _handler(command)(uow, command)
     effect = command.effect(result)
     if effect is not None:
         detail = {**by.detail, **request} if by.detail else {}
-        audit.record(uow, AuditEntry(
-            at=utcnow(), actor=by.name, action=command.action, owner=command.scope(),
-            address=by.address, request_id=by.request_id, target=command.target(result),
-            movement_ids=tuple(uow.posted[start:]) or _movement_ids(result),
-            detail={**detail, **effect}))
+        _audit(uow, command, by, result, {**detail, **effect}, tuple(uow.posted[start:]))
     return result
+
+
+def _handler(command: Command[Any]) -> Handler:
+    handler = handlers().get(type(command))
+    if handler is None:
+        raise TypeError(f"{type(command).__name__} has no handler")
+    return handler
+
+
+def _audit(uow: UnitOfWork, command: Command[Any], by: Actor, result: object,
+           detail: dict[str, Any], posted: tuple[int, ...]) -> None:
+    audit.record(uow, AuditEntry(
+        at=utcnow(), actor=by.name, action=command.action, owner=command.scope(),
+        address=by.address, request_id=by.request_id, target=command.target(result),
+        movement_ids=posted or _movement_ids(result), detail=detail))
 
 
 def _first(uow: UnitOfWork, reply: Reply) -> Answer | None:

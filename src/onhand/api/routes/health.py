@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends
 
 from onhand.api.deps import Api, get_api
 from onhand.api.schemas import Health
-from onhand.db import migrate
-from onhand.errors import StorageError
+from onhand.services.health import check_ready
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
@@ -23,11 +22,5 @@ async def health() -> Health:
 @router.get("/ready", responses={503: {"description": "Database unreachable or not migrated"}})
 def ready(api: Annotated[Api, Depends(get_api)]) -> Health:
     """The database answers and its schema is the newest this code knows."""
-    try:
-        current = migrate.current_revision(api.inventory.engine)
-    except Exception as error:  # any driver failure means "not ready", never a 500
-        raise StorageError(f"the database is not reachable ({type(error).__name__})") from None
-    if current != migrate.head_revision():
-        raise StorageError(f"the database is at revision {current}, not "
-                           f"{migrate.head_revision()}; run onhand init")
+    check_ready(api.uow(write=False))
     return Health(status="ready")
