@@ -20,11 +20,9 @@ import typer
 from rich.table import Table
 
 import onhand
-from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, cells, console, echo_json, inventory
 from onhand.domain.imports import money as parse_money
 from onhand.domain.times import check_day, parse_day_or_time, parse_time
-from onhand.services import landed_costs, periods, revaluations
 from onhand.services import valuation as valuation_service
 
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then a row each).")]
@@ -149,12 +147,9 @@ def export_journal(
     """Export the inventory journal of a period, summed and balanced per account."""
     codes = dict(_pair(text) for text in account or [])
     first, last = _day(since, "since"), _day(until, "until")
-    with inventory(ctx) as inv, writing(inv) as uow:
-        files = valuation_service.export_journal(
-            uow, since=first, until=last, owner=owner, fmt=fmt, accounts=codes,
-            tax_rate=tax_rate, again=again)
-        audited(uow, "journals.export", target=f"{first}..{last}", owner=owner,
-                detail={"format": fmt, "again": again})
+    with inventory(ctx) as inv:
+        files = inv.export_journal(first, last, owner=owner, format=fmt, accounts=codes,
+                                   tax_rate=tax_rate, again=again)
     if out is None:
         typer.echo("".join(files), nl=False)
         return
@@ -186,13 +181,10 @@ def landed_cost(
     the share of units already gone is cost of goods sold."""
     money = parse_money(amount, "amount")
     when = None if at is None else parse_time(at, field="occurred_at")
-    with inventory(ctx) as inv, writing(inv) as uow:
-        found = landed_costs.add_landed_cost(
-            uow, reference=reference, amount=money, basis=basis, receipts=receipt or (),
-            purchase_order=po, occurred_at=when, description=description, owner=owner)
-        audited(uow, "landed_costs.add", target=reference, owner=owner,
-                detail={"amount": str(found.amount), "basis": basis,
-                        "receipts": [line.movement_id for line in found.lines]})
+    with inventory(ctx) as inv:
+        found = inv.add_landed_cost(reference, amount=money, basis=basis, receipts=receipt or (),
+                                    purchase_order=po, occurred_at=when,
+                                    description=description, owner=owner)
     if as_json:
         echo_json(found.to_dict())
         return
@@ -214,12 +206,9 @@ def revalue(
     """Give the units on hand that came in without a cost (valued at zero) a unit cost."""
     cost = parse_money(unit_cost, "unit_cost")
     when = None if at is None else parse_time(at, field="occurred_at")
-    with inventory(ctx) as inv, writing(inv) as uow:
-        done = revaluations.revalue(uow, reference=reference, sku=sku, unit_cost=cost,
-                                    occurred_at=when, owner=owner)
-        audited(uow, "revaluations.add", target=reference, owner=owner,
-                detail={"sku": sku, "unit_cost": str(cost), "qty": str(done.qty),
-                        "value": str(done.value)})
+    with inventory(ctx) as inv:
+        done = inv.revalue(sku, unit_cost=cost, reference=reference, occurred_at=when,
+                           owner=owner)
     if as_json:
         echo_json(done.to_dict())
         return
@@ -242,9 +231,8 @@ def close_period(
 ) -> None:
     """Close the books through a day: no movement may be dated in it any more."""
     day = _day(until, "until")
-    with inventory(ctx) as inv, writing(inv) as uow:
-        periods.close_period(uow, until=day, owner=owner)
-        audited(uow, "periods.close", target=str(day), owner=owner, detail={"until": str(day)})
+    with inventory(ctx) as inv:
+        inv.close_period(day, owner=owner)
     typer.echo(f"{owner}: closed through {day}")
 
 
@@ -256,12 +244,8 @@ def reopen_period(
 ) -> None:
     """Reopen closed days (an administrator's action, recorded in the audit trail)."""
     day = None if through is None else _day(through, "through")
-    with inventory(ctx) as inv, writing(inv) as uow:
-        before = periods.closed_through(uow, owner=owner)
-        periods.reopen_period(uow, owner=owner, through=day)
-        audited(uow, "periods.reopen", target=None if day is None else str(day), owner=owner,
-                detail={"through": None if day is None else str(day),
-                        "was": None if before is None else str(before)})
+    with inventory(ctx) as inv:
+        inv.reopen_period(owner=owner, through=day)
     typer.echo(f"{owner}: closed through {day}" if day else f"{owner}: no period closed")
 
 

@@ -7,15 +7,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, overload
 
-from onhand.domain.valuation import ItemCogs, ItemValue, OwnerValue, Revaluation, ValueEntry
+from onhand.domain.periods import ClosePeriod, ReopenPeriod
+from onhand.domain.valuation import (
+    AddLandedCost,
+    ExportJournal,
+    ItemCogs,
+    ItemValue,
+    OwnerValue,
+    Revaluation,
+    Revalue,
+    ValueEntry,
+)
 from onhand.domain.valuation.landed import LandedCost
 from onhand.library.base import Facade
-from onhand.services import (
-    landed_costs,
-    periods,
-    revaluations,
-    valuation,
-)
+from onhand.services import periods, valuation
 
 
 class Valuation(Facade):
@@ -86,18 +91,18 @@ class Valuation(Facade):
 
         >>> inv.add_landed_cost("FREIGHT-7", amount=Decimal("120.00"), purchase_order="PO-7")
         """
-        return landed_costs.add_landed_cost(
-            self._uow(), reference=reference, amount=amount, basis=basis, receipts=receipts,
+        return self.execute(AddLandedCost(
+            reference=reference, amount=amount, basis=basis, receipts=tuple(receipts),
             purchase_order=purchase_order, occurred_at=occurred_at, description=description,
-            owner=owner)
+            owner=owner))
 
     def revalue(self, sku: str, *, unit_cost: Decimal, reference: str,
                 occurred_at: datetime | None = None, owner: str = "default") -> Revaluation:
         """Give the units of ``sku`` on hand that came in without a cost (valued at zero,
         reported uncosted) a ``unit_cost`` as of ``occurred_at`` (default now); recorded
         once per ``reference``."""
-        return revaluations.revalue(self._uow(), reference=reference, sku=sku,
-                                    unit_cost=unit_cost, occurred_at=occurred_at, owner=owner)
+        return self.execute(Revalue(reference=reference, sku=sku, unit_cost=unit_cost,
+                                    occurred_at=occurred_at, owner=owner))
 
     def export_journal(self, since: date, until: date, *, owner: str = "default",
                        format: str = "csv", accounts: Mapping[str, str] | None = None,
@@ -107,19 +112,18 @@ class Valuation(Facade):
         Online) or ``xero`` (300 lines a file). ``accounts`` names the accounts (inventory,
         cogs, grni, shrinkage, revaluation). A period exported before is refused unless
         ``again``."""
-        return valuation.export_journal(self._uow(), since=since, until=until, owner=owner,
-                                        fmt=format, accounts=accounts, tax_rate=tax_rate,
-                                        again=again)
+        return self.execute(ExportJournal(since=since, until=until, owner=owner, format=format,
+                                          accounts=accounts, tax_rate=tax_rate, again=again))
 
     def close_period(self, until: date, *, owner: str = "default") -> date:
         """Close ``owner``'s books through the day ``until`` (in the owner's time zone): no
         movement may then be dated before its end (``PeriodClosed``)."""
-        return periods.close_period(self._uow(), until=until, owner=owner)
+        return self.execute(ClosePeriod(until=until, owner=owner))
 
     def reopen_period(self, *, owner: str = "default", through: date | None = None
                       ) -> date | None:
         """Move ``owner``'s closed bound back to ``through`` (None: nothing closed)."""
-        return periods.reopen_period(self._uow(), owner=owner, through=through)
+        return self.execute(ReopenPeriod(through=through, owner=owner)).through
 
     def closed_through(self, *, owner: str = "default") -> date | None:
         """Return the day ``owner``'s books are closed through, if any."""

@@ -23,7 +23,13 @@ from onhand.domain.quantities import from_units
 from onhand.domain.times import check_occurred_at, utcnow
 from onhand.domain.valuation import currency as valuation_currency
 from onhand.domain.valuation.currencies import MAX_AMOUNT
-from onhand.domain.valuation.landed import BASES, LandedCost, LandedCostLine, spread
+from onhand.domain.valuation.landed import (
+    BASES,
+    AddLandedCost,
+    LandedCost,
+    LandedCostLine,
+    spread,
+)
 from onhand.errors import (
     Conflict,
     InvalidInput,
@@ -31,9 +37,20 @@ from onhand.errors import (
     UnknownMovement,
     UnknownOrder,
 )
+from onhand.services.executor import handles
 from onhand.services.periods import lock_open
 from onhand.services.purchasing import PO
 from onhand.services.valuation import owner_currency
+
+
+@handles(AddLandedCost)
+def land(uow: UnitOfWork, command: AddLandedCost) -> LandedCost:
+    """Add a landed cost (``landed_costs.add``)."""
+    return add_landed_cost(uow, reference=command.reference, amount=command.amount,
+                           basis=command.basis, receipts=command.receipts,
+                           purchase_order=command.purchase_order,
+                           occurred_at=command.occurred_at, description=command.description,
+                           owner=command.owner)
 
 
 def add_landed_cost(uow: UnitOfWork, *, reference: str, amount: Decimal, basis: str = "value",

@@ -1,6 +1,7 @@
 """Closing accounting periods: once an owner's books are closed through a day, no movement
 may be posted or backdated before the end of that day in the owner's time zone
-(``PeriodClosed``). Reopening moves the bound back (or clears it); adapters audit both.
+(``PeriodClosed``). Reopening moves the bound back (or clears it). Both are commands
+(``ClosePeriod``, ``ReopenPeriod``), audited by the executor.
 """
 
 from __future__ import annotations
@@ -9,9 +10,23 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from onhand.db.uow import UnitOfWork
+from onhand.domain.periods import ClosePeriod, Reopened, ReopenPeriod
 from onhand.domain.times import check_day, day_bound, utcnow
 from onhand.errors import InvalidInput, PeriodClosed
+from onhand.services.executor import handles
 from onhand.services.valuer import catch_up
+
+
+@handles(ClosePeriod)
+def close(uow: UnitOfWork, command: ClosePeriod) -> date:
+    """Close an owner's books through a day."""
+    return close_period(uow, until=command.until, owner=command.owner)
+
+
+@handles(ReopenPeriod)
+def reopen(uow: UnitOfWork, command: ReopenPeriod) -> Reopened:
+    """Move an owner's closed bound back, keeping the bound it replaced."""
+    return _reopen(uow, owner=command.owner, through=command.through)
 
 
 def close_period(uow: UnitOfWork, *, until: date, owner: str = "default") -> date:
@@ -38,6 +53,12 @@ def close_period(uow: UnitOfWork, *, until: date, owner: str = "default") -> dat
 def reopen_period(uow: UnitOfWork, *, owner: str = "default",
                   through: date | None = None) -> date | None:
     """Move ``owner``'s closed bound back to the day ``through`` (None: nothing closed)."""
+    return _reopen(uow, owner=owner, through=through).through
+
+
+def _reopen(uow: UnitOfWork, *, owner: str, through: date | None) -> Reopened:
+    """Reopen as :func:`reopen_period`; return the new bound and the one it replaced (read
+    under the period's lock)."""
     day = None if through is None else check_day(through, "through")
     with uow:
         owner_id, zone = _owner(uow, owner)
@@ -49,7 +70,7 @@ def reopen_period(uow: UnitOfWork, *, owner: str = "default",
         uow.repo.close_period(owner_id, day,
                               None if day is None else day_bound(day, "through", zone, end=True))
         uow.commit()
-    return day
+    return Reopened(through=day, was=current)
 
 
 def lock_open(uow: UnitOfWork, owner: str, item_ids: set[int], when: datetime) -> None:

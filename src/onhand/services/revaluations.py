@@ -18,11 +18,20 @@ from onhand.db.valuations import REVALUATION_KEYS
 from onhand.domain.movements import check_reference, check_unit_cost
 from onhand.domain.quantities import from_units
 from onhand.domain.times import check_occurred_at, utcnow
-from onhand.domain.valuation import Revaluation
+from onhand.domain.valuation import Revaluation, Revalue
 from onhand.errors import Conflict, InvalidInput
+from onhand.services.executor import handles
 from onhand.services.periods import lock_open
 from onhand.services.valuation import owner_currency
 from onhand.services.valuer import catch_up
+
+
+@handles(Revalue)
+def revalue_item(uow: UnitOfWork, command: Revalue) -> Revaluation:
+    """Revalue an item's uncosted units (``revaluations.add``)."""
+    return revalue(uow, reference=command.reference, sku=command.sku,
+                   unit_cost=command.unit_cost, occurred_at=command.occurred_at,
+                   owner=command.owner)
 
 
 def revalue(uow: UnitOfWork, *, reference: str, sku: str, unit_cost: Decimal,

@@ -20,7 +20,9 @@ from onhand.domain.times import check_day, day_bound, utcnow
 from onhand.domain.valuation import Currency, ItemCogs, ItemValue, OwnerValue, ValueEntry, share
 from onhand.domain.valuation import currency as valuation_currency
 from onhand.domain.valuation import journal as journals
+from onhand.domain.valuation.journal import ExportJournal
 from onhand.errors import Conflict, InvalidInput, InvalidTime
+from onhand.services.executor import handles
 from onhand.services.valuer import catch_up
 
 _TICK = timedelta(microseconds=1)  # times are stored to the microsecond
@@ -294,6 +296,14 @@ def _returned_shipment(row: Any) -> int | None:
 
 
 # --- the journal ------------------------------------------------------------------------------
+
+
+@handles(ExportJournal)
+def export(uow: UnitOfWork, command: ExportJournal) -> list[str]:
+    """Export and record an owner's journal of a period (``journals.export``)."""
+    return export_journal(uow, since=command.since, until=command.until, owner=command.owner,
+                          fmt=command.format, accounts=command.accounts,
+                          tax_rate=command.tax_rate, again=command.again)
 
 
 def export_journal(uow: UnitOfWork, *, since: date, until: date, owner: str = "default",

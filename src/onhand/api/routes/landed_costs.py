@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, write, writer_for
+from onhand.api.deps import Call, submit, writer_for
 from onhand.api.valuation_schemas import LandedCostIn, LandedCostOut
 from onhand.domain.access import Permission
-from onhand.services import landed_costs
+from onhand.domain.valuation.landed import AddLandedCost
 
 router = APIRouter(prefix="/v1/landed-costs", tags=["valuation"])
 Owner = Annotated[str | None, Query(description="Whose receipts (a caller scoped to one owner "
@@ -28,13 +28,8 @@ async def add_landed_cost(body: LandedCostIn, call: Annotated[Call, writer_for(P
     reference: the same again answers what was recorded; other figures under it are 409
     (naming ``reference``)."""
     who = call.principal.owner_for(owner)
-    return await write(call, action="landed_costs.add", owner=who, body=body,
-                       target=lambda cost: cost.reference, render=LandedCostOut.of,
-                       effect=lambda cost: {"amount": str(cost.amount), "basis": cost.basis,
-                                            "receipts": [line.movement_id
-                                                         for line in cost.lines]},
-                       run=lambda uow: landed_costs.add_landed_cost(
-                           uow, reference=body.reference, amount=Decimal(str(body.amount)),
-                           basis=body.basis, receipts=body.receipts or (),
-                           purchase_order=body.purchase_order, occurred_at=body.occurred_at,
-                           description=body.description, owner=who))
+    return await submit(call, AddLandedCost(
+        reference=body.reference, amount=Decimal(str(body.amount)), basis=body.basis,
+        receipts=tuple(body.receipts or ()), purchase_order=body.purchase_order,
+        occurred_at=body.occurred_at, description=body.description, owner=who),
+        render=LandedCostOut.of, body=body)

@@ -4,16 +4,15 @@ may be posted or backdated before its end (409 ``period-closed``). Whoever keeps
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, write, writer_for
+from onhand.api.deps import Call, call_for, submit, writer_for
 from onhand.api.valuation_schemas import PeriodCloseIn, PeriodOut, PeriodReopenIn
-from onhand.db.uow import UnitOfWork
 from onhand.domain.access import Permission
+from onhand.domain.periods import ClosePeriod, ReopenPeriod
 from onhand.services import periods
 
 router = APIRouter(prefix="/v1/periods", tags=["valuation"])
@@ -38,11 +37,8 @@ async def close_period(body: PeriodCloseIn, call: Annotated[Call, writer_for(Per
     owner is (422 otherwise). The bound only moves forward: an earlier day than the one
     closed is 422 (reopen first); the same day again changes nothing."""
     who = call.principal.owner_for(owner)
-    day = body.day()
-    return await write(call, action="periods.close", owner=who, target=str(day), body=body,
-                       status=200, effect=lambda _: {"until": str(day)},
-                       run=lambda uow: periods.close_period(uow, until=day, owner=who),
-                       render=lambda closed: PeriodOut(owner=who, closed_through=closed))
+    return await submit(call, ClosePeriod(until=body.day(), owner=who), body=body, status=200,
+                        render=lambda closed: PeriodOut(owner=who, closed_through=closed))
 
 
 @router.post("/reopen", response_model=PeriodOut)
@@ -53,14 +49,6 @@ async def reopen_period(body: PeriodReopenIn,
     come before the day closed (422 otherwise, and when nothing is closed). The audit entry
     keeps the bound replaced (``was``)."""
     who = call.principal.owner_for(owner)
-    day = body.day()
-
-    def run(uow: UnitOfWork) -> tuple[date | None, date | None]:
-        return periods.closed_through(uow, owner=who), periods.reopen_period(
-            uow, owner=who, through=day)
-
-    through = None if day is None else str(day)
-    return await write(call, action="periods.reopen", owner=who, target=through, body=body,
-                       status=200, run=run,
-                       effect=lambda bounds: {"through": through, "was": str(bounds[0])},
-                       render=lambda bounds: PeriodOut(owner=who, closed_through=bounds[1]))
+    return await submit(call, ReopenPeriod(through=body.day(), owner=who), body=body,
+                        status=200,
+                        render=lambda done: PeriodOut(owner=who, closed_through=done.through))

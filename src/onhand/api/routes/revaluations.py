@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, write, writer_for
+from onhand.api.deps import Call, submit, writer_for
 from onhand.api.valuation_schemas import RevaluationIn, RevaluationOut
 from onhand.domain.access import Permission
-from onhand.services import revaluations
+from onhand.domain.valuation import Revalue
 
 router = APIRouter(prefix="/v1/revaluations", tags=["valuation"])
 Owner = Annotated[str | None, Query(description="Whose item (a caller scoped to one owner "
@@ -26,11 +26,6 @@ async def revalue(body: RevaluationIn, call: Annotated[Call, writer_for(Permissi
     their value is added to the stock. Recorded once per reference: the same again answers
     what was recorded; another item or cost under it is 409 (naming ``reference``)."""
     who = call.principal.owner_for(owner)
-    cost = Decimal(str(body.unit_cost))
-    return await write(call, action="revaluations.add", owner=who, body=body,
-                       target=lambda done: done.reference, render=RevaluationOut.of,
-                       effect=lambda done: {"sku": done.sku, "unit_cost": str(cost),
-                                            "qty": str(done.qty), "value": str(done.value)},
-                       run=lambda uow: revaluations.revalue(
-                           uow, reference=body.reference, sku=body.sku, unit_cost=cost,
-                           occurred_at=body.occurred_at, owner=who))
+    return await submit(call, Revalue(
+        reference=body.reference, sku=body.sku, unit_cost=Decimal(str(body.unit_cost)),
+        occurred_at=body.occurred_at, owner=who), render=RevaluationOut.of, body=body)

@@ -16,7 +16,7 @@ from onhand.api.deps import (
     page_at,
     page_by,
     page_of,
-    write,
+    submit,
     writer_for,
 )
 from onhand.api.schemas import ItemCogsOut, ItemValueOut, Page
@@ -28,6 +28,7 @@ from onhand.api.valuation_schemas import (
 )
 from onhand.domain.access import Permission
 from onhand.domain.times import parse_day_or_time
+from onhand.domain.valuation.journal import ExportJournal
 from onhand.services import valuation
 
 router = APIRouter(tags=["valuation"])
@@ -137,10 +138,8 @@ async def export_journal(body: JournalExportIn, call: Annotated[Call, writer_for
     who = call.principal.owner_for(owner)
     first, last = body.days()
     accounts = None if body.accounts is None else body.accounts.given()
-    return await write(call, action="journals.export", owner=who, target=f"{first}..{last}",
-                       body=body, effect=lambda _: {"format": body.format, "again": body.again},
-                       run=lambda uow: valuation.export_journal(
-                           uow, since=first, until=last, owner=who, fmt=body.format,
-                           accounts=accounts, tax_rate=body.tax_rate, again=body.again),
-                       render=lambda files: JournalExportOut.of(who, first, last, body.format,
-                                                                files))
+    return await submit(call, ExportJournal(
+        since=first, until=last, owner=who, format=body.format, accounts=accounts,
+        tax_rate=body.tax_rate, again=body.again),
+        render=lambda files: JournalExportOut.of(who, first, last, body.format, files),
+        body=body)

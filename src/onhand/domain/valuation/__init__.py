@@ -72,12 +72,15 @@ from onhand.domain.valuation.currencies import (
     currency,
     divide_half_up,
 )
+from onhand.domain.valuation.journal import ExportJournal
+from onhand.domain.valuation.landed import AddLandedCost
 from onhand.domain.valuation.replay import ENTRY_KINDS, Entry, Replay, replay
 from onhand.domain.valuation.reports import (
     ItemCogs,
     ItemValue,
     OwnerValue,
     Revaluation,
+    Revalue,
     ValueEntry,
 )
 
@@ -88,14 +91,17 @@ __all__ = [
     "NONE",
     "NO_MINOR_UNIT",
     "OUT",
+    "AddLandedCost",
     "Currency",
     "Entry",
+    "ExportJournal",
     "ItemCogs",
     "ItemValue",
     "Layer",
     "OwnerValue",
     "Replay",
     "Revaluation",
+    "Revalue",
     "Shipped",
     "Take",
     "UnitCost",

@@ -32,7 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+from onhand.domain.commands import Command
 from onhand.errors import InvalidInput
 
 ACCOUNTS = ("inventory", "cogs", "grni", "shrinkage", "revaluation")
@@ -74,6 +76,29 @@ class Journal:
     @property
     def narration(self) -> str:
         return f"onhand inventory {self.owner} {self.since.isoformat()} to {self.until.isoformat()}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExportJournal(Command[list[str]]):
+    """Export ``owner``'s journal of the days ``since`` to ``until`` (in its time zone) as the
+    files of ``format`` (``csv``, ``qbo``, ``xero``), booked to ``accounts`` (role: name or
+    code; the others by default), and record the export: a period that overlaps one exported
+    before is refused unless ``again``."""
+
+    action = "journals.export"
+    since: date
+    until: date
+    owner: str = "default"
+    format: str = "csv"
+    accounts: Mapping[str, str] | None = None
+    tax_rate: str = "Tax Exempt"
+    again: bool = False
+
+    def target(self, result: Any) -> str | None:
+        return f"{self.since}..{self.until}"
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"format": self.format, "again": self.again}
 
 
 def accounts(given: Mapping[str, str] | None) -> dict[str, str]:

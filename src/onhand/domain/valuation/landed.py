@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from onhand.domain.commands import Command
 from onhand.domain.quantities import Quantity
 from onhand.domain.valuation.currencies import divide_half_up
 from onhand.errors import InvalidInput
@@ -50,6 +52,33 @@ class LandedCost:
                 "lines": [{"movement_id": line.movement_id, "sku": line.sku,
                            "qty": str(line.qty), "amount": str(line.amount)}
                           for line in self.lines]}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddLandedCost(Command[LandedCost]):
+    """Spread ``amount`` over the ``receipts`` (movement ids) or the receipts of the
+    ``purchase_order``, by ``basis`` (``qty``, ``value`` or ``weight``), dated ``occurred_at``
+    (default now); recorded once per ``reference`` (the same again answers what was
+    recorded)."""
+
+    action = "landed_costs.add"
+    reference: str
+    amount: Decimal
+    basis: str = "value"
+    receipts: tuple[int, ...] = ()
+    purchase_order: str | None = None
+    occurred_at: datetime | None = None
+    description: str = ""
+    owner: str = "default"
+
+    def target(self, result: Any) -> str | None:
+        cost: LandedCost = result
+        return cost.reference
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        cost: LandedCost = result
+        return {"amount": str(cost.amount), "basis": cost.basis,
+                "receipts": [line.movement_id for line in cost.lines]}
 
 
 def spread(minor: int, weights: list[Decimal], *, basis: str) -> list[int]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+from onhand.domain.commands import Command
 from onhand.domain.quantities import Quantity
 
 
@@ -123,3 +125,25 @@ class Revaluation:
         return {"reference": self.reference, "owner": self.owner, "sku": self.sku,
                 "unit_cost": str(self.unit_cost), "occurred_at": self.occurred_at.isoformat(),
                 "qty": str(self.qty), "value": str(self.value)}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Revalue(Command[Revaluation]):
+    """Give ``sku``'s uncosted units on hand at ``occurred_at`` (default now) ``unit_cost``;
+    recorded once per ``reference`` (the same again answers what was recorded)."""
+
+    action = "revaluations.add"
+    reference: str
+    sku: str
+    unit_cost: Decimal
+    occurred_at: datetime | None = None
+    owner: str = "default"
+
+    def target(self, result: Any) -> str | None:
+        done: Revaluation = result
+        return done.reference
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        done: Revaluation = result
+        return {"sku": done.sku, "unit_cost": str(self.unit_cost), "qty": str(done.qty),
+                "value": str(done.value)}
