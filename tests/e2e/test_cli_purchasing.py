@@ -173,7 +173,8 @@ def test_every_write_is_audited_with_the_cli_actor(cli: Cli, inv: onhand.Invento
     ok(cli("po", "receive", "PO-7", "--json"))
     ok(cli("transfer", "dispatch", "TR-1", "--from", "WH1", "--to", "WH2", "--line",
            "MUG-BLUE:1", "--json"))
-    entries = audit.entries(inv.unit_of_work(write=False))
+    entries = [e for e in audit.entries(inv.unit_of_work(write=False))
+               if not e.actor.startswith("lib:")]  # the test's own setup: the item, locations
     assert [(e.action, e.target) for e in entries] == [
         ("suppliers.add", "ACME"), ("purchase_orders.create", "PO-7"),
         ("purchase_orders.receive", "PO-7"), ("transfers.dispatch", "TR-1")]

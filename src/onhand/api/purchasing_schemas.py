@@ -14,7 +14,8 @@ from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
 from onhand.api.order_schemas import LineIn, Reference
 from onhand.api.schemas import Code, Number, Place, Reply, Request, Text
-from onhand.domain.purchasing import PurchaseOrder, Transfer
+from onhand.domain.purchasing import PurchaseOrder
+from onhand.domain.transfers import Transfer
 
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 MAX_LINES = 1000

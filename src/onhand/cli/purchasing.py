@@ -3,8 +3,8 @@ show/list``.
 
 Lines are given as repeated ``--line``: ``SKU:QTY[:COST]`` to order, ``SKU:QTY[:LOT[:EXPIRES]]``
 to receive, ``SKU:QTY[:LOT]`` to send back; numbers are read exactly, never as floats. Every
-write is recorded in the audit trail, in the write's own transaction, with the actor
-``cli:<login name>``.
+write is a command of the inventory, recorded in the audit trail in the write's own
+transaction with the actor ``cli:<login name>``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import typer
 from rich.table import Table
 
 import onhand
-from onhand.cli.access import audited, writing
-from onhand.cli.common import Json, Key, Owner, cells, console, echo_json, inventory, settings
-from onhand.cli.orders import change, parse_line, parse_lines
+from onhand.cli.common import Json, Key, Owner, cells, console, echo_json, inventory
+from onhand.cli.orders import parse_line, parse_lines
 from onhand.domain.imports import money
-from onhand.services import purchasing, receiving
+from onhand.services import purchasing
 
 supplier_app = typer.Typer(no_args_is_help=True, help="Suppliers: whom purchase orders go to.")
 po_app = typer.Typer(no_args_is_help=True,
@@ -94,9 +93,8 @@ def supplier_add(
     owner: Owner = "default",
 ) -> None:
     """Add a supplier."""
-    with inventory(ctx) as inv, writing(inv) as uow:
-        added = purchasing.add_supplier(uow, code=code, name=name, owner=owner)
-        audited(uow, "suppliers.add", target=added, owner=owner, detail={})
+    with inventory(ctx) as inv:
+        added = inv.add_supplier(code, name, owner=owner)
     typer.echo(f"added supplier {added}")
 
 
@@ -133,22 +131,21 @@ def po_create(
     """Create a purchase order: a draft, or confirmed with --confirm."""
     lines = [parse_extended(text, "SKU:QTY[:COST]", ("unit_cost", money)) for text in line]
     when = None if expected is None else on_date(expected, "expected_on")
-    percent = (settings(ctx).over_receipt_percent if tolerance is None
-               else money(tolerance, field="tolerance"))
-    show(change(ctx, "purchase_orders.create", reference, owner,
-                lambda uow: purchasing.create_purchase_order(
-                    uow, reference=reference, supplier=supplier, warehouse=warehouse,
-                    lines=lines, owner=owner, expected_on=when, tolerance=percent,
-                    confirm=confirm)), as_json)
+    percent = None if tolerance is None else money(tolerance, field="tolerance")
+    with inventory(ctx) as inv:  # no tolerance: the inventory's over_receipt_percent
+        order = inv.create_purchase_order(reference, lines, supplier=supplier,
+                                          warehouse=warehouse, owner=owner, expected_on=when,
+                                          tolerance=percent, confirm=confirm)
+    show(order, as_json)
 
 
 @po_app.command("confirm")
 def po_confirm(ctx: typer.Context, reference: Ref, owner: Owner = "default",
                as_json: Json = False) -> None:
     """Confirm a draft: its lines become incoming."""
-    show(change(ctx, "purchase_orders.confirm", reference, owner,
-                lambda uow: purchasing.confirm_purchase_order(uow, reference=reference,
-                                                              owner=owner)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.confirm_purchase_order(reference, owner=owner)
+    show(order, as_json)
 
 
 @po_app.command("receive")
@@ -159,10 +156,10 @@ def po_receive(ctx: typer.Context, reference: Ref, line: ReceiptLines = None,
     lines = None if not line else [
         parse_extended(text, "SKU:QTY[:LOT[:EXPIRES]]", ("lot", str), ("expires_on", on_date))
         for text in line]
-    show(change(ctx, "purchase_orders.receive", reference, owner,
-                lambda uow: receiving.receive_purchase_order(
-                    uow, reference=reference, lines=lines, location=location, owner=owner,
-                    key=key)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.receive_purchase_order(reference, lines, location=location, owner=owner,
+                                           key=key)
+    show(order, as_json)
 
 
 @po_app.command("cancel")
@@ -170,9 +167,9 @@ def po_cancel(ctx: typer.Context, reference: Ref, line: SomeLines = None,
               owner: Owner = "default", as_json: Json = False) -> None:
     """Cancel what is still to come (or --line quantities of it)."""
     lines = parse_lines(line)
-    show(change(ctx, "purchase_orders.cancel", reference, owner,
-                lambda uow: purchasing.cancel_purchase_order(
-                    uow, reference=reference, owner=owner, lines=lines)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.cancel_purchase_order(reference, lines, owner=owner)
+    show(order, as_json)
 
 
 @po_app.command("return")
@@ -187,10 +184,9 @@ def po_return(
     """Send received units back to the supplier, at the cost they were received at."""
     lines = [{**parse_extended(text, "SKU:QTY[:LOT]", ("lot", str)),
               **({} if location is None else {"location": location})} for text in line]
-    show(change(ctx, "purchase_orders.return", reference, owner,
-                lambda uow: receiving.return_to_supplier(
-                    uow, reference=reference, lines=lines, reason=reason, owner=owner,
-                    key=key)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.return_to_supplier(reference, lines, reason=reason, owner=owner, key=key)
+    show(order, as_json)
 
 
 @po_app.command("show")

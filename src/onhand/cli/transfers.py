@@ -1,8 +1,8 @@
 """Transfer commands: ``transfer dispatch/receive/show`` move stock between warehouses in two
 steps (through transit); ``transfer SKU QTY --from A --to B`` still moves it in one.
 
-Lines are repeated ``--line SKU:QTY[:LOT]``. Every write is recorded in the audit trail, in
-the write's own transaction, with the actor ``cli:<login name>``.
+Lines are repeated ``--line SKU:QTY[:LOT]``. Every write is a command of the inventory,
+recorded in the audit trail in the write's own transaction with the actor ``cli:<login name>``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from typer.core import TyperGroup
 import onhand
 from onhand.cli import movements
 from onhand.cli.common import Json, Key, Owner, cells, console, echo_json, inventory
-from onhand.cli.orders import change
 from onhand.cli.purchasing import parse_extended
-from onhand.services import transfers
 
 ONE_STEP = "move"  # the one-step movement, reached by ``transfer SKU QTY …`` too
 
@@ -78,10 +76,10 @@ def transfer_dispatch(
 ) -> None:
     """Send stock to another warehouse: it leaves now and is in transit until received."""
     lines = lines_of(line, **({} if location is None else {"location": location})) or []
-    show(change(ctx, "transfers.dispatch", reference, owner,
-                lambda uow: transfers.dispatch_transfer(
-                    uow, reference=reference, source=source, target=target, lines=lines,
-                    owner=owner)), as_json)
+    with inventory(ctx) as inv:
+        transfer = inv.dispatch_transfer(reference, lines, source=source, target=target,
+                                         owner=owner)
+    show(transfer, as_json)
 
 
 @transfer_app.command("receive")
@@ -99,10 +97,10 @@ def transfer_receive(
 ) -> None:
     """Receive a transfer at its target; what did not arrive is posted to loss."""
     lines = lines_of(line)
-    show(change(ctx, "transfers.receive", reference, owner,
-                lambda uow: transfers.receive_transfer(
-                    uow, reference=reference, owner=owner, lines=lines, location=location,
-                    reason=reason, key=key)), as_json)
+    with inventory(ctx) as inv:
+        transfer = inv.receive_transfer(reference, lines, location=location, reason=reason,
+                                        owner=owner, key=key)
+    show(transfer, as_json)
 
 
 @transfer_app.command("show")

@@ -1,19 +1,22 @@
-"""Purchasing and transfers between warehouses: the documents and their quantity rules.
+"""Purchasing: suppliers, purchase orders, their quantity rules and commands.
 
 A purchase order's line is ``incoming`` from confirmation until it is received or its
 rest cancelled. Receiving may exceed the ordered quantity by the order's tolerance (a
-percentage) and no more. A transfer moves stock in two steps: dispatch (source → transit)
-and receipt at the target; what does not arrive is posted to loss with a reason.
+percentage) and no more. Transfers between warehouses are in ``domain/transfers.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from onhand.domain.commands import Command
 from onhand.domain.quantities import Quantity
+from onhand.domain.transfers import Transfer as Transfer  # onhand/__init__.py imports it here
+from onhand.domain.transfers import TransferLine as TransferLine
 from onhand.errors import InvalidInput
 
 PO_STATUSES = ("draft", "confirmed", "closed", "cancelled")
@@ -70,47 +73,6 @@ class PurchaseOrder:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class TransferLine:
-    """One line of a transfer: dispatched, received at the target, lost on the way."""
-
-    line: int
-    sku: str
-    lot: str | None
-    qty: Quantity
-    received: Quantity
-    lost: Quantity
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the line as JSON-ready values."""
-        return {"line": self.line, "sku": self.sku, "lot": self.lot, "qty": str(self.qty),
-                "received": str(self.received), "lost": str(self.lost)}
-
-
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """Stock sent from one warehouse to another through ``transit``."""
-
-    reference: str
-    owner: str
-    source: str
-    target: str
-    status: str
-    created_at: datetime
-    updated_at: datetime
-    lines: tuple[TransferLine, ...]
-    movement_ids: tuple[int, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the transfer as JSON-ready values."""
-        return {"reference": self.reference, "owner": self.owner, "source": self.source,
-                "target": self.target, "status": self.status,
-                "created_at": self.created_at.isoformat(),
-                "updated_at": self.updated_at.isoformat(),
-                "lines": [line.to_dict() for line in self.lines],
-                "movement_ids": list(self.movement_ids)}
-
-
 def open_units(qty: int, received: int, cancelled: int) -> int:
     """Return the units of a purchase order line still to come (never below zero)."""
     return max(0, qty - received - cancelled)
@@ -145,3 +107,118 @@ def check_code(value: object, field: str = "supplier") -> str:
         raise InvalidInput(f"{field} must be a code of at most 64 letters, digits, '-', '_' "
                            "or '.'", field=field)
     return value.strip()
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddSupplier(Command[dict[str, str]]):
+    """Create a supplier of ``owner`` (its code is unique per owner); the result is the
+    supplier as ``{owner, code, name}``."""
+
+    action = "suppliers.add"
+    code: str
+    name: str | None = None
+    owner: str = "default"
+
+    def target(self, result: Any) -> str | None:
+        return str(result["code"])
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreatePurchaseOrder(Command[PurchaseOrder]):
+    """Create a purchase order into a warehouse: a draft, or confirmed at once (``confirm``).
+
+    ``lines``: ``[{"sku", "qty", "unit_cost"}]``. ``tolerance``: how far, in percent,
+    receiving may exceed a line; None: ``default_tolerance`` (a face passes its
+    ``over_receipt_percent`` setting there). A retry with the same reference and lines
+    answers the order already created.
+    """
+
+    action = "purchase_orders.create"
+    reference: str
+    supplier: str
+    warehouse: str
+    lines: Sequence[Mapping[str, Any]]
+    owner: str = "default"
+    expected_on: date | None = None
+    tolerance: object = None
+    default_tolerance: int = 0
+    confirm: bool = False
+
+    def target(self, result: Any) -> str | None:
+        return self.reference
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"status": result.status}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConfirmPurchaseOrder(Command[PurchaseOrder]):
+    """Confirm a draft purchase order: its lines become ``incoming`` in its warehouse."""
+
+    action = "purchase_orders.confirm"
+    reference: str
+    owner: str = "default"
+
+    def target(self, result: Any) -> str | None:
+        return self.reference
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"status": result.status}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReceivePurchaseOrder(Command[PurchaseOrder]):
+    """Receive a confirmed order, fully (no ``lines``) or by ``lines`` (``[{"sku", "qty",
+    "location", "lot", "expires_on"}]``), into ``location``; ``key``: a retry with it is
+    applied once."""
+
+    action = "purchase_orders.receive"
+    reference: str
+    lines: Sequence[Mapping[str, Any]] | None = None
+    location: str | None = None
+    owner: str = "default"
+    key: str | None = None
+
+    def target(self, result: Any) -> str | None:
+        return self.reference
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"status": result.status}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CancelPurchaseOrder(Command[PurchaseOrder]):
+    """Cancel what is still to come on a purchase order (or ``lines`` quantities of it)."""
+
+    action = "purchase_orders.cancel"
+    reference: str
+    lines: Sequence[Mapping[str, Any]] | None = None
+    owner: str = "default"
+
+    def target(self, result: Any) -> str | None:
+        return self.reference
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"status": result.status}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReturnToSupplier(Command[PurchaseOrder]):
+    """Send received units of a purchase order back to its supplier, at the cost they came
+    in at; ``lines``: ``[{"sku", "qty", "location", "lot"}]``."""
+
+    action = "purchase_orders.return"
+    reference: str
+    lines: Sequence[Mapping[str, Any]]
+    reason: str
+    owner: str = "default"
+    key: str | None = None
+
+    def target(self, result: Any) -> str | None:
+        return self.reference
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"status": result.status}

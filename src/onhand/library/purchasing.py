@@ -6,13 +6,18 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from onhand.domain.purchasing import PurchaseOrder, Transfer
-from onhand.library.base import Facade
-from onhand.services import (
-    purchasing,
-    receiving,
-    transfers,
+from onhand.domain.purchasing import (
+    AddSupplier,
+    CancelPurchaseOrder,
+    ConfirmPurchaseOrder,
+    CreatePurchaseOrder,
+    PurchaseOrder,
+    ReceivePurchaseOrder,
+    ReturnToSupplier,
 )
+from onhand.domain.transfers import DispatchTransfer, ReceiveTransfer, Transfer
+from onhand.library.base import Facade
+from onhand.services import purchasing, transfers
 
 
 class Purchasing(Facade):
@@ -22,7 +27,7 @@ class Purchasing(Facade):
 
     def add_supplier(self, code: str, name: str | None = None, *, owner: str = "default") -> str:
         """Create a supplier (unique code per owner)."""
-        return purchasing.add_supplier(self._uow(), code=code, name=name, owner=owner)
+        return self.execute(AddSupplier(code=code, name=name, owner=owner))["code"]
 
     def suppliers(self, *, owner: str | None = None) -> list[dict[str, str]]:
         """Return suppliers as {owner, code, name}."""
@@ -41,14 +46,14 @@ class Purchasing(Facade):
         ...     "unit_cost": Decimal("2.10")}], supplier="ACME", warehouse="WH1",
         ...     confirm=True)  # doctest: +SKIP
         """
-        return purchasing.create_purchase_order(
-            self._uow(), reference=reference, supplier=supplier, warehouse=warehouse,
-            lines=lines, owner=owner, expected_on=expected_on, confirm=confirm,
-            tolerance=self.settings.over_receipt_percent if tolerance is None else tolerance)
+        return self.execute(CreatePurchaseOrder(
+            reference=reference, supplier=supplier, warehouse=warehouse, lines=lines,
+            owner=owner, expected_on=expected_on, tolerance=tolerance, confirm=confirm,
+            default_tolerance=self.settings.over_receipt_percent))
 
     def confirm_purchase_order(self, reference: str, *, owner: str = "default") -> PurchaseOrder:
         """Confirm a draft purchase order: its lines become incoming."""
-        return purchasing.confirm_purchase_order(self._uow(), reference=reference, owner=owner)
+        return self.execute(ConfirmPurchaseOrder(reference=reference, owner=owner))
 
     def receive_purchase_order(self, reference: str,
                                lines: Sequence[Mapping[str, Any]] | None = None, *,
@@ -56,22 +61,21 @@ class Purchasing(Facade):
                                key: str | None = None) -> PurchaseOrder:
         """Receive a purchase order, fully or by ``lines`` (sku, qty, location, lot,
         expires_on); the receipts fill waiting backorders."""
-        return receiving.receive_purchase_order(self._uow(), reference=reference, lines=lines,
-                                                location=location, owner=owner, key=key)
+        return self.execute(ReceivePurchaseOrder(reference=reference, lines=lines,
+                                                 location=location, owner=owner, key=key))
 
     def cancel_purchase_order(self, reference: str,
                               lines: Sequence[Mapping[str, Any]] | None = None, *,
                               owner: str = "default") -> PurchaseOrder:
         """Cancel what is still to come on a purchase order (or ``lines`` of it)."""
-        return purchasing.cancel_purchase_order(self._uow(), reference=reference, lines=lines,
-                                                owner=owner)
+        return self.execute(CancelPurchaseOrder(reference=reference, lines=lines, owner=owner))
 
     def return_to_supplier(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
                            reason: str, owner: str = "default",
                            key: str | None = None) -> PurchaseOrder:
         """Send received units of a purchase order back to its supplier."""
-        return receiving.return_to_supplier(self._uow(), reference=reference, lines=lines,
-                                            reason=reason, owner=owner, key=key)
+        return self.execute(ReturnToSupplier(reference=reference, lines=lines, reason=reason,
+                                             owner=owner, key=key))
 
     def purchase_order(self, reference: str, *, owner: str = "default") -> PurchaseOrder:
         """Return a purchase order by its reference."""
@@ -90,16 +94,16 @@ class Purchasing(Facade):
     def dispatch_transfer(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
                           source: str, target: str, owner: str = "default") -> Transfer:
         """Send stock between warehouses: into transit now, received at ``target`` later."""
-        return transfers.dispatch_transfer(self._uow(), reference=reference, source=source,
-                                           target=target, lines=lines, owner=owner)
+        return self.execute(DispatchTransfer(reference=reference, source=source,
+                                             destination=target, lines=lines, owner=owner))
 
     def receive_transfer(self, reference: str, lines: Sequence[Mapping[str, Any]] | None = None,
                          *, location: str | None = None, reason: str | None = None,
                          owner: str = "default", key: str | None = None) -> Transfer:
         """Receive a transfer at its target; what did not arrive goes to loss (``reason``)."""
-        return transfers.receive_transfer(self._uow(), reference=reference, lines=lines,
-                                          location=location, reason=reason, owner=owner,
-                                          key=key)
+        return self.execute(ReceiveTransfer(reference=reference, lines=lines,
+                                            location=location, reason=reason, owner=owner,
+                                            key=key))
 
     def transfer_document(self, reference: str, *, owner: str = "default") -> Transfer:
         """Return a two-step transfer by its reference."""

@@ -18,6 +18,10 @@ from onhand.domain.movements import check_reference, check_text, check_unit_cost
 from onhand.domain.orders import check_lines
 from onhand.domain.purchasing import (
     PO_STATUSES,
+    AddSupplier,
+    CancelPurchaseOrder,
+    ConfirmPurchaseOrder,
+    CreatePurchaseOrder,
     PurchaseOrder,
     PurchaseOrderLine,
     check_code,
@@ -36,8 +40,45 @@ from onhand.errors import (
     UnknownOrder,
     UnknownSupplier,
 )
+from onhand.services.executor import handles
 
 PO = "purchase_orders"
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+@handles(AddSupplier)
+def new_supplier(uow: UnitOfWork, command: AddSupplier) -> dict[str, str]:
+    """Add a supplier; return it as {owner, code, name}."""
+    code = add_supplier(uow, code=command.code, name=command.name, owner=command.owner)
+    return get_supplier(uow, code=code, owner=command.owner)
+
+
+@handles(CreatePurchaseOrder)
+def create(uow: UnitOfWork, command: CreatePurchaseOrder) -> PurchaseOrder:
+    """Create a purchase order; a tolerance of None is the command's default."""
+    tolerance = command.default_tolerance if command.tolerance is None else command.tolerance
+    return create_purchase_order(
+        uow, reference=command.reference, supplier=command.supplier,
+        warehouse=command.warehouse, lines=command.lines, owner=command.owner,
+        expected_on=command.expected_on, tolerance=tolerance, confirm=command.confirm)
+
+
+@handles(ConfirmPurchaseOrder)
+def confirm(uow: UnitOfWork, command: ConfirmPurchaseOrder) -> PurchaseOrder:
+    """Confirm a draft purchase order."""
+    return confirm_purchase_order(uow, reference=command.reference, owner=command.owner)
+
+
+@handles(CancelPurchaseOrder)
+def cancel(uow: UnitOfWork, command: CancelPurchaseOrder) -> PurchaseOrder:
+    """Cancel what is still to come on a purchase order (or some lines of it)."""
+    return cancel_purchase_order(uow, reference=command.reference, owner=command.owner,
+                                 lines=command.lines)
+
+
+# --- use cases --------------------------------------------------------------------------------
 
 
 def add_supplier(uow: UnitOfWork, *, code: str, name: str | None = None,

@@ -17,14 +17,36 @@ from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import SUPPLIER
 from onhand.domain.movements import check_text
 from onhand.domain.orders import check_lines, no_line_for
-from onhand.domain.purchasing import PurchaseOrder, open_units, receivable
+from onhand.domain.purchasing import (
+    PurchaseOrder,
+    ReceivePurchaseOrder,
+    ReturnToSupplier,
+    open_units,
+    receivable,
+)
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.errors import InvalidInput, InvalidLocation, InvalidQuantity, OnhandError, OrderClosed
+from onhand.services.executor import handles
 from onhand.services.movements import SUPPLIER_RETURN, Line, claimed, write
 from onhand.services.purchasing import PO, close_if_done, load, locked
 
 RECEIVE_FIELDS = frozenset({"sku", "qty", "location", "lot", "expires_on"})
+
+
+@handles(ReceivePurchaseOrder)
+def receive(uow: UnitOfWork, command: ReceivePurchaseOrder) -> PurchaseOrder:
+    """Receive a purchase order, fully or by lines."""
+    return receive_purchase_order(uow, reference=command.reference, lines=command.lines,
+                                  location=command.location, owner=command.owner,
+                                  key=command.key)
+
+
+@handles(ReturnToSupplier)
+def send_back(uow: UnitOfWork, command: ReturnToSupplier) -> PurchaseOrder:
+    """Send received units back to the supplier."""
+    return return_to_supplier(uow, reference=command.reference, lines=command.lines,
+                              reason=command.reason, owner=command.owner, key=command.key)
 
 
 def receive_purchase_order(uow: UnitOfWork, *, reference: str,

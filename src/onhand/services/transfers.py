@@ -18,9 +18,9 @@ from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import LOSS, TRANSIT
 from onhand.domain.movements import check_reference, check_text
 from onhand.domain.orders import check_lines, no_line_for, pick
-from onhand.domain.purchasing import Transfer, TransferLine
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
+from onhand.domain.transfers import DispatchTransfer, ReceiveTransfer, Transfer, TransferLine
 from onhand.errors import (
     DuplicateOrder,
     InsufficientStock,
@@ -31,10 +31,27 @@ from onhand.errors import (
     OrderClosed,
     UnknownOrder,
 )
+from onhand.services.executor import handles
 from onhand.services.movements import Line, claimed, write
 from onhand.services.purchasing import warehouse_ref
 
 TRANSFERS = "transfers"
+
+
+@handles(DispatchTransfer)
+def dispatch(uow: UnitOfWork, command: DispatchTransfer) -> Transfer:
+    """Send stock between warehouses, into transit."""
+    return dispatch_transfer(uow, reference=command.reference, source=command.source,
+                             target=command.destination, lines=command.lines,
+                             owner=command.owner)
+
+
+@handles(ReceiveTransfer)
+def receive(uow: UnitOfWork, command: ReceiveTransfer) -> Transfer:
+    """Receive a transfer at its target; what did not arrive goes to loss."""
+    return receive_transfer(uow, reference=command.reference, owner=command.owner,
+                            lines=command.lines, location=command.location,
+                            reason=command.reason, key=command.key)
 
 
 def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: str,

@@ -8,14 +8,14 @@ role that may not see them gets ``null``. Another owner's order answers 404.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, Limit, call_for, decode_cursor, encode_cursor, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, decode_cursor, encode_cursor, submit, writer_for
 from onhand.api.purchasing_schemas import (
     PurchaseCancelIn,
     PurchaseOrderIn,
@@ -25,9 +25,16 @@ from onhand.api.purchasing_schemas import (
 )
 from onhand.api.schemas import Page
 from onhand.domain.access import Permission
-from onhand.domain.purchasing import PurchaseOrder
+from onhand.domain.purchasing import (
+    CancelPurchaseOrder,
+    ConfirmPurchaseOrder,
+    CreatePurchaseOrder,
+    PurchaseOrder,
+    ReceivePurchaseOrder,
+    ReturnToSupplier,
+)
 from onhand.errors import Forbidden
-from onhand.services import purchasing, receiving
+from onhand.services import purchasing
 
 router = APIRouter(prefix="/v1/purchase-orders", tags=["purchasing"])
 Owner = Annotated[str | None, Query(description="Whose purchase orders (a caller scoped to one "
@@ -40,14 +47,14 @@ RECEIVE = Permission.PURCHASING_RECEIVE
 MAX_LIST = 1000  # the service's largest page
 
 
-def lines_of(lines: Sequence[Any] | None) -> list[dict[str, Any]] | None:
-    """Return request lines as the services take them; None (the whole order) stays None."""
-    return None if lines is None else [line.fields() for line in lines]
+def lines_of(lines: Sequence[Any] | None) -> tuple[dict[str, Any], ...] | None:
+    """Return request lines as the commands take them; None (the whole order) stays None."""
+    return None if lines is None else tuple(line.fields() for line in lines)
 
 
-def effect(order: PurchaseOrder) -> dict[str, Any]:
-    """What the audit trail keeps of a purchase order write: the status it left it in."""
-    return {"status": order.status}
+def render(call: Call) -> Callable[[PurchaseOrder], PurchaseOrderOut]:
+    """Return how a purchase order is answered to the caller (costs only if it may see them)."""
+    return lambda order: PurchaseOrderOut.of(order, costs=call.costs)
 
 
 def _check_costs(call: Call, body: PurchaseOrderIn) -> None:
@@ -67,17 +74,13 @@ async def create_purchase_order(body: PurchaseOrderIn, call: Annotated[Call, wri
     another order, 409 (``DuplicateOrder``).
     """
     _check_costs(call, body)
-    who = call.principal.owner_for(owner)
-    tolerance = (call.api.settings.over_receipt_percent if body.tolerance is None
-                 else Decimal(str(body.tolerance)))
-    return await write(call, action="purchase_orders.create", owner=who, target=body.reference,
-                       body=body, effect=effect,
-                       render=lambda order: PurchaseOrderOut.of(order, costs=call.costs),
-                       run=lambda uow: purchasing.create_purchase_order(
-                           uow, reference=body.reference, supplier=body.supplier,
-                           warehouse=body.warehouse, lines=lines_of(body.lines) or [],
-                           owner=who, expected_on=body.expected_on, tolerance=tolerance,
-                           confirm=body.confirm))
+    command = CreatePurchaseOrder(
+        reference=body.reference, supplier=body.supplier, warehouse=body.warehouse,
+        lines=lines_of(body.lines) or (), owner=call.principal.owner_for(owner),
+        expected_on=body.expected_on, confirm=body.confirm,
+        tolerance=None if body.tolerance is None else Decimal(str(body.tolerance)),
+        default_tolerance=call.api.settings.over_receipt_percent)
+    return await submit(call, command, body=body, render=render(call))
 
 
 @router.get("")
@@ -110,12 +113,8 @@ def get_purchase_order(reference: Reference, call: Annotated[Call, call_for(READ
 async def confirm_purchase_order(reference: Reference, call: Annotated[Call, writer_for(WRITE)],
                                  owner: Owner = None) -> Response:
     """Confirm a draft: its lines become incoming (409 unless it is a draft)."""
-    who = call.principal.owner_for(owner)
-    return await write(call, action="purchase_orders.confirm", owner=who, target=reference,
-                       status=200, effect=effect,
-                       render=lambda order: PurchaseOrderOut.of(order, costs=call.costs),
-                       run=lambda uow: purchasing.confirm_purchase_order(
-                           uow, reference=reference, owner=who))
+    command = ConfirmPurchaseOrder(reference=reference, owner=call.principal.owner_for(owner))
+    return await submit(call, command, status=200, render=render(call))
 
 
 @router.post("/{reference}/receive", response_model=PurchaseOrderOut)
@@ -126,14 +125,11 @@ async def receive_purchase_order(reference: Reference,
 
     A draft, closed or cancelled order answers 409; beyond the tolerance, 422 naming the line.
     """
-    who = call.principal.owner_for(owner)
     given = body or ReceiveIn()
-    return await write(call, action="purchase_orders.receive", owner=who, target=reference,
-                       body=body, status=200, effect=effect,
-                       render=lambda order: PurchaseOrderOut.of(order, costs=call.costs),
-                       run=lambda uow: receiving.receive_purchase_order(
-                           uow, reference=reference, lines=lines_of(given.lines),
-                           location=given.location, owner=who))
+    command = ReceivePurchaseOrder(reference=reference, lines=lines_of(given.lines),
+                                   location=given.location,
+                                   owner=call.principal.owner_for(owner))
+    return await submit(call, command, body=body, status=200, render=render(call))
 
 
 @router.post("/{reference}/cancel", response_model=PurchaseOrderOut)
@@ -141,13 +137,10 @@ async def cancel_purchase_order(reference: Reference, call: Annotated[Call, writ
                                 body: PurchaseCancelIn | None = None,
                                 owner: Owner = None) -> Response:
     """Cancel what is still to come (or ``lines`` of it); incoming falls by as much."""
-    who = call.principal.owner_for(owner)
-    lines = lines_of(None if body is None else body.lines)
-    return await write(call, action="purchase_orders.cancel", owner=who, target=reference,
-                       body=body, status=200, effect=effect,
-                       render=lambda order: PurchaseOrderOut.of(order, costs=call.costs),
-                       run=lambda uow: purchasing.cancel_purchase_order(
-                           uow, reference=reference, owner=who, lines=lines))
+    command = CancelPurchaseOrder(reference=reference,
+                                  lines=lines_of(None if body is None else body.lines),
+                                  owner=call.principal.owner_for(owner))
+    return await submit(call, command, body=body, status=200, render=render(call))
 
 
 @router.post("/{reference}/return", response_model=PurchaseOrderOut)
@@ -158,10 +151,6 @@ async def return_to_supplier(reference: Reference, body: SupplierReturnIn,
 
     No more than received and not yet returned (422, naming the line).
     """
-    who = call.principal.owner_for(owner)
-    return await write(call, action="purchase_orders.return", owner=who, target=reference,
-                       body=body, status=200, effect=effect,
-                       render=lambda order: PurchaseOrderOut.of(order, costs=call.costs),
-                       run=lambda uow: receiving.return_to_supplier(
-                           uow, reference=reference, lines=lines_of(body.lines) or [],
-                           reason=body.reason, owner=who))
+    command = ReturnToSupplier(reference=reference, lines=lines_of(body.lines) or (),
+                               reason=body.reason, owner=call.principal.owner_for(owner))
+    return await submit(call, command, body=body, status=200, render=render(call))

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, submit, writer_for
 from onhand.api.purchasing_schemas import SupplierIn, SupplierOut
 from onhand.api.schemas import Page
-from onhand.db.uow import UnitOfWork
 from onhand.domain.access import Permission
+from onhand.domain.purchasing import AddSupplier
 from onhand.services import purchasing
 
 router = APIRouter(prefix="/v1/suppliers", tags=["purchasing"])
@@ -37,11 +37,5 @@ async def add_supplier(body: SupplierIn,
                        call: Annotated[Call, writer_for(Permission.PURCHASING_WRITE)],
                        owner: Owner = None) -> Response:
     """Create a supplier; its code is unique per owner (409 when taken)."""
-    who = call.principal.owner_for(owner)
-
-    def run(uow: UnitOfWork) -> dict[str, str]:
-        code = purchasing.add_supplier(uow, code=body.code, name=body.name, owner=who)
-        return purchasing.get_supplier(uow, code=code, owner=who)
-
-    return await write(call, action="suppliers.add", owner=who, target=body.code, body=body,
-                       run=run, render=SupplierOut.model_validate)
+    command = AddSupplier(code=body.code, name=body.name, owner=call.principal.owner_for(owner))
+    return await submit(call, command, body=body, render=SupplierOut.model_validate)

@@ -7,15 +7,15 @@ Receipt puts them away; what did not arrive goes to loss, with a reason (422 wit
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, write, writer_for
+from onhand.api.deps import Call, call_for, submit, writer_for
 from onhand.api.purchasing_schemas import TransferIn, TransferOut, TransferReceiveIn
 from onhand.domain.access import Permission
-from onhand.domain.purchasing import Transfer
+from onhand.domain.transfers import DispatchTransfer, ReceiveTransfer
 from onhand.services import transfers
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
@@ -27,11 +27,6 @@ Reference = Annotated[str, Path(min_length=1, max_length=200,
 READ, WRITE = Permission.MOVEMENTS_READ, Permission.TRANSFERS_WRITE
 
 
-def effect(transfer: Transfer) -> dict[str, Any]:
-    """What the audit trail keeps of a transfer write: the status it left it in."""
-    return {"status": transfer.status}
-
-
 @router.post("", status_code=201, response_model=TransferOut)
 async def dispatch_transfer(body: TransferIn, call: Annotated[Call, writer_for(WRITE)],
                             owner: Owner = None) -> Response:
@@ -39,13 +34,11 @@ async def dispatch_transfer(body: TransferIn, call: Annotated[Call, writer_for(W
 
     The same reference with the same lines again answers the transfer already made.
     """
-    who = call.principal.owner_for(owner)
-    return await write(call, action="transfers.dispatch", owner=who, target=body.reference,
-                       body=body, render=TransferOut.of, effect=effect,
-                       run=lambda uow: transfers.dispatch_transfer(
-                           uow, reference=body.reference, source=body.source,
-                           target=body.target, lines=[line.fields() for line in body.lines],
-                           owner=who))
+    command = DispatchTransfer(reference=body.reference, source=body.source,
+                               destination=body.target,
+                               lines=tuple(line.fields() for line in body.lines),
+                               owner=call.principal.owner_for(owner))
+    return await submit(call, command, body=body, render=TransferOut.of)
 
 
 @router.get("/{reference}")
@@ -64,11 +57,9 @@ async def receive_transfer(reference: Reference, call: Annotated[Call, writer_fo
 
     A transfer is received once (409 the second time).
     """
-    who = call.principal.owner_for(owner)
     given = body or TransferReceiveIn()
-    lines = None if given.lines is None else [line.fields() for line in given.lines]
-    return await write(call, action="transfers.receive", owner=who, target=reference,
-                       body=body, status=200, render=TransferOut.of, effect=effect,
-                       run=lambda uow: transfers.receive_transfer(
-                           uow, reference=reference, owner=who, lines=lines,
-                           location=given.location, reason=given.reason))
+    command = ReceiveTransfer(
+        reference=reference, owner=call.principal.owner_for(owner), location=given.location,
+        lines=None if given.lines is None else tuple(line.fields() for line in given.lines),
+        reason=given.reason)
+    return await submit(call, command, body=body, status=200, render=TransferOut.of)
