@@ -9,6 +9,7 @@ import ast
 import importlib
 import pkgutil
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,9 @@ def _commands() -> set[type]:
     waiting: list[type] = [Command]
     while waiting:
         for sub in waiting.pop().__subclasses__():
-            if sub.__module__.startswith("onhand.domain."):
+            # a slots dataclass replaces its class: keep the one its module names
+            if (sub.__module__.startswith("onhand.domain.")
+                    and getattr(sys.modules[sub.__module__], sub.__qualname__, None) is sub):
                 found.add(sub)
             waiting.append(sub)
     return found

@@ -16,8 +16,9 @@ from onhand.domain.locations import Location
 from onhand.domain.movements import Movement, MovementRequest
 from onhand.domain.orders import Event, Order, OrderLine
 from onhand.domain.owners import Owner
-from onhand.domain.purchasing import PurchaseOrder, PurchaseOrderLine, Transfer, TransferLine
+from onhand.domain.purchasing import PurchaseOrder, PurchaseOrderLine
 from onhand.domain.stock import Problem, Stock, VerifyReport
+from onhand.domain.transfers import Transfer, TransferLine
 from onhand.domain.valuation import ItemCogs, ItemValue, OwnerValue, Revaluation, ValueEntry
 from onhand.domain.valuation.landed import LandedCost, LandedCostLine
 from onhand.errors import (

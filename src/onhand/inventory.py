@@ -41,7 +41,7 @@ class Inventory(CatalogMethods, Postings, Orders, Purchasing, Valuation, Bulk):
 
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
         """Return a new unit of work on this database, for adapters that call services."""
-        return UnitOfWork(self.engine, self._catalog, write=write)
+        return UnitOfWork(self.engine, self._catalog, write=write, settings=self.settings)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, RootTransaction
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from onhand.config import Settings
 from onhand.db.access import AccessStore
 from onhand.db.catalog import Catalog
 from onhand.db.engine import WRITE, writer_lock
@@ -33,8 +34,10 @@ class UnitOfWork:
     the audit trail and the request's stored response in the service's own transaction.
     """
 
-    def __init__(self, engine: Engine, catalog: Catalog, *, write: bool = True) -> None:
+    def __init__(self, engine: Engine, catalog: Catalog, *, write: bool = True,
+                 settings: Settings | None = None) -> None:
         self.engine = engine
+        self.settings = settings or Settings()  # what handlers read of the configuration
         self.catalog = catalog
         self.write = write
         self._conn: Connection | None = None
@@ -85,11 +88,11 @@ class UnitOfWork:
 
     def reader(self) -> UnitOfWork:
         """Return a read-only unit on the same database (for work before a write opens)."""
-        return UnitOfWork(self.engine, self.catalog, write=False)
+        return UnitOfWork(self.engine, self.catalog, write=False, settings=self.settings)
 
     def writer(self) -> UnitOfWork:
         """Return a write unit on the same database (for a write a read needs done first)."""
-        return UnitOfWork(self.engine, self.catalog, write=True)
+        return UnitOfWork(self.engine, self.catalog, write=True, settings=self.settings)
 
     def commit(self) -> None:
         """Make the work durable; a failed commit is reported, never retried."""

@@ -15,8 +15,6 @@ from typing import Any
 
 from onhand.domain.commands import Command
 from onhand.domain.quantities import Quantity
-from onhand.domain.transfers import Transfer as Transfer  # onhand/__init__.py imports it here
-from onhand.domain.transfers import TransferLine as TransferLine
 from onhand.errors import InvalidInput
 
 PO_STATUSES = ("draft", "confirmed", "closed", "cancelled")
@@ -131,9 +129,8 @@ class CreatePurchaseOrder(Command[PurchaseOrder]):
     """Create a purchase order into a warehouse: a draft, or confirmed at once (``confirm``).
 
     ``lines``: ``[{"sku", "qty", "unit_cost"}]``. ``tolerance``: how far, in percent,
-    receiving may exceed a line; None: ``default_tolerance`` (a face passes its
-    ``over_receipt_percent`` setting there). A retry with the same reference and lines
-    answers the order already created.
+    receiving may exceed a line; None: the ``over_receipt_percent`` setting. A retry with
+    the same reference and lines answers the order already created.
     """
 
     action = "purchase_orders.create"
@@ -144,7 +141,6 @@ class CreatePurchaseOrder(Command[PurchaseOrder]):
     owner: str = "default"
     expected_on: date | None = None
     tolerance: object = None
-    default_tolerance: int = 0
     confirm: bool = False
 
     def target(self, result: Any) -> str | None:

@@ -48,8 +48,7 @@ class Purchasing(Facade):
         """
         return self.execute(CreatePurchaseOrder(
             reference=reference, supplier=supplier, warehouse=warehouse, lines=lines,
-            owner=owner, expected_on=expected_on, tolerance=tolerance, confirm=confirm,
-            default_tolerance=self.settings.over_receipt_percent))
+            owner=owner, expected_on=expected_on, tolerance=tolerance, confirm=confirm))
 
     def confirm_purchase_order(self, reference: str, *, owner: str = "default") -> PurchaseOrder:
         """Confirm a draft purchase order: its lines become incoming."""

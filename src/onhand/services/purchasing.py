@@ -57,8 +57,9 @@ def new_supplier(uow: UnitOfWork, command: AddSupplier) -> dict[str, str]:
 
 @handles(CreatePurchaseOrder)
 def create(uow: UnitOfWork, command: CreatePurchaseOrder) -> PurchaseOrder:
-    """Create a purchase order; a tolerance of None is the command's default."""
-    tolerance = command.default_tolerance if command.tolerance is None else command.tolerance
+    """Create a purchase order; a tolerance of None is the ``over_receipt_percent`` setting."""
+    tolerance = (uow.settings.over_receipt_percent if command.tolerance is None
+                 else command.tolerance)
     return create_purchase_order(
         uow, reference=command.reference, supplier=command.supplier,
         warehouse=command.warehouse, lines=command.lines, owner=command.owner,

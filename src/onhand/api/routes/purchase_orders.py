@@ -78,8 +78,7 @@ async def create_purchase_order(body: PurchaseOrderIn, call: Annotated[Call, wri
         reference=body.reference, supplier=body.supplier, warehouse=body.warehouse,
         lines=lines_of(body.lines) or (), owner=call.principal.owner_for(owner),
         expected_on=body.expected_on, confirm=body.confirm,
-        tolerance=None if body.tolerance is None else Decimal(str(body.tolerance)),
-        default_tolerance=call.api.settings.over_receipt_percent)
+        tolerance=None if body.tolerance is None else Decimal(str(body.tolerance)))
     return await submit(call, command, body=body, render=render(call))
 
 
