@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import subprocess
 import sys
@@ -39,6 +40,13 @@ def test_items_are_added_listed_and_shown_with_their_stock(cli: Cli,
     assert shown["stock"]["on_hand"] == "12.50"
     assert shown["stock"]["by_location"] == {"WH1/A-01": "12.50"}
     assert "ROPE-10MM" in cli("item", "list").stdout
+
+
+def test_an_added_item_is_audited_as_the_cli_user(cli: Cli) -> None:
+    assert cli("item", "add", "CUP-1", "Cup").exit_code == 0
+    entries = json.loads(cli("audit", "--json", "--action", "items.add").stdout)
+    assert [(e["target"], e["owner"], e["actor"]) for e in entries] == [
+        ("CUP-1", "default", f"cli:{getpass.getuser()}")]
 
 
 def test_locations_are_added_and_listed_with_the_virtual_ones(cli: Cli) -> None:

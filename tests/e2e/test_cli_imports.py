@@ -35,6 +35,20 @@ def test_importing_movements_posts_every_row_as_one_batch(
     assert [m.kind for m in inv.history(sku="MUG-BLUE")] == ["receipt", "transfer", "adjustment"]
 
 
+def test_an_import_is_audited_once_as_the_cli_user_and_a_dry_run_not_at_all(
+    cli: Cli, inv: onhand.Inventory, tmp_path: Path,
+) -> None:
+    mug(inv)
+    moves = write(tmp_path, "moves.csv", MOVEMENTS)
+    assert cli("import", "movements", moves, "--dry-run").exit_code == 0
+    assert cli("import", "movements", moves).exit_code == 0
+    entries = json.loads(cli("audit", "--json", "--action", "imports.movements").stdout)
+    assert [(e["owner"], e["target"], e["detail"]) for e in entries] == [
+        ("default", "3 rows", {"rows": 3, "written": 3})]
+    assert entries[0]["actor"].startswith("cli:")
+    assert entries[0]["movement_ids"] == [m.id for m in inv.history(sku="MUG-BLUE")]
+
+
 def test_a_bad_movements_file_reports_every_bad_row_by_line_and_writes_nothing(
     cli: Cli, inv: onhand.Inventory, tmp_path: Path,
 ) -> None:

@@ -43,6 +43,7 @@ from onhand.cli import (
 )
 from onhand.cli.common import inventory, shown
 from onhand.config import Settings
+from onhand.domain.access import AddFirstAdmin
 from onhand.services.access import has_users
 
 ADMIN_PASSWORD = "ONHAND_ADMIN_PASSWORD"
@@ -114,11 +115,8 @@ def _first_admin(inv: onhand.Inventory, username: str) -> None:
         typer.echo(f"no user yet: set {ADMIN_PASSWORD} and run onhand init again, "
                    "or run onhand user add NAME --role admin")
         return
-    with access.writing(inv) as uow:
-        created = not has_users(uow)  # unless a concurrent init got there first
-        if created:
-            access.add_user(uow, username=username, password=password, role="admin")
-    if created:
+    # nothing when a user exists by now (a concurrent init got there first)
+    if inv.execute(AddFirstAdmin(username=username, password=password)) is not None:
         typer.echo(f"created the first admin: {username}")
 
 

@@ -1,8 +1,8 @@
 """Access commands: ``user add/list/disable/enable/password``, ``token create/list/revoke``
 and ``audit``.
 
-Every write of a user or a token is recorded in the audit trail, in the write's own
-transaction, with the actor ``cli:<the login name running the command>``. A password is
+Every write of a user or a token is a command, recorded in the audit trail by the executor
+in the write's own transaction, with the actor ``cli:<the login name running the command>``. A password is
 asked for at a hidden prompt (twice) or read from standard input with ``--password-stdin``,
 never taken as an option value (it would land in the shell's history and the process list).
 """
@@ -21,9 +21,14 @@ from rich.table import Table
 
 import onhand
 from onhand.cli.common import Json, cells, console, echo_json, inventory, when
-from onhand.db.uow import UnitOfWork
 from onhand.domain.access import (
+    AddUser,
     AuditEntry,
+    CreateToken,
+    DisableUser,
+    EnableUser,
+    RevokeToken,
+    SetPassword,
     TokenInfo,
     User,
     check_scope,
@@ -33,6 +38,7 @@ from onhand.domain.access import (
 from onhand.domain.times import parse_time, utcnow
 from onhand.errors import DuplicateUser, InvalidTime, UnknownUser
 from onhand.services import access, audit
+from onhand.services.executor import Actor, UnitOfWork, run
 
 user_app = typer.Typer(no_args_is_help=True, help="Add, list, disable and enable users.")
 token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API tokens.")
@@ -60,6 +66,9 @@ def actor() -> str:
     return f"cli:{name}"[:100]
 
 
+# --- the old write path (cli/serve.py still uses it; the commands below run commands) --------
+
+
 @contextmanager
 def writing(inv: onhand.Inventory) -> Iterator[UnitOfWork]:
     """Yield a unit of work that commits, all at once, when the block ends without error."""
@@ -76,39 +85,39 @@ def audited(uow: UnitOfWork, action: str, *, target: str | None, owner: str | No
                                  target=target, detail=detail))
 
 
+# the writes cli/serve.py makes inside its own unit of work: commands joining it
+
+
 def add_user(uow: UnitOfWork, *, username: str, password: str, role: str,
              owner: str | None = None) -> User:
-    """Create a user and record it (``users.add``)."""
-    user = access.add_user(uow, username=username, password=password, role=role, owner=owner)
-    audited(uow, "users.add", target=user.username, owner=owner,
-            detail={"role": user.role.value, "owner": owner})
-    return user
+    """Create a user and record it (``users.add``), in ``uow``."""
+    return run(uow, AddUser(username=username, password=password, role=role, owner=owner),
+               by=Actor.local("cli"))
 
 
 def set_password(uow: UnitOfWork, *, username: str, password: str) -> None:
     """Give a user a new password and record it (``users.password``; never the password)."""
-    access.set_password(uow, username=username, password=password)
     owner = next((u.owner for u in access.users(uow) if u.username == username), None)
-    audited(uow, "users.password", target=username, owner=owner,
-            detail={"password": "changed", "sessions": "ended"})
+    run(uow, SetPassword(username=username, password=password, owner=owner),
+        by=Actor.local("cli"))
 
 
 def set_disabled(uow: UnitOfWork, *, username: str, disabled: bool) -> User:
     """Disable or enable a user and record it (``users.disable`` or ``users.enable``)."""
-    user = access.set_disabled(uow, username=username, disabled=disabled)
-    audited(uow, "users.disable" if disabled else "users.enable", target=username,
-            owner=user.owner, detail={"disabled": disabled})
-    return user
+    owner = next((u.owner for u in access.users(uow) if u.username == username), None)
+    command = (DisableUser(username=username, owner=owner) if disabled
+               else EnableUser(username=username, owner=owner))
+    return run(uow, command, by=Actor.local("cli"))
 
 
 def create_token(uow: UnitOfWork, *, name: str, role: str, owner: str | None = None,
                  expires_at: datetime | None = None) -> tuple[TokenInfo, str]:
     """Create an API token and record it (``tokens.create``; never its secret)."""
-    info, secret = access.create_token(uow, name=name, role=role, owner=owner,
-                                       expires_at=expires_at)
-    audited(uow, "tokens.create", target=str(info.id), owner=owner, detail={
-        "name": info.name, "role": role, "owner": owner, "expires_at": _iso(expires_at)})
-    return info, secret
+    return run(uow, CreateToken(name=name, role=role, owner=owner, expires_at=expires_at),
+               by=Actor.local("cli"))
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def read_password(from_stdin: bool, prompt: str = "Password") -> str:
@@ -133,11 +142,11 @@ def user_add(ctx: typer.Context, username: Username, role: RoleOption, owner: Sc
     check_username(username)  # bad input fails before the password is asked for
     check_scope(parse_role(role), owner)
     with inventory(ctx) as inv:
-        if _exists(inv, username):
+        if _user(inv, username) is not None:
             raise DuplicateUser(username)
         password = read_password(password_stdin)
-        with writing(inv) as uow:
-            user = add_user(uow, username=username, password=password, role=role, owner=owner)
+        user = inv.execute(AddUser(username=username, password=password, role=role,
+                                   owner=owner))
     scope = f", owner {user.owner}" if user.owner else ""
     typer.echo(f"added user {user.username}: role {user.role.value}{scope}")
 
@@ -162,16 +171,16 @@ def user_list(ctx: typer.Context, as_json: Json = False) -> None:
 @user_app.command("disable")
 def user_disable(ctx: typer.Context, username: Username) -> None:
     """Disable a user: they can no longer log in, and their sessions end at once."""
-    with inventory(ctx) as inv, writing(inv) as uow:
-        set_disabled(uow, username=username, disabled=True)
+    with inventory(ctx) as inv:
+        inv.execute(DisableUser(username=username, owner=_owner_of(inv, username)))
     typer.echo(f"disabled user {username}; their sessions are ended")
 
 
 @user_app.command("enable")
 def user_enable(ctx: typer.Context, username: Username) -> None:
     """Enable a disabled user again."""
-    with inventory(ctx) as inv, writing(inv) as uow:
-        set_disabled(uow, username=username, disabled=False)
+    with inventory(ctx) as inv:
+        inv.execute(EnableUser(username=username, owner=_owner_of(inv, username)))
     typer.echo(f"enabled user {username}")
 
 
@@ -180,16 +189,23 @@ def user_password(ctx: typer.Context, username: Username,
                   password_stdin: PasswordStdin = False) -> None:
     """Give a user a new password (asked for, or read with --password-stdin); ends sessions."""
     with inventory(ctx) as inv:
-        if not _exists(inv, username):
+        user = _user(inv, username)
+        if user is None:
             raise UnknownUser(username)
         password = read_password(password_stdin, f"New password for {username}")
-        with writing(inv) as uow:
-            set_password(uow, username=username, password=password)
+        inv.execute(SetPassword(username=username, password=password, owner=user.owner))
     typer.echo(f"changed the password of {username}; their sessions are ended")
 
 
-def _exists(inv: onhand.Inventory, username: str) -> bool:
-    return any(u.username == username for u in access.users(inv.unit_of_work(write=False)))
+def _user(inv: onhand.Inventory, username: str) -> User | None:
+    return next((u for u in access.users(inv.unit_of_work(write=False))
+                 if u.username == username), None)
+
+
+def _owner_of(inv: onhand.Inventory, username: str) -> str | None:
+    """Return the owner a user is scoped to, as the audit trail files a change of them."""
+    user = _user(inv, username)
+    return None if user is None else user.owner
 
 
 def _user_dict(user: User) -> dict[str, Any]:
@@ -219,9 +235,9 @@ def token_create(
     What it is, and that it will not be shown again, go to standard error.
     """
     expires_at = expiry(expires)
-    with inventory(ctx) as inv, writing(inv) as uow:
-        info, secret = create_token(uow, name=name, role=role, owner=owner,
-                                    expires_at=expires_at)
+    with inventory(ctx) as inv:
+        info, secret = inv.execute(CreateToken(name=name, role=role, owner=owner,
+                                               expires_at=expires_at))
     if as_json:
         echo_json({"id": info.id, "name": info.name, "role": role, "owner": info.owner,
                    "expires_at": _iso(info.expires_at), "token": secret})
@@ -257,10 +273,11 @@ def token_revoke(ctx: typer.Context,
                                                          help="The token's id (token list).")]
                  ) -> None:
     """Revoke an API token: it stops working at once."""
-    with inventory(ctx) as inv, writing(inv) as uow:
-        info = access.revoke_token(uow, token_id=token_id)
-        audited(uow, "tokens.revoke", target=str(info.id), owner=info.owner,
-                detail={"name": info.name, "revoked_at": _iso(info.revoked_at)})
+    with inventory(ctx) as inv:
+        found = next((t for t in access.tokens(inv.unit_of_work(write=False))
+                      if t.id == token_id), None)
+        info = inv.execute(RevokeToken(token_id=token_id,
+                                       owner=None if found is None else found.owner))
     typer.echo(f"revoked token {info.id} {info.name!r}")
 
 

@@ -9,11 +9,9 @@ import typer
 from rich.table import Table
 
 import onhand
-from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, Owner, cells, console, echo_json, inventory, item_dict
 from onhand.cli.common import qty as exact
 from onhand.domain.imports import money
-from onhand.services import catalog
 
 item_app = typer.Typer(no_args_is_help=True, help="Add, list and show items (SKUs).")
 location_app = typer.Typer(no_args_is_help=True, help="Add, list and flag locations.")
@@ -112,10 +110,8 @@ def location_set(
     """Flag a location and everything below it sellable or not."""
     if sellable is None:
         raise onhand.InvalidInput("say --sellable or --not-sellable", field="sellable")
-    with inventory(ctx) as inv, writing(inv) as uow:
-        catalog.set_sellable(uow, path=path, sellable=sellable)
-        audited(uow, "locations.sellable", target=path, owner=None,
-                detail={"sellable": sellable})
+    with inventory(ctx) as inv:
+        inv.set_sellable(path, sellable)
     typer.echo(f"{path} is {'sellable' if sellable else 'not sellable'}")
 
 
@@ -174,10 +170,8 @@ def safety_set(
 ) -> None:
     """Keep QTY of an item in a warehouse out of what orders may reserve."""
     amount = exact(quantity)
-    with inventory(ctx) as inv, writing(inv) as uow:
-        catalog.set_safety_stock(uow, sku=sku, warehouse=warehouse, qty=amount, owner=owner)
-        audited(uow, "stock.safety_stock", target=sku, owner=owner,
-                detail={"warehouse": warehouse, "qty": str(amount)})
+    with inventory(ctx) as inv:
+        inv.set_safety_stock(sku=sku, warehouse=warehouse, qty=amount, owner=owner)
     typer.echo(f"safety stock of {sku} in {warehouse}: {amount}")
 
 

@@ -29,6 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from onhand.domain.commands import Command
 from onhand.domain.movements import LAST_COST
 from onhand.errors import Forbidden, InvalidInput, UnknownOwner
 
@@ -176,6 +177,132 @@ class TokenInfo:
     def active(self, now: datetime) -> bool:
         """Tell whether the token still authenticates at ``now``."""
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddUser(Command[User]):
+    """Create a user who logs in with ``password`` and acts with ``role`` (within ``owner``).
+
+    An adapter that hashes the password before the write opens (the API: argon2 takes ~50 ms
+    that should not hold the write lock) gives ``password_hash`` instead. Neither is ever
+    shown, nor kept in the audit trail.
+    """
+
+    action = "users.add"
+    username: str
+    role: str
+    owner: str | None = None
+    password: str | None = field(default=None, repr=False)
+    password_hash: str | None = field(default=None, repr=False)
+
+    def target(self, result: Any) -> str | None:
+        return self.username
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"role": result.role.value, "owner": self.owner}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddFirstAdmin(Command[User | None]):
+    """Create the first user, an admin, unless a user exists already (then: None, nothing
+    written): ``onhand init``, safe against a concurrent one."""
+
+    action = "users.add"
+    username: str
+    password: str = field(repr=False)
+
+    def target(self, result: Any) -> str | None:
+        return self.username
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return None if result is None else {"role": result.role.value, "owner": None}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SetPassword(Command[None]):
+    """Give a user a new password and end their sessions (the audit trail says it changed,
+    never what to). ``owner``: the owner the user is scoped to, as the audit trail files the
+    change (None: not named); a user scoped to another owner is not found."""
+
+    action = "users.password"
+    username: str
+    password: str = field(repr=False)
+    owner: str | None = None
+
+    def target(self, result: Any) -> str | None:
+        return self.username
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"password": "changed", "sessions": "ended"}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DisableUser(Command[User]):
+    """Disable a user: they can no longer log in, and their sessions end at once. The last
+    enabled admin cannot be disabled. ``owner``: as :class:`SetPassword`'s."""
+
+    action = "users.disable"
+    username: str
+    owner: str | None = None
+
+    def target(self, result: Any) -> str | None:
+        return self.username
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"disabled": True}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EnableUser(Command[User]):
+    """Enable a disabled user again. ``owner``: as :class:`SetPassword`'s."""
+
+    action = "users.enable"
+    username: str
+    owner: str | None = None
+
+    def target(self, result: Any) -> str | None:
+        return self.username
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"disabled": False}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateToken(Command[tuple[TokenInfo, str]]):
+    """Create an API token; the result is its facts and its secret (shown once: never kept,
+    nor in the audit trail)."""
+
+    action = "tokens.create"
+    name: str
+    role: str
+    owner: str | None = None
+    expires_at: datetime | None = None
+
+    def target(self, result: Any) -> str | None:
+        return str(result[0].id)
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        info = result[0]
+        return {"name": info.name, "role": info.role.value, "owner": info.owner,
+                "expires_at": None if info.expires_at is None else info.expires_at.isoformat()}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RevokeToken(Command[TokenInfo]):
+    """Revoke an API token: it stops authenticating at once. ``owner``: the owner the token
+    is scoped to, as the audit trail files it (None: not named); another owner's is not
+    found."""
+
+    action = "tokens.revoke"
+    token_id: int
+    owner: str | None = None
+
+    def target(self, result: Any) -> str | None:
+        return str(self.token_id)
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"name": result.name, "revoked_at": None if result.revoked_at is None
+                else result.revoked_at.isoformat()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""CSV files in and out: reading rows with their line numbers, and turning cells into values.
+"""CSV files in and out: reading rows with their line numbers, and turning cells into values;
+the bulk commands (the imports, the demo).
 
 Pure functions over text (standard library only). A file's header is line 1, so the first
 data row is line 2; a rejected row is reported with the line it starts on, as an editor
@@ -11,10 +12,11 @@ import csv
 import io
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from onhand.domain.commands import Command
 from onhand.domain.items import Item, check_item
 from onhand.domain.movements import Movement
 from onhand.domain.quantities import Quantity, parse_number
@@ -90,6 +92,116 @@ class ImportReport:
             "rejected": [{"line": r.line, "field": r.field, "message": r.message}
                          for r in self.rejected],
         }
+
+
+def _imported(report: ImportReport) -> dict[str, Any] | None:
+    """Return what the audit trail keeps of an import: None when it wrote nothing (a dry
+    run, rejected rows, a replay of its key, or nothing to change)."""
+    if report.dry_run or not report.ok or report.replayed or not (
+            report.written or report.created_items or report.created_locations):
+        return None
+    effect: dict[str, Any] = {"rows": report.rows, "written": report.written}
+    if report.created_items:
+        effect["created_items"] = len(report.created_items)
+    if report.created_locations:
+        effect["created_locations"] = list(report.created_locations)
+    return effect
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ImportMovements(Command[ImportReport]):
+    """Post the movements of a CSV file (``MOVEMENT_COLUMNS``) as one all-or-nothing batch;
+    every bad row is reported by its CSV line. With ``key``, importing the same file again
+    returns the first result and writes nothing; a ``dry_run`` writes nothing."""
+
+    action = "imports.movements"
+    text: str = field(repr=False)
+    owner: str = "default"
+    key: str | None = None
+    dry_run: bool = False
+    max_lines: int = 100_000
+    progress: Progress | None = field(default=None, repr=False, compare=False)
+
+    def target(self, result: Any) -> str | None:
+        return f"{result.rows} rows"
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return _imported(result)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ImportItems(Command[ImportReport]):
+    """Create the items of a CSV file (``ITEM_COLUMNS``) in one all-or-nothing transaction;
+    every bad row is reported by its CSV line; a ``dry_run`` writes nothing."""
+
+    action = "imports.items"
+    text: str = field(repr=False)
+    owner: str = "default"
+    dry_run: bool = False
+    progress: Progress | None = field(default=None, repr=False, compare=False)
+
+    def target(self, result: Any) -> str | None:
+        return f"{result.rows} rows"
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return _imported(result)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ImportShopify(Command[ImportReport]):
+    """Make balances agree with the "On hand" column of a Shopify inventory export, in one
+    batch. ``locations`` renames Shopify location names to paths (pairs ``(name, path)``);
+    ``create`` adds unknown SKUs and top-level locations in the same transaction; a
+    ``dry_run`` writes nothing."""
+
+    action = "imports.shopify"
+    text: str = field(repr=False)
+    owner: str = "default"
+    create: bool = False
+    dry_run: bool = False
+    locations: tuple[tuple[str, str], ...] = ()
+    reference: str | None = "shopify"
+    key: str | None = None
+    max_lines: int = 100_000
+    progress: Progress | None = field(default=None, repr=False, compare=False)
+
+    def target(self, result: Any) -> str | None:
+        return f"{result.rows} rows"
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return _imported(result)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    """What the demo holds: how many items, locations and movements, and over what time."""
+
+    items: int
+    locations: int
+    movements: int
+    built: bool  # False when the demo was already there
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BuildDemo(Command[DemoSummary]):
+    """Fill an empty database with the demo (warehouses, items, four months of history);
+    when the demo is there already, write nothing and answer what it holds. Audited once,
+    after it, when it built something."""
+
+    action = "demo.build"
+    # run as a job: outside one unit of work, each step committing on its own (a month of
+    # history per batch), as placing's early refusal reads only what is committed
+    job = "demo"
+    progress: Progress | None = field(default=None, repr=False, compare=False)
+
+    def scope(self) -> str | None:
+        return "default"  # its items, movements and orders are the default owner's
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        if not result.built:
+            return None
+        return {"items": result.items, "locations": result.locations,
+                "movements": result.movements}
 
 
 def rejection(error: OnhandError, line: int | None) -> Rejection:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
+from onhand.domain.commands import Command
 from onhand.domain.quantities import MAX_DECIMALS
 from onhand.errors import InvalidInput
 
@@ -33,6 +35,41 @@ class Item:
     order_policy: str = "reject"  # an order short of this item: reject | backorder
     weight: Decimal | None = None  # per unit, any unit of weight: spreads landed costs
     cost_required: bool = False  # a valued item: its receipts must carry a unit cost
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddItem(Command[Item]):
+    """Create an item for its owner; its SKU is unique per owner, its decimals fixed for life."""
+
+    action = "items.add"
+    item: Item
+
+    def scope(self) -> str | None:
+        return self.item.owner
+
+    def target(self, result: Any) -> str | None:
+        return self.item.sku
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddItems(Command[list[Item]]):
+    """Create many items (and first the top-level ``locations``) in one transaction, all or
+    nothing: the first bad item raises its error, with its 1-based ``line``."""
+
+    action = "items.batch"
+    items: tuple[Item, ...]
+    locations: tuple[str, ...] = ()
+
+    def scope(self) -> str | None:
+        owners = {item.owner for item in self.items}
+        return owners.pop() if len(owners) == 1 else None  # items of many owners: shared
+
+    def target(self, result: Any) -> str | None:
+        return f"{len(self.items)} items"
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"items": len(self.items), **({"locations": list(self.locations)}
+                                             if self.locations else {})}
 
 
 def check_sku(sku: object, *, field: str = "sku") -> str:

@@ -8,8 +8,10 @@ sub-locations. Virtual locations hold the other side of every movement and take 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
+from onhand.domain.commands import Command
 from onhand.errors import InvalidLocation
 
 SUPPLIER, CUSTOMER, LOSS, TRANSIT = "supplier", "customer", "loss", "transit"
@@ -26,6 +28,36 @@ class Location(NamedTuple):
     kind: str
     name: str
     sellable: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddLocation(Command[Location]):
+    """Create an internal location by path, its parent first; ``sellable`` None: as its
+    parent (a warehouse: sellable). Locations are shared by every owner: no scope."""
+
+    action = "locations.add"
+    path: str
+    name: str | None = None
+    sellable: bool | None = None
+
+    def target(self, result: Any) -> str | None:
+        return self.path
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SetSellable(Command[None]):
+    """Flag a location and everything below it sellable or not; reservations are settled
+    again (stock no longer sellable may leave orders backordered)."""
+
+    action = "locations.sellable"
+    path: str
+    sellable: bool
+
+    def target(self, result: Any) -> str | None:
+        return self.path
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"sellable": self.sellable}
 
 
 def normalize_path(path: object, *, field: str = "location") -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
+from onhand.domain.commands import Command
 from onhand.domain.valuation import currency
 from onhand.errors import InvalidInput
 
@@ -20,6 +22,21 @@ class Owner(NamedTuple):
     name: str
     currency: str = "USD"
     time_zone: str = "UTC"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddOwner(Command[Owner]):
+    """Create an owner whose stock is valued in ``currency`` (ISO 4217) and whose days end in
+    ``time_zone`` (IANA); ``name`` defaults to the code. Owners are shared: no scope."""
+
+    action = "owners.add"
+    code: str
+    name: str | None = None
+    currency: str = "USD"
+    time_zone: str = "UTC"
+
+    def target(self, result: Any) -> str | None:
+        return self.code
 
 
 def check_code(code: object) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from onhand.domain.commands import Command
 from onhand.domain.quantities import Quantity
 
 
@@ -126,3 +127,20 @@ class VerifyReport:
                 for p in self.problems
             ],
         }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SetSafetyStock(Command[None]):
+    """Keep ``qty`` of an item in a warehouse out of what orders may reserve (0: none)."""
+
+    action = "stock.safety_stock"
+    sku: str
+    warehouse: str
+    qty: Quantity
+    owner: str = "default"
+
+    def target(self, result: Any) -> str | None:
+        return self.sku
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"warehouse": self.warehouse, "qty": str(self.qty)}

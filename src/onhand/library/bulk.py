@@ -6,18 +6,22 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TextIO
 
-from onhand.domain.imports import ImportReport, Progress
-from onhand.domain.items import Item
+from onhand.domain.imports import (
+    BuildDemo,
+    DemoSummary,
+    ImportItems,
+    ImportMovements,
+    ImportReport,
+    ImportShopify,
+    Progress,
+)
+from onhand.domain.items import AddItems, Item
 from onhand.errors import OnhandError
 from onhand.library.base import Facade
 from onhand.services import (
     catalog,
-    demo,
     exports,
-    imports,
-    shopify,
 )
-from onhand.services.demo import DemoSummary
 
 
 class Bulk(Facade):
@@ -31,7 +35,7 @@ class Bulk(Facade):
 
     def add_items(self, items: Sequence[Item]) -> list[Item]:
         """Create many items in one transaction, all or nothing; an error names its ``line``."""
-        return catalog.add_items(self._uow(), items)
+        return self.execute(AddItems(items=tuple(items)))
 
     def import_movements(self, text: str, *, owner: str = "default", key: str | None = None,
                          dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
@@ -40,25 +44,25 @@ class Bulk(Facade):
         >>> inv.import_movements(open("moves.csv").read()).ok  # doctest: +SKIP
         True
         """
-        return imports.import_movements(self._uow(), text, owner=owner, key=key,
-                                        dry_run=dry_run, progress=progress,
-                                        max_lines=self.settings.max_batch_lines)
+        return self.execute(ImportMovements(text=text, owner=owner, key=key, dry_run=dry_run,
+                                            max_lines=self.settings.max_batch_lines,
+                                            progress=progress))
 
     def import_items(self, text: str, *, owner: str = "default", dry_run: bool = False,
                      progress: Progress | None = None) -> ImportReport:
         """Create the items of a CSV file, all or nothing; report every bad row by CSV line."""
-        return imports.import_items(self._uow(), text, owner=owner, dry_run=dry_run,
-                                    progress=progress)
+        return self.execute(ImportItems(text=text, owner=owner, dry_run=dry_run,
+                                        progress=progress))
 
     def import_shopify(self, text: str, *, owner: str = "default", create: bool = False,
                        dry_run: bool = False, locations: Mapping[str, str] | None = None,
                        reference: str | None = "shopify", key: str | None = None,
                        progress: Progress | None = None) -> ImportReport:
         """Make balances agree with a Shopify inventory export's "On hand" column."""
-        return shopify.import_shopify(
-            self._uow(), text, owner=owner, create=create, dry_run=dry_run,
-            locations=locations, reference=reference, key=key, progress=progress,
-            max_lines=self.settings.max_batch_lines)
+        return self.execute(ImportShopify(
+            text=text, owner=owner, create=create, dry_run=dry_run,
+            locations=tuple((locations or {}).items()), reference=reference, key=key,
+            max_lines=self.settings.max_batch_lines, progress=progress))
 
     def export_movements(self, out: TextIO, *, owner: str = "default",
                          since: datetime | None = None, until: datetime | None = None) -> int:
@@ -72,6 +76,6 @@ class Bulk(Facade):
 
     def build_demo(self, *, progress: Progress | None = None) -> DemoSummary:
         """Fill an empty database with the demo: warehouses, items, four months of history."""
-        return demo.build(self._uow(), progress=progress)
+        return self.execute(BuildDemo(progress=progress))
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from onhand.domain.items import Item
-from onhand.domain.locations import Location
-from onhand.domain.owners import Owner
+from onhand.domain.items import AddItem, Item
+from onhand.domain.locations import AddLocation, Location, SetSellable
+from onhand.domain.owners import AddOwner, Owner
 from onhand.domain.quantities import Quantity
+from onhand.domain.stock import SetSafetyStock
 from onhand.errors import InvalidInput
 from onhand.library.base import Facade
 from onhand.services import (
@@ -26,8 +27,8 @@ class CatalogMethods(Facade):
         """Create an owner (a 3PL's client) whose stock is valued in ``currency`` (ISO 4217)
         and whose days end in ``time_zone`` (IANA); the owner ``default`` always exists
         (USD, UTC)."""
-        return catalog.add_owner(self._uow(), code=code, name=name, currency=currency,
-                                 time_zone=time_zone).code
+        return self.execute(AddOwner(code=code, name=name, currency=currency,
+                                     time_zone=time_zone)).code
 
     def owners(self) -> list[Owner]:
         """Return every owner, ordered by code."""
@@ -40,16 +41,16 @@ class CatalogMethods(Facade):
         A top-level location is a warehouse. ``sellable=False`` keeps its stock out of
         available (damaged, quarantine, returns inspection); default: as its parent.
         """
-        return catalog.add_location(self._uow(), path=path, name=name, sellable=sellable).path
+        return self.execute(AddLocation(path=path, name=name, sellable=sellable)).path
 
     def set_sellable(self, path: str, sellable: bool) -> None:
         """Flag a location (and everything below it) sellable or not."""
-        catalog.set_sellable(self._uow(), path=path, sellable=sellable)
+        self.execute(SetSellable(path=path, sellable=sellable))
 
     def set_safety_stock(self, *, sku: str, warehouse: str, qty: Quantity,
                          owner: str = "default") -> None:
         """Keep ``qty`` of an item in a warehouse out of what orders may reserve."""
-        catalog.set_safety_stock(self._uow(), sku=sku, warehouse=warehouse, qty=qty, owner=owner)
+        self.execute(SetSafetyStock(sku=sku, warehouse=warehouse, qty=qty, owner=owner))
 
     def add_item(self, *, sku: str, name: str, owner: str = "default", unit: str = "each",
                  decimals: int = 0, barcodes: Iterable[str] = (), allow_negative: bool = False,
@@ -70,7 +71,7 @@ class CatalogMethods(Facade):
                     barcodes=tuple(barcodes), allow_negative=allow_negative,
                     tracking=tracking, cost_method=cost_method, order_policy=order_policy,
                     weight=weight, cost_required=cost_required)
-        return catalog.add_item(self._uow(), item)
+        return self.execute(AddItem(item=item))
 
     def item(self, sku: str, *, owner: str = "default") -> Item:
         """Return the item with this SKU (or barcode)."""

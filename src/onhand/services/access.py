@@ -3,6 +3,9 @@
 A token reads ``onh_<id>_<secret>``: the id finds its row, the secret's SHA-256 is compared
 in constant time with the stored one. The secret is shown once, at creation, and stored only
 as its hash. Passwords are hashed with argon2id.
+
+Handlers: ``AddUser``, ``AddFirstAdmin``, ``SetPassword``, ``DisableUser``, ``EnableUser``,
+``CreateToken``, ``RevokeToken``. A login (a session) is audited by the API itself.
 """
 
 from __future__ import annotations
@@ -19,11 +22,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from onhand.db.access import TokenReader
-from onhand.db.uow import UnitOfWork
 from onhand.domain.access import (
+    AddFirstAdmin,
+    AddUser,
     AuditEntry,
+    CreateToken,
+    DisableUser,
+    EnableUser,
     Principal,
+    RevokeToken,
     Role,
+    SetPassword,
     TokenInfo,
     User,
     check_password,
@@ -34,6 +43,7 @@ from onhand.domain.access import (
 from onhand.domain.movements import check_text
 from onhand.domain.times import utcnow
 from onhand.errors import Conflict, InvalidInput, NotAuthenticated, UnknownToken, UnknownUser
+from onhand.services.executor import UnitOfWork, handles
 
 PREFIX = "onh_"
 _TOKEN_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() takes "²" too
@@ -196,6 +206,81 @@ def login(uow: UnitOfWork, *, username: str, password: str, ttl: timedelta,
                      owner=row.owner, user=username, created_at=now, expires_at=now + ttl,
                      revoked_at=None)
     return info, f"{PREFIX}{token_id}_{secret}"
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+
+@handles(AddUser)
+def new_user(uow: UnitOfWork, command: AddUser) -> User:
+    """Create a user, with a password or a password hashed already."""
+    if command.password_hash is not None:
+        return add_hashed_user(uow, username=command.username,
+                               password_hash=command.password_hash, role=command.role,
+                               owner=command.owner)
+    if command.password is None:
+        raise InvalidInput("a user needs a password", field="password")
+    return add_user(uow, username=command.username, password=command.password,
+                    role=command.role, owner=command.owner)
+
+
+@handles(AddFirstAdmin)
+def first_admin(uow: UnitOfWork, command: AddFirstAdmin) -> User | None:
+    """Create the first admin, unless a user exists (in the same transaction)."""
+    with uow:
+        if has_users(uow):
+            return None
+        return add_user(uow, username=command.username, password=command.password,
+                        role=Role.ADMIN.value)
+
+
+@handles(SetPassword)
+def change_password(uow: UnitOfWork, command: SetPassword) -> None:
+    """Give a user a new password; their sessions end."""
+    _check_user_owner(uow, command.username, command.owner)
+    set_password(uow, username=command.username, password=command.password)
+
+
+@handles(DisableUser)
+def disable(uow: UnitOfWork, command: DisableUser) -> User:
+    """Disable a user; their sessions end."""
+    _check_user_owner(uow, command.username, command.owner)
+    return set_disabled(uow, username=command.username, disabled=True)
+
+
+@handles(EnableUser)
+def enable(uow: UnitOfWork, command: EnableUser) -> User:
+    """Enable a user again."""
+    _check_user_owner(uow, command.username, command.owner)
+    return set_disabled(uow, username=command.username, disabled=False)
+
+
+@handles(CreateToken)
+def new_token(uow: UnitOfWork, command: CreateToken) -> tuple[TokenInfo, str]:
+    """Create an API token; its secret is in the result only."""
+    return create_token(uow, name=command.name, role=command.role, owner=command.owner,
+                        expires_at=command.expires_at)
+
+
+@handles(RevokeToken)
+def revoke(uow: UnitOfWork, command: RevokeToken) -> TokenInfo:
+    """Revoke an API token."""
+    if command.owner is not None:
+        with uow:
+            token = uow.access.token(command.token_id)
+            if token is not None and token.owner != command.owner:
+                raise UnknownToken(command.token_id)
+    return revoke_token(uow, token_id=command.token_id)
+
+
+def _check_user_owner(uow: UnitOfWork, username: str, owner: str | None) -> None:
+    """Raise ``UnknownUser`` when ``owner`` is named and the user is not scoped to it."""
+    if owner is None:
+        return
+    with uow:
+        row = uow.access.user_row(username)
+    if row is None or row.owner != owner:
+        raise UnknownUser(username)
 
 
 def authenticate(source: UnitOfWork | TokenReader, token: str) -> Principal:

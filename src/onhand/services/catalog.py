@@ -1,15 +1,28 @@
-"""Owners, locations and items: creating and listing the catalog."""
+"""Owners, locations and items: creating and listing the catalog; the sellable flags and
+safety stock that keep stock out of available.
+
+Handlers: ``AddOwner``, ``AddLocation``, ``SetSellable``, ``AddItem``, ``AddItems``,
+``SetSafetyStock``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from onhand.db.uow import UnitOfWork
-from onhand.domain.items import Item, check_item
-from onhand.domain.locations import Location, is_virtual, normalize_path, parent_of
+from onhand.domain.items import AddItem, AddItems, Item, check_item
+from onhand.domain.locations import (
+    AddLocation,
+    Location,
+    SetSellable,
+    is_virtual,
+    normalize_path,
+    parent_of,
+)
 from onhand.domain.movements import check_text
-from onhand.domain.owners import Owner, check_code, check_currency, check_time_zone
+from onhand.domain.owners import AddOwner, Owner, check_code, check_currency, check_time_zone
 from onhand.domain.quantities import parse_qty, to_units
+from onhand.domain.stock import SetSafetyStock
 from onhand.domain.times import utcnow
 from onhand.errors import (
     InvalidInput,
@@ -18,6 +31,7 @@ from onhand.errors import (
     UnknownItem,
     UnknownLocation,
 )
+from onhand.services.executor import UnitOfWork, handles
 from onhand.services.reservations import settle
 
 
@@ -116,11 +130,24 @@ def list_locations(uow: UnitOfWork) -> list[Location]:
 def check_items(uow: UnitOfWork, items: Sequence[Item]) -> list[OnhandError]:
     """Return every error adding ``items`` at once would raise (each with its 1-based ``line``).
 
-    The items are inserted inside the transaction and rolled back, so duplicates within
-    ``items`` and against the database are both found; nothing is written.
+    The items are inserted inside the transaction and rolled back (to a savepoint, when
+    the transaction is a command's), so duplicates within ``items`` and against the
+    database are both found; nothing is written.
     """
-    with uow:
+    with uow, _undone(uow):
         return _insert_items(uow, items)
+
+
+@contextmanager
+def _undone(uow: UnitOfWork) -> Iterator[None]:
+    """Roll back what the block writes, leaving the rest of the open transaction as it was."""
+    savepoint = uow.repo.conn.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+        if uow.repo.created_catalog:
+            uow.catalog.forget()  # ids handed out in the rolled-back work are void
 
 
 def add_items(uow: UnitOfWork, items: Sequence[Item], *, locations: Sequence[str] = ()
@@ -198,3 +225,44 @@ def set_safety_stock(uow: UnitOfWork, *, sku: str, warehouse: str, qty: object,
         uow.orders.set_safety_stock(item.id, ref.id, owner_id, units)
         settle(uow, utcnow(), {(item.id, ref.id)})
         uow.commit()
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+
+@handles(AddOwner)
+def new_owner(uow: UnitOfWork, command: AddOwner) -> Owner:
+    """Create an owner."""
+    return add_owner(uow, code=command.code, name=command.name, currency=command.currency,
+                     time_zone=command.time_zone)
+
+
+@handles(AddLocation)
+def new_location(uow: UnitOfWork, command: AddLocation) -> Location:
+    """Create an internal location."""
+    return add_location(uow, path=command.path, name=command.name, sellable=command.sellable)
+
+
+@handles(SetSellable)
+def flag_sellable(uow: UnitOfWork, command: SetSellable) -> None:
+    """Flag a location sellable or not."""
+    set_sellable(uow, path=command.path, sellable=command.sellable)
+
+
+@handles(AddItem)
+def new_item(uow: UnitOfWork, command: AddItem) -> Item:
+    """Create an item."""
+    return add_item(uow, command.item)
+
+
+@handles(AddItems)
+def new_items(uow: UnitOfWork, command: AddItems) -> list[Item]:
+    """Create many items, all or nothing."""
+    return add_items(uow, command.items, locations=command.locations)
+
+
+@handles(SetSafetyStock)
+def keep_safety_stock(uow: UnitOfWork, command: SetSafetyStock) -> None:
+    """Set an item's safety stock in a warehouse."""
+    set_safety_stock(uow, sku=command.sku, warehouse=command.warehouse, qty=command.qty,
+                     owner=command.owner)

@@ -4,6 +4,8 @@ The history is simulated day by day with a fixed random seed (the same quantitie
 order every time; the dates end yesterday), keeping every balance at zero or more, and
 posted as one backdated batch per month. Building into a database that already has the
 demo answers with what is there; a database holding other items is refused.
+
+Handler: ``BuildDemo``.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from onhand.db.uow import UnitOfWork
-from onhand.domain.imports import Progress
+from onhand.domain.imports import BuildDemo, Progress
+from onhand.domain.imports import DemoSummary as DemoSummary  # onhand.DemoSummary, from here
 from onhand.domain.items import Item
 from onhand.domain.movements import MovementRequest
 from onhand.domain.quantities import from_units
 from onhand.domain.times import utcnow
 from onhand.errors import Conflict
 from onhand.services import catalog, movements, placing, purchasing, stock
+from onhand.services.executor import UnitOfWork, handles
 
 SEED = 20260101
 DAYS = 120
@@ -59,16 +62,6 @@ def _catalog() -> list[tuple[Item, Decimal]]:
         items.append((Item(sku=f"POSTER-{poster}", name=f"Poster {poster.title()}"),
                       Decimal("1.90")))
     return items
-
-
-@dataclass(frozen=True, slots=True)
-class DemoSummary:
-    """What the demo holds: how many items, locations and movements, and over what time."""
-
-    items: int
-    locations: int
-    movements: int
-    built: bool  # False when the demo was already there
 
 
 @dataclass
@@ -178,6 +171,12 @@ def build(uow: UnitOfWork, *, seed: int = SEED, days: int = DAYS, now: datetime 
             progress("posting", done, len(months))
     _open_documents(uow)
     return _summary(uow, len(items), built=True)
+
+
+@handles(BuildDemo)
+def build_demo(uow: UnitOfWork, command: BuildDemo) -> DemoSummary:
+    """Build the demo (or answer what is there)."""
+    return build(uow, progress=command.progress)
 
 
 def _open_documents(uow: UnitOfWork) -> None:

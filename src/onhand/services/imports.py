@@ -4,6 +4,8 @@ Each import reads every row, reports every rejected row with its CSV line, and w
 nothing unless all rows are good (nor ever on a dry run). Movements are checked as one
 batch first (:func:`onhand.services.movements.check`, which rolls back), then posted as
 one batch; items are inserted and rolled back to check, then added in one transaction.
+
+Handlers: ``ImportMovements``, ``ImportItems`` (``ImportShopify``: services/shopify.py).
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from onhand.db.uow import UnitOfWork
 from onhand.domain.imports import (
     ITEM_COLUMNS,
     MOVEMENT_COLUMNS,
+    ImportItems,
+    ImportMovements,
     ImportReport,
     Progress,
     Rejection,
@@ -28,6 +31,7 @@ from onhand.domain.imports import (
 from onhand.domain.movements import MovementRequest
 from onhand.errors import BatchTooLarge, InsufficientStock, InvalidInput, OnhandError
 from onhand.services import catalog, movements
+from onhand.services.executor import UnitOfWork, handles
 
 TEMPLATES = ("movements", "items", "shopify")
 
@@ -79,6 +83,21 @@ def import_items(uow: UnitOfWork, text: str, *, owner: str = "default", dry_run:
         return _refused(len(rows), rejected, dry_run)
     catalog.add_items(uow, items)
     return ImportReport(rows=len(rows), written=len(items))
+
+
+@handles(ImportMovements)
+def movements_file(uow: UnitOfWork, command: ImportMovements) -> ImportReport:
+    """Import a CSV file of movements."""
+    return import_movements(uow, command.text, owner=command.owner, key=command.key,
+                            dry_run=command.dry_run, max_lines=command.max_lines,
+                            progress=command.progress)
+
+
+@handles(ImportItems)
+def items_file(uow: UnitOfWork, command: ImportItems) -> ImportReport:
+    """Import a CSV file of items."""
+    return import_items(uow, command.text, owner=command.owner, dry_run=command.dry_run,
+                        progress=command.progress)
 
 
 def check_lines(uow: UnitOfWork, requests: Sequence[MovementRequest], lines: Sequence[int], *,

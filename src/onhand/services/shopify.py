@@ -3,6 +3,8 @@
 Every row is checked before anything is written: unknown SKUs and locations are refused
 (each row reported) unless ``create`` is given. With ``create``, the missing items and
 top-level locations are added in the same transaction as the batch: all or nothing.
+
+Handler: ``ImportShopify``.
 """
 
 from __future__ import annotations
@@ -11,15 +13,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from onhand.db.uow import UnitOfWork
 from onhand.domain import shopify
-from onhand.domain.imports import ImportReport, Progress, Rejection, parse_rows, read_rows
+from onhand.domain.imports import (
+    ImportReport,
+    ImportShopify,
+    Progress,
+    Rejection,
+    parse_rows,
+    read_rows,
+)
 from onhand.domain.items import Item, check_item
 from onhand.domain.movements import MovementRequest
 from onhand.domain.quantities import Quantity
 from onhand.domain.shopify import StockRow
 from onhand.errors import InvalidInput, OnhandError
 from onhand.services import catalog, imports, movements, stock
+from onhand.services.executor import UnitOfWork, handles
 
 
 def import_shopify(uow: UnitOfWork, text: str, *, owner: str = "default", create: bool = False,
@@ -60,6 +69,15 @@ def import_shopify(uow: UnitOfWork, text: str, *, owner: str = "default", create
     written = movements.post(uow, _requests(plan.lines, owner), owner=owner, key=key,
                              max_lines=max_lines, setup=create_catalog)
     return replace(report, written=len(written))
+
+
+@handles(ImportShopify)
+def shopify_file(uow: UnitOfWork, command: ImportShopify) -> ImportReport:
+    """Import a Shopify inventory export."""
+    return import_shopify(uow, command.text, owner=command.owner, create=command.create,
+                          dry_run=command.dry_run, locations=dict(command.locations),
+                          reference=command.reference, key=command.key,
+                          max_lines=command.max_lines, progress=command.progress)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, write, writer_for
+from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor, submit, writer_for
 from onhand.api.schemas import ItemIn, ItemOut, Page
 from onhand.domain.access import Permission
+from onhand.domain.items import AddItem
 from onhand.services import catalog
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
@@ -46,6 +47,4 @@ async def add_item(body: ItemIn, call: Annotated[Call, writer_for(Permission.CAT
     """Create an item; its SKU is unique per owner. A ``cost_required`` item refuses
     receipts without a unit cost; its ``weight`` per unit may spread landed costs."""
     who = call.principal.owner_for(owner)
-    item = body.item(who)
-    return await write(call, action="items.add", owner=who, target=body.sku, body=body,
-                       run=lambda uow: catalog.add_item(uow, item), render=ItemOut.of)
+    return await submit(call, AddItem(item=body.item(who)), body=body, render=ItemOut.of)

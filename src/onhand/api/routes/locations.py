@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, submit, writer_for
 from onhand.api.schemas import LocationIn, LocationOut, Page, SellableIn, SellableOut
 from onhand.domain.access import Permission
+from onhand.domain.locations import AddLocation, SetSellable
 from onhand.services import catalog
 
 router = APIRouter(prefix="/v1/locations", tags=["locations"])
@@ -30,10 +31,8 @@ def list_locations(call: Annotated[Call, call_for(Permission.LOCATIONS_READ)],
 async def add_location(body: LocationIn,
                        call: Annotated[Call, writer_for(Permission.LOCATIONS_WRITE)]) -> Response:
     """Create an internal location; its parent must exist (``WH1`` before ``WH1/A-01``)."""
-    return await write(call, action="locations.add", owner=None, target=body.path, body=body,
-                       run=lambda uow: catalog.add_location(uow, path=body.path, name=body.name,
-                                                            sellable=body.sellable),
-                       render=lambda place: LocationOut(**place._asdict()))
+    return await submit(call, AddLocation(path=body.path, name=body.name, sellable=body.sellable),
+                        body=body, render=lambda place: LocationOut(**place._asdict()))
 
 
 @router.post("/{path:path}/sellable", response_model=SellableOut)
@@ -43,8 +42,6 @@ async def set_sellable(path: str, body: SellableIn,
 
     Stock that stops being sellable leaves available; orders it covered may be backordered.
     """
-    return await write(call, action="locations.sellable", owner=None, target=path, body=body,
-                       status=200, effect=lambda _: {"sellable": body.sellable},
-                       run=lambda uow: catalog.set_sellable(uow, path=path,
-                                                            sellable=body.sellable),
-                       render=lambda _: SellableOut(path=path, sellable=body.sellable))
+    return await submit(call, SetSellable(path=path, sellable=body.sellable), body=body,
+                        status=200,
+                        render=lambda _: SellableOut(path=path, sellable=body.sellable))

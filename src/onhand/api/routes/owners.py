@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, submit, writer_for
 from onhand.api.schemas import OwnerIn, OwnerOut, Page
 from onhand.domain.access import Permission
+from onhand.domain.owners import AddOwner
 from onhand.services import catalog
 
 router = APIRouter(prefix="/v1/owners", tags=["owners"])
@@ -31,8 +32,7 @@ def list_owners(call: Annotated[Call, call_for(Permission.OWNERS_READ)],
 @router.post("", status_code=201, response_model=OwnerOut)
 async def add_owner(body: OwnerIn, call: Annotated[Call, writer_for(Permission.OWNERS_WRITE)]) -> Response:
     """Create an owner."""
-    return await write(call, action="owners.add", owner=None, target=body.code, body=body,
-                       run=lambda uow: catalog.add_owner(uow, code=body.code, name=body.name,
-                                                         currency=body.currency,
-                                                         time_zone=body.time_zone),
-                       render=lambda owner: OwnerOut(**owner._asdict()))
+    command = AddOwner(code=body.code, name=body.name, currency=body.currency,
+                       time_zone=body.time_zone)
+    return await submit(call, command, body=body,
+                        render=lambda owner: OwnerOut(**owner._asdict()))

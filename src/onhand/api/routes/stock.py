@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, submit, writer_for
 from onhand.api.schemas import Page, SafetyStockIn, SafetyStockOut, StockOut
 from onhand.domain.access import Permission
+from onhand.domain.stock import SetSafetyStock
 from onhand.domain.times import parse_time
-from onhand.services import catalog, stock
+from onhand.services import stock
 
 router = APIRouter(prefix="/v1/stock", tags=["stock"])
 Owner = Annotated[str | None, Query(description="Whose stock (a caller scoped to one owner "
@@ -53,9 +54,7 @@ async def set_safety_stock(sku: str, body: SafetyStockIn,
     """Keep ``qty`` of an item in a warehouse out of what orders may reserve (0: none)."""
     who = call.principal.owner_for(owner)
     qty = Decimal(str(body.qty))
-    return await write(call, action="stock.safety_stock", owner=who, target=sku, body=body,
-                       status=200, effect=lambda _: {"warehouse": body.warehouse, "qty": str(qty)},
-                       run=lambda uow: catalog.set_safety_stock(
-                           uow, sku=sku, warehouse=body.warehouse, qty=qty, owner=who),
-                       render=lambda _: SafetyStockOut(sku=sku, owner=who,
-                                                       warehouse=body.warehouse, qty=str(qty)))
+    command = SetSafetyStock(sku=sku, warehouse=body.warehouse, qty=qty, owner=who)
+    return await submit(call, command, body=body, status=200,
+                        render=lambda _: SafetyStockOut(sku=sku, owner=who,
+                                                        warehouse=body.warehouse, qty=str(qty)))

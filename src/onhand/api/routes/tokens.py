@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, submit, writer_for
 from onhand.api.schemas import Page, TokenCreated, TokenIn, TokenOut
-from onhand.domain.access import Permission
+from onhand.domain.access import CreateToken, Permission, RevokeToken
 from onhand.services import access
 
 router = APIRouter(prefix="/v1/tokens", tags=["access"])
@@ -29,23 +29,16 @@ def list_tokens(call: Annotated[Call, call_for(USERS)], cursor: str | None = Non
 @router.post("", status_code=201, response_model=TokenCreated)
 async def create_token(body: TokenIn, call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Create a token; its secret is in this response only (never stored, never replayed)."""
-    return await write(call, action="tokens.create", owner=body.owner, body=body,
-                       target=lambda made: str(made[0].id),
-                       run=lambda uow: access.create_token(uow, name=body.name, role=body.role,
-                                                           owner=body.owner,
-                                                           expires_at=body.expires_at),
-                       render=lambda made: TokenCreated(**TokenOut.of(made[0]).model_dump(),
-                                                        token=made[1]),
-                       stored=lambda reply: reply.model_copy(update={"token": NOT_KEPT}),
-                       effect=lambda made: {"name": made[0].name, "role": made[0].role,
-                                            "owner": made[0].owner,
-                                            "expires_at": made[0].expires_at})
+    command = CreateToken(name=body.name, role=body.role, owner=body.owner,
+                          expires_at=body.expires_at)
+    return await submit(call, command, body=body,
+                        render=lambda made: TokenCreated(**TokenOut.of(made[0]).model_dump(),
+                                                         token=made[1]),
+                        keep=lambda reply: reply.model_copy(update={"token": NOT_KEPT}))
 
 
 @router.post("/{token_id}/revoke", response_model=TokenOut)
 async def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31)],
                        call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Revoke a token: it stops authenticating at once."""
-    return await write(call, action="tokens.revoke", owner=None, target=str(token_id), status=200,
-                       run=lambda uow: access.revoke_token(uow, token_id=token_id),
-                       render=TokenOut.of)
+    return await submit(call, RevokeToken(token_id=token_id), status=200, render=TokenOut.of)

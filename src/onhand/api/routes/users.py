@@ -8,9 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from onhand.api.deps import Call, Limit, call_for, page_of, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, page_of, submit, writer_for
 from onhand.api.schemas import Page, UserIn, UserOut
-from onhand.domain.access import Permission
+from onhand.domain.access import AddUser, DisableUser, EnableUser, Permission
 from onhand.services import access
 
 router = APIRouter(prefix="/v1/users", tags=["access"])
@@ -30,25 +30,18 @@ def list_users(call: Annotated[Call, call_for(USERS)], cursor: str | None = None
 async def add_user(body: UserIn, call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Create a user (the password is hashed with argon2id and never shown again)."""
     digest = await run_in_threadpool(access.hash_password, body.password)  # ~50 ms, unlocked
-    return await write(call, action="users.add", owner=body.owner, target=body.username,
-                             body=body, render=UserOut.of,
-                             run=lambda uow: access.add_hashed_user(
-                                 uow, username=body.username, password_hash=digest, role=body.role,
-                                 owner=body.owner),
-                             effect=lambda user: {"role": user.role, "owner": user.owner})
+    command = AddUser(username=body.username, password_hash=digest, role=body.role,
+                      owner=body.owner)
+    return await submit(call, command, body=body, render=UserOut.of)
 
 
 @router.post("/{username}/disable", response_model=UserOut)
 async def disable_user(username: str, call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Disable a user; their sessions end at once."""
-    return await write(call, action="users.disable", owner=None, target=username, status=200,
-                       run=lambda uow: access.set_disabled(uow, username=username, disabled=True),
-                       render=UserOut.of)
+    return await submit(call, DisableUser(username=username), status=200, render=UserOut.of)
 
 
 @router.post("/{username}/enable", response_model=UserOut)
 async def enable_user(username: str, call: Annotated[Call, writer_for(USERS)]) -> Response:
     """Enable a disabled user again."""
-    return await write(call, action="users.enable", owner=None, target=username, status=200,
-                       run=lambda uow: access.set_disabled(uow, username=username, disabled=False),
-                       render=UserOut.of)
+    return await submit(call, EnableUser(username=username), status=200, render=UserOut.of)
