@@ -18,11 +18,9 @@ from typing import Annotated
 import typer
 
 import onhand
-from onhand.cli import access
 from onhand.cli.common import inventory, settings, shown
 from onhand.cli.demo import build as build_demo
-from onhand.db.uow import UnitOfWork
-from onhand.domain.access import Role
+from onhand.domain.access import AddUser, CreateToken, EnableUser, RevokeToken, Role, SetPassword
 from onhand.domain.times import utcnow
 from onhand.services import access as accounts
 
@@ -72,15 +70,12 @@ def _demo(inv: onhand.Inventory) -> tuple[str, str]:
     if not inv.items():
         _build(inv)
     password = secrets.token_urlsafe(12)
-    with access.writing(inv) as uow:
-        _admin(uow, password)
-        for old in accounts.tokens(uow):  # one demo token at a time
-            if old.name == DEMO_TOKEN and old.revoked_at is None:
-                accounts.revoke_token(uow, token_id=old.id)
-                access.audited(uow, "tokens.revoke", target=str(old.id), owner=None,
-                               detail={"name": old.name, "why": "a new demo token"})
-        _, token = access.create_token(uow, name=DEMO_TOKEN, role=Role.ADMIN.value,
-                                       expires_at=utcnow() + timedelta(days=30))
+    _admin(inv, password)
+    for old in accounts.tokens(inv.unit_of_work(write=False)):  # one demo token at a time
+        if old.name == DEMO_TOKEN and old.revoked_at is None:
+            inv.execute(RevokeToken(token_id=old.id))
+    _, token = inv.execute(CreateToken(name=DEMO_TOKEN, role=Role.ADMIN.value,
+                                       expires_at=utcnow() + timedelta(days=30)))
     return password, token
 
 
@@ -103,18 +98,19 @@ def _build(inv: onhand.Inventory) -> None:
                f"{summary.movements} movements")
 
 
-def _admin(uow: UnitOfWork, password: str) -> None:
+def _admin(inv: onhand.Inventory, password: str) -> None:
     """Make sure the user ``admin`` exists, is an enabled admin, and has ``password``."""
-    user = next((u for u in accounts.users(uow) if u.username == DEMO_ADMIN), None)
+    users = accounts.users(inv.unit_of_work(write=False))
+    user = next((u for u in users if u.username == DEMO_ADMIN), None)
     if user is None:
-        access.add_user(uow, username=DEMO_ADMIN, password=password, role=Role.ADMIN.value)
+        inv.execute(AddUser(username=DEMO_ADMIN, password=password, role=Role.ADMIN.value))
         return
     if user.role is not Role.ADMIN:
         raise onhand.Conflict(f"the user {DEMO_ADMIN!r} has the role {user.role.value!r}; "
                               "--demo needs it to be an admin", field="username")
-    access.set_password(uow, username=DEMO_ADMIN, password=password)
+    inv.execute(SetPassword(username=DEMO_ADMIN, password=password))
     if user.disabled:
-        access.set_disabled(uow, username=DEMO_ADMIN, disabled=False)
+        inv.execute(EnableUser(username=DEMO_ADMIN))
 
 
 def register(app: typer.Typer) -> None:
