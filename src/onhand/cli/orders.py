@@ -9,21 +9,16 @@ transaction, with the actor ``cli:<login name>``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 import onhand
-from onhand.cli.access import audited, writing
 from onhand.cli.common import Json, Key, Owner, cells, console, echo_json, inventory, qty, when
-from onhand.db.uow import UnitOfWork
 from onhand.domain.imports import money
-from onhand.services import fulfilment, orders, placing
-
-D = TypeVar("D", onhand.Order, onhand.PurchaseOrder, onhand.Transfer)  # a document written
+from onhand.services import orders
 
 order_app = typer.Typer(no_args_is_help=True, help="Sales orders: create, ship, cancel, return.")
 hold_app = typer.Typer(no_args_is_help=True, help="Holds: a cart's units reserved for a while.")
@@ -67,16 +62,6 @@ def duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
 
 
-def change(ctx: typer.Context, action: str, reference: str, owner: str,
-           run: Callable[[UnitOfWork], D]) -> D:
-    """Run one write of a document (an order, a purchase order, a transfer) and its audit
-    entry in one transaction; return the document."""
-    with inventory(ctx) as inv, writing(inv) as uow:
-        document = run(uow)
-        audited(uow, action, target=reference, owner=owner, detail={"status": document.status})
-    return document
-
-
 def show(order: onhand.Order, as_json: bool) -> None:
     """Print an order: its terms, then a line per order line."""
     if as_json:
@@ -113,11 +98,13 @@ def order_create(
     owner: Owner = "default", as_json: Json = False,
 ) -> None:
     """Create an order and reserve its lines at once, all or nothing."""
-    terms = placing.Terms(policy=policy, warehouse=warehouse, any_warehouse=any_warehouse,
-                         priority=priority, cancel_after=when(cancel_after, "cancel_after"))
+    deadline = when(cancel_after, "cancel_after")
     lines = parse_lines(line, priced=True) or []
-    show(change(ctx, "orders.create", reference, owner, lambda uow: placing.create_order(
-        uow, reference=reference, lines=lines, owner=owner, terms=terms)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.create_order(reference, lines, owner=owner, policy=policy,
+                                 warehouse=warehouse, any_warehouse=any_warehouse,
+                                 priority=priority, cancel_after=deadline)
+    show(order, as_json)
 
 
 @order_app.command("show")
@@ -161,8 +148,9 @@ def order_update(ctx: typer.Context, reference: Ref, line: PricedLines,
                  owner: Owner = "default", as_json: Json = False) -> None:
     """Set the ordered quantity of SKUs before they ship: raise, lower or add lines."""
     lines = parse_lines(line, priced=True) or []
-    show(change(ctx, "orders.update", reference, owner, lambda uow: placing.update_order(
-        uow, reference=reference, lines=lines, owner=owner)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.update_order(reference, lines, owner=owner)
+    show(order, as_json)
 
 
 @order_app.command("ship")
@@ -170,8 +158,9 @@ def order_ship(ctx: typer.Context, reference: Ref, line: SomeLines = None, key: 
                owner: Owner = "default", as_json: Json = False) -> None:
     """Ship what the order reserved (all, or --line quantities), picking FEFO then FIFO."""
     lines = parse_lines(line)
-    show(change(ctx, "orders.ship", reference, owner, lambda uow: fulfilment.ship_order(
-        uow, reference=reference, owner=owner, lines=lines, key=key)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.ship_order(reference, lines, owner=owner, key=key)
+    show(order, as_json)
 
 
 @order_app.command("cancel")
@@ -180,8 +169,9 @@ def order_cancel(ctx: typer.Context, reference: Ref, line: SomeLines = None,
                  owner: Owner = "default", as_json: Json = False) -> None:
     """Cancel what is left of an order (or --line quantities); reservations are freed."""
     lines = parse_lines(line)
-    show(change(ctx, "orders.cancel", reference, owner, lambda uow: orders.cancel_order(
-        uow, reference=reference, owner=owner, lines=lines, reason=reason)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.cancel_order(reference, lines, owner=owner, reason=reason)
+    show(order, as_json)
 
 
 @order_app.command("return")
@@ -194,9 +184,10 @@ def order_return(
 ) -> None:
     """Take back shipped units of an order (an RMA), no more than it shipped."""
     lines = parse_lines(line) or []
-    show(change(ctx, "orders.return", reference, owner, lambda uow: fulfilment.return_order(
-        uow, reference=reference, lines=lines, location=location, reason=reason, owner=owner,
-        key=key)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.return_order(reference, lines, location=location, reason=reason,
+                                 owner=owner, key=key)
+    show(order, as_json)
 
 
 @order_app.command("pick-list")
@@ -225,9 +216,9 @@ def hold_place(
 ) -> None:
     """Reserve a cart's lines for a while (all or nothing)."""
     lines, lasting = parse_lines(line, priced=True) or [], duration(ttl)
-    show(change(ctx, "holds.place", reference, owner, lambda uow: placing.place_hold(
-        uow, reference=reference, lines=lines, ttl=lasting, owner=owner,
-        warehouse=warehouse)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.place_hold(reference, lines, ttl=lasting, owner=owner, warehouse=warehouse)
+    show(order, as_json)
 
 
 @hold_app.command("show")
@@ -241,16 +232,18 @@ def hold_show(ctx: typer.Context, reference: Ref, owner: Owner = "default",
 def hold_confirm(ctx: typer.Context, reference: Ref, owner: Owner = "default",
                  as_json: Json = False) -> None:
     """Turn a live hold into an order; its units stay reserved."""
-    show(change(ctx, "holds.confirm", reference, owner, lambda uow: orders.confirm_hold(
-        uow, reference=reference, owner=owner)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.confirm_hold(reference, owner=owner)
+    show(order, as_json)
 
 
 @hold_app.command("release")
 def hold_release(ctx: typer.Context, reference: Ref, owner: Owner = "default",
                  as_json: Json = False) -> None:
     """Give a hold's units back at once."""
-    show(change(ctx, "holds.release", reference, owner, lambda uow: orders.release_hold(
-        uow, reference=reference, owner=owner)), as_json)
+    with inventory(ctx) as inv:
+        order = inv.release_hold(reference, owner=owner)
+    show(order, as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from onhand.domain.commands import Command
 from onhand.domain.quantities import Quantity
 from onhand.errors import InvalidInput
 
@@ -296,3 +297,119 @@ def check_price(value: object, line: int) -> Decimal | None:
         raise InvalidInput(f"line {line}: unit_price must be a non-negative decimal",
                            field="unit_price", line=line)
     return value
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+Lines = Sequence[Mapping[str, Any]]  # requested lines: {"sku", "qty"} (and "unit_price")
+
+
+class _OnOrder:
+    """What a write of one order or hold audits: its reference, and the status it left the
+    order in."""
+
+    __slots__ = ()
+    reference: str
+
+    def target(self, result: Any) -> str | None:
+        return self.reference
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return {"status": result.status}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateOrder(_OnOrder, Command[Order]):
+    """Create a sales order and reserve its lines at once, all or nothing.
+
+    ``policy`` (None: the items' own) ``reject`` refuses an order stock cannot cover;
+    ``backorder`` reserves what exists and backorders the rest. ``warehouse``: where to
+    reserve first; ``any_warehouse`` (None: only when no warehouse is named) lets it reserve
+    elsewhere. ``cancel_after``: backorders still open then are cancelled.
+    """
+
+    action = "orders.create"
+    reference: str
+    lines: Lines
+    owner: str = "default"
+    policy: str | None = None
+    warehouse: str | None = None
+    any_warehouse: bool | None = None
+    priority: int = 0
+    cancel_after: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UpdateOrder(_OnOrder, Command[Order]):
+    """Set the ordered quantity of SKUs before they ship (0 removes a line)."""
+
+    action = "orders.update"
+    reference: str
+    lines: Lines
+    owner: str = "default"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ShipOrder(_OnOrder, Command[Order]):
+    """Ship an order's reserved units (all, or ``lines`` quantities); with ``key``, a retry
+    ships nothing more."""
+
+    action = "orders.ship"
+    reference: str
+    lines: Lines | None = None
+    owner: str = "default"
+    key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CancelOrder(_OnOrder, Command[Order]):
+    """Cancel what is left of an order, or ``lines`` quantities; reservations are freed."""
+
+    action = "orders.cancel"
+    reference: str
+    lines: Lines | None = None
+    owner: str = "default"
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReturnOrder(_OnOrder, Command[Order]):
+    """Take back shipped units (an RMA) into ``location`` (sellable or not), with a reason."""
+
+    action = "orders.return"
+    reference: str
+    lines: Lines
+    location: str
+    reason: str
+    owner: str = "default"
+    key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PlaceHold(_OnOrder, Command[Order]):
+    """Reserve a cart's lines for ``ttl`` (all or nothing); once it ends they are not."""
+
+    action = "holds.place"
+    reference: str
+    lines: Lines
+    ttl: timedelta
+    owner: str = "default"
+    warehouse: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConfirmHold(_OnOrder, Command[Order]):
+    """Turn a live hold into an order; its units stay reserved."""
+
+    action = "holds.confirm"
+    reference: str
+    owner: str = "default"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReleaseHold(_OnOrder, Command[Order]):
+    """Give a hold's units back at once."""
+
+    action = "holds.release"
+    reference: str
+    owner: str = "default"

@@ -6,13 +6,23 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from onhand.domain.orders import Event, Order
+from onhand.domain.orders import (
+    CancelOrder,
+    ConfirmHold,
+    CreateOrder,
+    Event,
+    Order,
+    PlaceHold,
+    ReleaseHold,
+    ReturnOrder,
+    ShipOrder,
+    UpdateOrder,
+)
 from onhand.library.base import Facade
 from onhand.services import (
     events,
     fulfilment,
     orders,
-    placing,
     valuer,
 )
 
@@ -35,21 +45,19 @@ class Orders(Facade):
 
         >>> inv.create_order("SHOP-1001", [{"sku": "MUG-1", "qty": 2}])  # doctest: +SKIP
         """
-        terms = placing.Terms(policy=policy, warehouse=warehouse, any_warehouse=any_warehouse,
-                             priority=priority, cancel_after=cancel_after)
-        return placing.create_order(self._uow(), reference=reference, lines=lines, owner=owner,
-                                   terms=terms)
+        return self.execute(CreateOrder(
+            reference=reference, lines=lines, owner=owner, policy=policy, warehouse=warehouse,
+            any_warehouse=any_warehouse, priority=priority, cancel_after=cancel_after))
 
     def update_order(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
                      owner: str = "default") -> Order:
         """Set the ordered quantity of SKUs before they ship (0 removes a line)."""
-        return placing.update_order(self._uow(), reference=reference, lines=lines, owner=owner)
+        return self.execute(UpdateOrder(reference=reference, lines=lines, owner=owner))
 
     def ship_order(self, reference: str, lines: Sequence[Mapping[str, Any]] | None = None, *,
                    owner: str = "default", key: str | None = None) -> Order:
         """Ship an order's reserved units (all, or ``lines`` quantities), picking FEFO/FIFO."""
-        return fulfilment.ship_order(self._uow(), reference=reference, lines=lines,
-                                     owner=owner, key=key)
+        return self.execute(ShipOrder(reference=reference, lines=lines, owner=owner, key=key))
 
     def pick_list(self, reference: str, *, owner: str = "default") -> list[fulfilment.Pick]:
         """Return where to take an order's reserved units from, without shipping."""
@@ -58,29 +66,29 @@ class Orders(Facade):
     def cancel_order(self, reference: str, lines: Sequence[Mapping[str, Any]] | None = None, *,
                      owner: str = "default", reason: str | None = None) -> Order:
         """Cancel what is left of an order, or ``lines`` quantities; reservations are freed."""
-        return orders.cancel_order(self._uow(), reference=reference, lines=lines, owner=owner,
-                                   reason=reason)
+        return self.execute(CancelOrder(reference=reference, lines=lines, owner=owner,
+                                        reason=reason))
 
     def return_order(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
                      location: str, reason: str, owner: str = "default",
                      key: str | None = None) -> Order:
         """Take back shipped units (an RMA) into ``location`` (sellable or not), with a reason."""
-        return fulfilment.return_order(self._uow(), reference=reference, lines=lines,
-                                       location=location, reason=reason, owner=owner, key=key)
+        return self.execute(ReturnOrder(reference=reference, lines=lines, location=location,
+                                        reason=reason, owner=owner, key=key))
 
     def place_hold(self, reference: str, lines: Sequence[Mapping[str, Any]], *,
                    ttl: timedelta, owner: str = "default", warehouse: str | None = None) -> Order:
         """Reserve a cart's lines for ``ttl``; once it ends they are no longer reserved."""
-        return placing.place_hold(self._uow(), reference=reference, lines=lines, ttl=ttl,
-                                 owner=owner, warehouse=warehouse)
+        return self.execute(PlaceHold(reference=reference, lines=lines, ttl=ttl, owner=owner,
+                                      warehouse=warehouse))
 
     def confirm_hold(self, reference: str, *, owner: str = "default") -> Order:
         """Turn a live hold into an order (its units stay reserved)."""
-        return orders.confirm_hold(self._uow(), reference=reference, owner=owner)
+        return self.execute(ConfirmHold(reference=reference, owner=owner))
 
     def release_hold(self, reference: str, *, owner: str = "default") -> Order:
         """Give a hold's units back at once."""
-        return orders.release_hold(self._uow(), reference=reference, owner=owner)
+        return self.execute(ReleaseHold(reference=reference, owner=owner))
 
     def order(self, reference: str, *, owner: str = "default") -> Order:
         """Return an order or hold by its reference."""

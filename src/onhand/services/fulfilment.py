@@ -15,7 +15,15 @@ from typing import Any
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import CUSTOMER
 from onhand.domain.movements import check_text
-from onhand.domain.orders import OPEN, Order, check_lines, no_line_for, pick
+from onhand.domain.orders import (
+    OPEN,
+    Order,
+    ReturnOrder,
+    ShipOrder,
+    check_lines,
+    no_line_for,
+    pick,
+)
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.errors import (
@@ -26,6 +34,7 @@ from onhand.errors import (
     OrderClosed,
 )
 from onhand.services import orders as order_service
+from onhand.services.executor import handles
 from onhand.services.movements import Line, claimed, write
 
 Returned = tuple[Any, int, str, int]  # order line row, shipment id, lot, units
@@ -45,6 +54,21 @@ class Pick:
         """Return the pick as JSON-ready values."""
         return {"line": self.line, "sku": self.sku, "location": self.location,
                 "lot": self.lot, "qty": str(self.qty)}
+
+
+@handles(ShipOrder)
+def ship(uow: UnitOfWork, command: ShipOrder) -> Order:
+    """Ship an order (the library's ``ship_order``, ``POST /v1/orders/{ref}/ship``)."""
+    return ship_order(uow, reference=command.reference, owner=command.owner,
+                      lines=command.lines, key=command.key)
+
+
+@handles(ReturnOrder)
+def take_back(uow: UnitOfWork, command: ReturnOrder) -> Order:
+    """Take back shipped units of an order."""
+    return return_order(uow, reference=command.reference, lines=command.lines,
+                        location=command.location, reason=command.reason,
+                        owner=command.owner, key=command.key)
 
 
 def pick_list(uow: UnitOfWork, *, reference: str, owner: str = "default") -> list[Pick]:

@@ -20,8 +20,11 @@ from onhand.domain.orders import (
     HELD,
     OPEN,
     STATUSES,
+    CancelOrder,
+    ConfirmHold,
     Order,
     OrderLine,
+    ReleaseHold,
     check_lines,
     no_line_for,
 )
@@ -35,9 +38,29 @@ from onhand.errors import (
     OrderClosed,
     UnknownOrder,
 )
+from onhand.services.executor import handles
 from onhand.services.reservations import Outbox, settle
 
 MAX_LIST = 1000
+
+
+@handles(ConfirmHold)
+def confirm(uow: UnitOfWork, command: ConfirmHold) -> Order:
+    """Confirm a hold (the library's ``confirm_hold``, ``POST /v1/holds/{ref}/confirm``)."""
+    return confirm_hold(uow, reference=command.reference, owner=command.owner)
+
+
+@handles(ReleaseHold)
+def release(uow: UnitOfWork, command: ReleaseHold) -> Order:
+    """Release a hold."""
+    return release_hold(uow, reference=command.reference, owner=command.owner)
+
+
+@handles(CancelOrder)
+def cancel(uow: UnitOfWork, command: CancelOrder) -> Order:
+    """Cancel an order, or some of its lines."""
+    return cancel_order(uow, reference=command.reference, owner=command.owner,
+                        lines=command.lines, reason=command.reason)
 
 
 def confirm_hold(uow: UnitOfWork, *, reference: str, owner: str = "default") -> Order:

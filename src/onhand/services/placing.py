@@ -1,8 +1,8 @@
 """Placing orders and holds, and changing their quantities: reserve at once or refuse.
 
 A flash sale is mostly refusals: an order that stock cannot cover is refused from a plain
-read, before any lock. One that may pass locks its items, reads what each warehouse has
-available under the lock, and reserves in the same transaction (see ``orders``).
+read, before its items' locks. One that may pass locks its items, reads what each warehouse
+has available under the lock, and reserves in the same transaction (see ``orders``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,11 @@ from onhand.domain.movements import check_reference, fingerprint
 from onhand.domain.orders import (
     HELD,
     OPEN,
+    CreateOrder,
     Order,
+    PlaceHold,
     Position,
+    UpdateOrder,
     allocate,
     check_lines,
     check_policy,
@@ -39,10 +42,13 @@ from onhand.errors import (
     InvalidTime,
     OnhandError,
 )
+from onhand.services.executor import handles
 from onhand.services.orders import cancel_units, finish, load, locked, require
 from onhand.services.reservations import Outbox, settle
 
 MAX_HOLD = timedelta(days=30)
+
+
 @dataclass(frozen=True, slots=True)
 class Wanted:
     """A checked order line: the item, its scaled quantity and price."""
@@ -62,6 +68,30 @@ class Terms:
     any_warehouse: bool | None = None
     priority: int = 0
     cancel_after: datetime | None = None
+
+
+@handles(CreateOrder)
+def create(uow: UnitOfWork, command: CreateOrder) -> Order:
+    """Create an order (the library's ``create_order``, ``POST /v1/orders``, ``order create``)."""
+    terms = Terms(policy=command.policy, warehouse=command.warehouse,
+                  any_warehouse=command.any_warehouse, priority=command.priority,
+                  cancel_after=command.cancel_after)
+    return create_order(uow, reference=command.reference, lines=command.lines,
+                        owner=command.owner, terms=terms)
+
+
+@handles(PlaceHold)
+def hold_cart(uow: UnitOfWork, command: PlaceHold) -> Order:
+    """Place a hold."""
+    return place_hold(uow, reference=command.reference, lines=command.lines, ttl=command.ttl,
+                      owner=command.owner, warehouse=command.warehouse)
+
+
+@handles(UpdateOrder)
+def update(uow: UnitOfWork, command: UpdateOrder) -> Order:
+    """Change an order's quantities."""
+    return update_order(uow, reference=command.reference, lines=command.lines,
+                        owner=command.owner)
 
 
 def create_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]],
@@ -92,7 +122,9 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
     priority = check_priority(terms.priority)
     if terms.any_warehouse is not None and not isinstance(terms.any_warehouse, bool):
         raise InvalidInput("any_warehouse must be true or false", field="any_warehouse")
-    warehouses = _refuse_early(uow.reader(), reference, checked, owner, terms, policy, hold)
+    # on the command's own unit (the executor opened it): a second connection per order
+    # would let many concurrent orders hold every pooled connection while each waits for one
+    warehouses = _refuse_early(uow, reference, checked, owner, terms, policy, hold)
     with uow:
         now = utcnow()
         owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
@@ -145,7 +177,7 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
 def _refuse_early(reader: UnitOfWork, reference: str, checked: list[Mapping[str, Any]],
                   owner: str, terms: Terms, policy: str | None, hold: timedelta | None
                   ) -> list[tuple[int, str]] | None:
-    """Refuse, before taking any lock, an order that stock cannot cover even now.
+    """Refuse, before locking its items, an order that stock cannot cover even now.
 
     A flash sale is mostly refusals: this answers them from a plain read, without queueing
     on the item's lock. Refusing never oversells; an order that passes is checked again

@@ -13,10 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, call_for, write, writer_for
+from onhand.api.deps import Call, call_for, submit, writer_for
 from onhand.api.order_schemas import HoldIn, OrderOut
-from onhand.api.routes.orders import READ, WRITE, Owner, Reference, effect, lines_of
-from onhand.services import orders, placing
+from onhand.api.routes.orders import READ, WRITE, Owner, Reference, lines_of
+from onhand.domain.orders import ConfirmHold, PlaceHold, ReleaseHold
+from onhand.services import orders
 
 router = APIRouter(prefix="/v1/holds", tags=["orders"])
 
@@ -25,13 +26,10 @@ router = APIRouter(prefix="/v1/holds", tags=["orders"])
 async def place_hold(body: HoldIn, call: Annotated[Call, writer_for(WRITE)],
                      owner: Owner = None) -> Response:
     """Reserve a cart's lines for ``ttl_seconds`` (all or nothing: 409 when short)."""
-    who = call.principal.owner_for(owner)
-    return await write(call, action="holds.place", owner=who, target=body.reference, body=body,
-                       render=OrderOut.of, effect=effect,
-                       run=lambda uow: placing.place_hold(
-                           uow, reference=body.reference, lines=lines_of(body.lines),
-                           ttl=timedelta(seconds=body.ttl_seconds), owner=who,
-                           warehouse=body.warehouse))
+    command = PlaceHold(reference=body.reference, lines=lines_of(body.lines),
+                        ttl=timedelta(seconds=body.ttl_seconds),
+                        owner=call.principal.owner_for(owner), warehouse=body.warehouse)
+    return await submit(call, command, body=body, render=OrderOut.of)
 
 
 @router.get("/{reference}")
@@ -46,17 +44,13 @@ def get_hold(reference: Reference, call: Annotated[Call, call_for(READ)],
 async def confirm_hold(reference: Reference, call: Annotated[Call, writer_for(WRITE)],
                        owner: Owner = None) -> Response:
     """Turn a live hold into an order; its units stay reserved."""
-    who = call.principal.owner_for(owner)
-    return await write(call, action="holds.confirm", owner=who, target=reference, status=200,
-                       render=OrderOut.of, effect=effect,
-                       run=lambda uow: orders.confirm_hold(uow, reference=reference, owner=who))
+    command = ConfirmHold(reference=reference, owner=call.principal.owner_for(owner))
+    return await submit(call, command, status=200, render=OrderOut.of)
 
 
 @router.post("/{reference}/release", response_model=OrderOut)
 async def release_hold(reference: Reference, call: Annotated[Call, writer_for(WRITE)],
                        owner: Owner = None) -> Response:
     """Give a hold's units back at once."""
-    who = call.principal.owner_for(owner)
-    return await write(call, action="holds.release", owner=who, target=reference, status=200,
-                       render=OrderOut.of, effect=effect,
-                       run=lambda uow: orders.release_hold(uow, reference=reference, owner=who))
+    command = ReleaseHold(reference=reference, owner=call.principal.owner_for(owner))
+    return await submit(call, command, status=200, render=OrderOut.of)

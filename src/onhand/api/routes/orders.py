@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from onhand.api.deps import Call, Limit, call_for, decode_cursor, encode_cursor, write, writer_for
+from onhand.api.deps import Call, Limit, call_for, decode_cursor, encode_cursor, submit, writer_for
 from onhand.api.order_schemas import (
     CancelIn,
     LineIn,
@@ -27,8 +27,8 @@ from onhand.api.order_schemas import (
 )
 from onhand.api.schemas import Page
 from onhand.domain.access import Permission
-from onhand.domain.orders import Order
-from onhand.services import fulfilment, orders, placing
+from onhand.domain.orders import CancelOrder, CreateOrder, ReturnOrder, ShipOrder, UpdateOrder
+from onhand.services import fulfilment, orders
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 Owner = Annotated[str | None, Query(description="Whose orders (a caller scoped to one owner "
@@ -38,19 +38,14 @@ Status = Literal["held", "open", "completed", "cancelled", "expired", "released"
 READ, WRITE, FULFIL = Permission.ORDERS_READ, Permission.ORDERS_WRITE, Permission.ORDERS_FULFIL
 
 
-def lines_of(lines: Sequence[LineIn]) -> list[dict[str, Any]]:
+def lines_of(lines: Sequence[LineIn]) -> tuple[dict[str, Any], ...]:
     """Return request lines as the services take them."""
-    return [line.fields() for line in lines]
+    return tuple(line.fields() for line in lines)
 
 
-def some_lines(lines: Sequence[LineIn] | None) -> list[dict[str, Any]] | None:
+def some_lines(lines: Sequence[LineIn] | None) -> tuple[dict[str, Any], ...] | None:
     """Return request lines as the services take them; None (the whole order) stays None."""
     return None if lines is None else lines_of(lines)
-
-
-def effect(order: Order) -> dict[str, Any]:
-    """What the audit trail keeps of an order write: the status it left the order in."""
-    return {"status": order.status}
 
 
 @router.post("", status_code=201, response_model=OrderOut)
@@ -61,15 +56,11 @@ async def create_order(body: OrderIn, call: Annotated[Call, writer_for(WRITE)],
     Short of stock, policy ``reject`` answers 409 (``InsufficientStock``, naming the line)
     and writes nothing; ``backorder`` reserves what exists and backorders the rest.
     """
-    who = call.principal.owner_for(owner)
-    terms = placing.Terms(policy=body.policy, warehouse=body.warehouse,
-                         any_warehouse=body.any_warehouse, priority=body.priority,
-                         cancel_after=body.cancel_after)
-    return await write(call, action="orders.create", owner=who, target=body.reference,
-                       body=body, render=OrderOut.of, effect=effect,
-                       run=lambda uow: placing.create_order(
-                           uow, reference=body.reference, lines=lines_of(body.lines),
-                           owner=who, terms=terms))
+    command = CreateOrder(reference=body.reference, lines=lines_of(body.lines),
+                          owner=call.principal.owner_for(owner), policy=body.policy,
+                          warehouse=body.warehouse, any_warehouse=body.any_warehouse,
+                          priority=body.priority, cancel_after=body.cancel_after)
+    return await submit(call, command, body=body, render=OrderOut.of)
 
 
 @router.get("")
@@ -100,12 +91,9 @@ def get_order(reference: Reference, call: Annotated[Call, call_for(READ)],
 async def update_order(reference: Reference, body: OrderUpdateIn,
                        call: Annotated[Call, writer_for(WRITE)], owner: Owner = None) -> Response:
     """Set the ordered quantity of SKUs before they ship: raise, lower or add lines."""
-    who = call.principal.owner_for(owner)
-    return await write(call, action="orders.update", owner=who, target=reference, body=body,
-                       status=200, render=OrderOut.of, effect=effect,
-                       run=lambda uow: placing.update_order(
-                           uow, reference=reference, lines=lines_of(body.lines),
-                           owner=who))
+    command = UpdateOrder(reference=reference, lines=lines_of(body.lines),
+                          owner=call.principal.owner_for(owner))
+    return await submit(call, command, body=body, status=200, render=OrderOut.of)
 
 
 @router.post("/{reference}/ship", response_model=OrderOut)
@@ -115,25 +103,19 @@ async def ship_order(reference: Reference, call: Annotated[Call, writer_for(FULF
 
     Shipping more of a line than it has reserved answers 422, naming the line.
     """
-    who = call.principal.owner_for(owner)
     lines = some_lines(None if body is None else body.lines)
-    return await write(call, action="orders.ship", owner=who, target=reference, body=body,
-                       status=200, render=OrderOut.of, effect=effect,
-                       run=lambda uow: fulfilment.ship_order(uow, reference=reference,
-                                                             owner=who, lines=lines))
+    command = ShipOrder(reference=reference, lines=lines, owner=call.principal.owner_for(owner))
+    return await submit(call, command, body=body, status=200, render=OrderOut.of)
 
 
 @router.post("/{reference}/cancel", response_model=OrderOut)
 async def cancel_order(reference: Reference, call: Annotated[Call, writer_for(WRITE)],
                        body: CancelIn | None = None, owner: Owner = None) -> Response:
     """Cancel what is left of the order, or ``lines`` quantities; reservations are freed."""
-    who = call.principal.owner_for(owner)
     given = body or CancelIn(lines=None)
-    return await write(call, action="orders.cancel", owner=who, target=reference, body=body,
-                       status=200, render=OrderOut.of, effect=effect,
-                       run=lambda uow: orders.cancel_order(
-                           uow, reference=reference, owner=who, lines=some_lines(given.lines),
-                           reason=given.reason))
+    command = CancelOrder(reference=reference, lines=some_lines(given.lines),
+                          owner=call.principal.owner_for(owner), reason=given.reason)
+    return await submit(call, command, body=body, status=200, render=OrderOut.of)
 
 
 @router.post("/{reference}/returns", response_model=OrderOut)
@@ -143,12 +125,10 @@ async def return_order(reference: Reference, body: ReturnIn,
 
     A line takes back no more than it shipped and has not had returned (422 beyond).
     """
-    who = call.principal.owner_for(owner)
-    return await write(call, action="orders.return", owner=who, target=reference, body=body,
-                       status=200, render=OrderOut.of, effect=effect,
-                       run=lambda uow: fulfilment.return_order(
-                           uow, reference=reference, lines=lines_of(body.lines),
-                           location=body.location, reason=body.reason, owner=who))
+    command = ReturnOrder(reference=reference, lines=lines_of(body.lines),
+                          location=body.location, reason=body.reason,
+                          owner=call.principal.owner_for(owner))
+    return await submit(call, command, body=body, status=200, render=OrderOut.of)
 
 
 @router.get("/{reference}/pick-list")
