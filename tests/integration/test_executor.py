@@ -43,13 +43,13 @@ def test_a_library_write_is_audited_as_the_process_user_with_its_movements(
     entries = trail(inv, action="movements.post")
     assert [(e.actor.split(":")[0], e.target, e.movement_ids, e.owner) for e in entries] == [
         ("lib", "MUG-BLUE", (receipt.id,), "default")]
-    assert [e.action for e in trail(inv)] == ["items.add", "movements.post"]
+    assert [e.action for e in trail(inv)][-2:] == ["items.add", "movements.post"]
 
 
 def test_an_actor_given_to_open_is_the_one_the_trail_records(database_url: str) -> None:
     with onhand.open(database_url, actor="channel:shopify") as inv:
         mug(inv)
-        assert [e.actor for e in trail(inv)] == ["channel:shopify"]
+        assert [e.actor for e in trail(inv, action="items.add")] == ["channel:shopify"]
 
 
 def test_a_failed_command_writes_neither_its_work_nor_an_audit_entry(
@@ -73,9 +73,10 @@ def test_a_command_with_no_handler_is_refused_before_anything_runs(inv: onhand.I
     class Nothing(Command[None]):
         action = "nothing.do"
 
+    before = trail(inv)
     with pytest.raises(TypeError, match="Nothing has no handler"):
         inv.execute(Nothing())
-    assert trail(inv) == []
+    assert trail(inv) == before
 
 
 def test_a_second_handler_for_a_command_is_refused() -> None:

@@ -1,8 +1,9 @@
 """What routes share: the caller, its permissions and owner, cursors, and the write path.
 
-Every state-changing route goes through :func:`write`: one transaction holds the service's
-work, the audit entry and — with an ``Idempotency-Key`` — the stored first response, so a
-write is acknowledged, audited and made replayable together or not at all.
+Every state-changing route turns its request into a command and hands it to :func:`submit`,
+which runs it through the executor (``services/executor.py``): one transaction holds the
+handler's work, the audit entry and — with an ``Idempotency-Key`` — the stored first
+response, so a write is acknowledged, audited and made replayable together or not at all.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import Response
@@ -27,20 +28,17 @@ from starlette.concurrency import run_in_threadpool
 
 from onhand.api.schemas import Reply
 from onhand.config import Settings
-from onhand.domain.access import AuditEntry, Permission, Principal
+from onhand.domain.access import Permission, Principal
 from onhand.domain.commands import Command
-from onhand.domain.movements import Movement
 from onhand.domain.throttle import RateLimiter
-from onhand.domain.times import utcnow
 from onhand.errors import (
-    IdempotencyConflict,
     InvalidInput,
     NotAuthenticated,
     RequestInFlight,
     Throttled,
 )
 from onhand.inventory import Inventory
-from onhand.services import audit, executor
+from onhand.services import executor
 from onhand.services.executor import Actor, UnitOfWork
 from onhand.services.executor import Reply as ExecutorReply
 
@@ -231,97 +229,11 @@ async def submit(call: Call, command: Command[R], *, render: Callable[[R], Reply
         return await call.api.execute(job)
 
 
-async def write(call: Call, *, action: str, owner: str | None,
-                run: Callable[[UnitOfWork], R], render: Callable[[R], Reply],
-                body: BaseModel | None = None, target: str | Callable[[R], str] | None = None,
-                status: int = 201, stored: Callable[[Reply], Reply] | None = None,
-                effect: Callable[[R], dict[str, Any]] | None = None) -> Response:
-    """Run ``run`` in one transaction with its audit entry (and stored response), answer it.
-
-    With an ``Idempotency-Key``: a stored first response is replayed (same status and
-    body) without writing; the same key with another request is ``IdempotencyConflict``;
-    a key whose first request is still running is ``RequestInFlight``. A failed request
-    (an error) stores nothing, so its retry is evaluated afresh. ``stored`` turns the reply
-    into what may be kept for replays (a token's secret is shown once, never stored).
-    ``effect`` describes the result for the audit trail (what was granted, its id).
-    """
-    job = Write(call=call, action=action, owner=owner, target=target, status=status,
-                run=run, render=render, stored=stored, effect=effect,
-                fingerprint=_fingerprint(call.request, body))
-    if call.key is None:
-        return await call.api.execute(job)
-    with call.api.claim(call.principal.actor, call.key):
-        return await call.api.execute(job)
-
-
-@dataclass(frozen=True, slots=True)
-class Write(Generic[R]):
-    """One state-changing request: the body of its transaction, run by :meth:`Api.execute`."""
-
-    call: Call
-    action: str
-    owner: str | None
-    target: str | Callable[[R], str] | None  # what it acted on, or how to name it from the result
-    status: int
-    run: Callable[[UnitOfWork], R]
-    render: Callable[[R], Reply]
-    stored: Callable[[Reply], Reply] | None
-    effect: Callable[[R], dict[str, Any]] | None
-    fingerprint: str
-
-    def __call__(self, uow: UnitOfWork) -> Response:
-        """Replay the key's first response, or do the work, audit it and keep its response."""
-        call, who, key = self.call, self.call.principal.actor, self.call.key
-        with uow:
-            if key is not None:
-                first = self._first(uow, who, key)
-                if first is not None:
-                    return first
-            start = len(uow.posted)  # a group commit runs several requests in one transaction
-            result = self.run(uow)
-            reply = self.render(result)
-            text = reply.model_dump_json()
-            audit.record(uow, AuditEntry(
-                at=utcnow(), actor=who, action=self.action, owner=self.owner,
-                address=call.request.client.host if call.request.client else None,
-                request_id=getattr(call.request.state, "request_id", None),
-                target=self.target(result) if callable(self.target) else self.target,
-                movement_ids=tuple(uow.posted[start:]) or _movement_ids(result),
-                detail={"method": call.request.method, "path": call.request.url.path,
-                        "status": self.status, "key": key,
-                        **(self.effect(result) if self.effect is not None else {})}))
-            if key is not None:
-                kept = text if self.stored is None else self.stored(reply).model_dump_json()
-                uow.access.store_response(principal=who, key=key, fingerprint=self.fingerprint,
-                                          status=self.status, body=kept, now=utcnow())
-            uow.commit()
-        return Response(text, self.status, media_type=JSON)
-
-    def _first(self, uow: UnitOfWork, who: str, key: str) -> Response | None:
-        if not uow.access.lock_request(who, key):
-            raise RequestInFlight(key, field=HEADER)
-        first = uow.access.stored_response(who, key)
-        if first is None:
-            return None
-        if first.fingerprint != self.fingerprint:
-            raise IdempotencyConflict(key, field=HEADER)
-        return Response(first.body, first.status, media_type=JSON,
-                        headers={"Idempotency-Replayed": "true"})
-
-
 def _fingerprint(request: Request, body: BaseModel | None) -> str:
     # a password never goes into the stored fingerprint (a fast hash could be brute-forced)
     parts = [request.method, request.url.path, str(request.url.query),
              "" if body is None else body.model_dump_json(exclude={"password"})]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
-
-
-def _movement_ids(result: object) -> tuple[int, ...]:
-    if isinstance(result, Movement):
-        return (result.id,)
-    if isinstance(result, list):
-        return tuple(m.id for m in result if isinstance(m, Movement))
-    return ()
 
 
 # --- cursors ---------------------------------------------------------------------------------

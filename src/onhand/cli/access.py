@@ -9,10 +9,7 @@ never taken as an option value (it would land in the shell's history and the pro
 
 from __future__ import annotations
 
-import getpass
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -38,7 +35,6 @@ from onhand.domain.access import (
 from onhand.domain.times import parse_time, utcnow
 from onhand.errors import DuplicateUser, InvalidTime, UnknownUser
 from onhand.services import access, audit
-from onhand.services.executor import Actor, UnitOfWork, run
 
 user_app = typer.Typer(no_args_is_help=True, help="Add, list, disable and enable users.")
 token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API tokens.")
@@ -55,69 +51,6 @@ PasswordStdin = Annotated[bool, typer.Option(
 _DURATION = re.compile(r"^(\d+)([mhdw])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def actor() -> str:
-    """Return who the audit trail records for this command: ``cli:<login name>``."""
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no login name in the environment nor the password database
-        name = "unknown"
-    return f"cli:{name}"[:100]
-
-
-# --- the old write path (cli/serve.py still uses it; the commands below run commands) --------
-
-
-@contextmanager
-def writing(inv: onhand.Inventory) -> Iterator[UnitOfWork]:
-    """Yield a unit of work that commits, all at once, when the block ends without error."""
-    uow = inv.unit_of_work()
-    with uow:
-        yield uow
-        uow.commit()
-
-
-def audited(uow: UnitOfWork, action: str, *, target: str | None, owner: str | None,
-            detail: dict[str, Any]) -> None:
-    """Record a write of this command in the audit trail, in the write's unit of work."""
-    audit.record(uow, AuditEntry(at=utcnow(), actor=actor(), action=action, owner=owner,
-                                 target=target, detail=detail))
-
-
-# the writes cli/serve.py makes inside its own unit of work: commands joining it
-
-
-def add_user(uow: UnitOfWork, *, username: str, password: str, role: str,
-             owner: str | None = None) -> User:
-    """Create a user and record it (``users.add``), in ``uow``."""
-    return run(uow, AddUser(username=username, password=password, role=role, owner=owner),
-               by=Actor.local("cli"))
-
-
-def set_password(uow: UnitOfWork, *, username: str, password: str) -> None:
-    """Give a user a new password and record it (``users.password``; never the password)."""
-    owner = next((u.owner for u in access.users(uow) if u.username == username), None)
-    run(uow, SetPassword(username=username, password=password, owner=owner),
-        by=Actor.local("cli"))
-
-
-def set_disabled(uow: UnitOfWork, *, username: str, disabled: bool) -> User:
-    """Disable or enable a user and record it (``users.disable`` or ``users.enable``)."""
-    owner = next((u.owner for u in access.users(uow) if u.username == username), None)
-    command = (DisableUser(username=username, owner=owner) if disabled
-               else EnableUser(username=username, owner=owner))
-    return run(uow, command, by=Actor.local("cli"))
-
-
-def create_token(uow: UnitOfWork, *, name: str, role: str, owner: str | None = None,
-                 expires_at: datetime | None = None) -> tuple[TokenInfo, str]:
-    """Create an API token and record it (``tokens.create``; never its secret)."""
-    return run(uow, CreateToken(name=name, role=role, owner=owner, expires_at=expires_at),
-               by=Actor.local("cli"))
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def read_password(from_stdin: bool, prompt: str = "Password") -> str:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from onhand.domain.jobs import Sweep, ValueMovements
 from onhand.domain.orders import (
     CancelOrder,
     ConfirmHold,
@@ -23,7 +24,6 @@ from onhand.services import (
     events,
     fulfilment,
     orders,
-    valuer,
 )
 
 
@@ -107,7 +107,7 @@ class Orders(Facade):
 
         The server runs this every few seconds; returns (holds expired, orders cancelled).
         """
-        return (orders.expire_holds(self._uow()), orders.cancel_overdue(self._uow()))
+        return self.execute(Sweep())
 
     def catch_up_valuation(self) -> int:
         """Value every movement posted since the last time; return how many were valued.
@@ -115,7 +115,7 @@ class Orders(Facade):
         Postings never wait for valuation: reports, period closes and this (which the server
         runs every few seconds) value what was posted before them.
         """
-        return valuer.catch_up_all(self._uow())
+        return self.execute(ValueMovements())
 
     def events(self, *, cursor: int = 0, limit: int = 100,
                owner: str | None = None) -> list[Event]:
