@@ -142,3 +142,38 @@ class Catalog:
             by_path[row.path], by_id[row.id] = ref, ref
         self.locations_by_path, self.locations_by_id = by_path, by_id
         return by_path, by_id
+
+
+class Refs:
+    """The catalog's ids and references read through one unit of work's connection, so a
+    service names what it looks up and never holds the connection."""
+
+    __slots__ = ("_catalog", "_conn")
+
+    def __init__(self, catalog: Catalog, conn: Connection) -> None:
+        self._catalog = catalog
+        self._conn = conn
+
+    def owner_id(self, code: str) -> int:
+        """Return the id of the owner ``code`` (``UnknownOwner`` if none)."""
+        return self._catalog.owner_id(self._conn, code)
+
+    def owner_code(self, owner_id: int) -> str:
+        """Return the code of the owner ``owner_id``."""
+        return self._catalog.owner_code(self._conn, owner_id)
+
+    def location(self, path: str, *, field: str = "location") -> LocationRef:
+        """Return the location at ``path`` (``UnknownLocation`` naming ``field`` if none)."""
+        return self._catalog.location(self._conn, path, field=field)
+
+    def location_by_id(self, location_id: int) -> LocationRef:
+        """Return the location ``location_id``."""
+        return self._catalog.location_by_id(self._conn, location_id)
+
+    def item(self, owner_id: int, sku: str, owner: str = "") -> ItemRef:
+        """Return the item with this SKU (or barcode) of ``owner_id`` (``UnknownItem``)."""
+        return self._catalog.item(self._conn, owner_id, sku, owner)
+
+    def item_by_id(self, item_id: int) -> ItemRef:
+        """Return the item ``item_id``."""
+        return self._catalog.item_by_id(self._conn, item_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -12,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from onhand.config import Settings
 from onhand.db.access import AccessStore
-from onhand.db.catalog import Catalog
+from onhand.db.catalog import Catalog, Refs
 from onhand.db.engine import WRITE, writer_lock
 from onhand.db.jobs import JobStore
 from onhand.db.orders import OrderStore
@@ -84,7 +86,20 @@ class UnitOfWork:
         self.purchasing = PurchasingStore(conn)
         self.valuations = ValuationStore(conn)
         self.jobs = JobStore(conn)
+        self.refs = Refs(self.catalog, conn)
         return self
+
+    @contextmanager
+    def undone(self) -> Iterator[None]:
+        """Roll back what the block writes (a savepoint), leaving the rest of the open
+        transaction as it was: a check that tries the writes and keeps none."""
+        savepoint = self.repo.conn.begin_nested()
+        try:
+            yield
+        finally:
+            savepoint.rollback()
+            if self.repo.created_catalog:
+                self.catalog.forget()  # ids handed out in the rolled-back work are void
 
     def reader(self) -> UnitOfWork:
         """Return a read-only unit on the same database (for work before a write opens)."""

@@ -84,7 +84,7 @@ def add_hashed_user(uow: UnitOfWork, *, username: str, password_hash: str, role:
     checked_role = parse_role(role)
     check_scope(checked_role, owner)
     with uow:
-        owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
         uow.access.add_user(username=username, password_hash=password_hash, role=checked_role.value,
                             owner_id=owner_id, now=utcnow())
         uow.commit()
@@ -150,7 +150,7 @@ def create_token(uow: UnitOfWork, *, name: str, role: str, owner: str | None = N
         raise InvalidInput("expires_at must be an aware time in the future", field="expires_at")
     secret = secrets.token_urlsafe(32)
     with uow:
-        owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
         token_id = uow.access.add_token(
             kind="api", name=checked_name, role=checked_role.value, owner_id=owner_id,
             user_id=None, secret_hash=_digest(secret), created_at=now, expires_at=expires_at)

@@ -14,8 +14,7 @@ MAX_ENTRIES = 10_000  # one read
 def record(uow: UnitOfWork, entry: AuditEntry) -> None:
     """Append ``entry``; inside an adapter's unit, so it commits with the write it records."""
     with uow:
-        owner_id = None if entry.owner is None else uow.catalog.owner_id(uow.repo.conn,
-                                                                         entry.owner)
+        owner_id = None if entry.owner is None else uow.refs.owner_id(entry.owner)
         uow.access.append_audit(entry, owner_id)
         uow.commit()
 
@@ -30,6 +29,6 @@ def entries(uow: UnitOfWork, *, owner: str | None = None, actor: str | None = No
         raise InvalidInput(f"limit must be an integer from 1 to {MAX_ENTRIES}", field="limit",
                            value=limit)
     with uow:
-        owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
         return uow.access.audit(owner_id=owner_id, actor=actor, action=action, since=since,
                                 until=until, after_id=after_id, limit=limit)

@@ -7,8 +7,7 @@ Handlers: ``AddOwner``, ``AddLocation``, ``SetSellable``, ``AddItem``, ``AddItem
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from onhand.domain.items import AddItem, AddItems, Item, check_item
 from onhand.domain.locations import (
@@ -66,7 +65,7 @@ def add_location(uow: UnitOfWork, *, path: str, name: str | None = None,
         ref = None
         if parent is not None:
             try:
-                ref = uow.catalog.location(uow.repo.conn, parent, field="path")
+                ref = uow.refs.location(parent, field="path")
             except UnknownLocation:
                 raise UnknownLocation(parent, field="parent") from None
         if sellable is None:
@@ -83,7 +82,7 @@ def add_item(uow: UnitOfWork, item: Item) -> Item:
     """Create an item for its owner; the SKU is unique per owner."""
     check_item(item)
     with uow:
-        owner_id = uow.catalog.owner_id(uow.repo.conn, item.owner)
+        owner_id = uow.refs.owner_id(item.owner)
         uow.repo.add_item(owner_id, item, utcnow())
         uow.commit()
     return item
@@ -92,10 +91,9 @@ def add_item(uow: UnitOfWork, item: Item) -> Item:
 def get_item(uow: UnitOfWork, *, sku: str, owner: str = "default") -> Item:
     """Return one item, by SKU or by one of its barcodes."""
     with uow:
-        conn = uow.queries.conn
-        owner_id = uow.catalog.owner_id(conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         try:
-            ref = uow.catalog.item(conn, owner_id, sku, owner)
+            ref = uow.refs.item(owner_id, sku, owner)
             return uow.queries.item(ref.id)
         except UnknownItem:
             item_id = uow.queries.item_by_barcode(owner_id, sku)
@@ -111,7 +109,7 @@ def list_items(uow: UnitOfWork, *, owner: str | None = None, after: str | None =
     To page through one owner's items, pass the last SKU of a page as ``after``.
     """
     with uow:
-        owner_id = None if owner is None else uow.catalog.owner_id(uow.queries.conn, owner)
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
         return uow.queries.items(owner_id, after_sku=after, limit=limit)
 
 
@@ -134,20 +132,8 @@ def check_items(uow: UnitOfWork, items: Sequence[Item]) -> list[OnhandError]:
     the transaction is a command's), so duplicates within ``items`` and against the
     database are both found; nothing is written.
     """
-    with uow, _undone(uow):
+    with uow, uow.undone():
         return _insert_items(uow, items)
-
-
-@contextmanager
-def _undone(uow: UnitOfWork) -> Iterator[None]:
-    """Roll back what the block writes, leaving the rest of the open transaction as it was."""
-    savepoint = uow.repo.conn.begin_nested()
-    try:
-        yield
-    finally:
-        savepoint.rollback()
-        if uow.repo.created_catalog:
-            uow.catalog.forget()  # ids handed out in the rolled-back work are void
 
 
 def add_items(uow: UnitOfWork, items: Sequence[Item], *, locations: Sequence[str] = ()
@@ -186,7 +172,7 @@ def _insert_items(uow: UnitOfWork, items: Sequence[Item]) -> list[OnhandError]:
     for line, item in enumerate(items, start=1):
         try:
             check_item(item)
-            owner_id = uow.catalog.owner_id(uow.repo.conn, item.owner)
+            owner_id = uow.refs.owner_id(item.owner)
             uow.repo.add_item(owner_id, item, now)
         except OnhandError as error:
             errors.append(error.at_line(line))
@@ -199,7 +185,7 @@ def set_sellable(uow: UnitOfWork, *, path: str, sellable: bool) -> None:
     if not isinstance(sellable, bool):
         raise InvalidInput("sellable must be true or false", field="sellable")
     with uow:
-        ref = uow.catalog.location(uow.repo.conn, normalize_path(path, field="path"), field="path")
+        ref = uow.refs.location(normalize_path(path, field="path"), field="path")
         if ref.virtual:
             raise InvalidLocation("is virtual", location=ref.path, field="path")
         uow.repo.set_sellable(ref.path, sellable)
@@ -213,10 +199,9 @@ def set_safety_stock(uow: UnitOfWork, *, sku: str, warehouse: str, qty: object,
                      owner: str = "default") -> None:
     """Set how much of an item a warehouse keeps out of what orders may reserve (0: none)."""
     with uow:
-        conn = uow.repo.conn
-        owner_id = uow.catalog.owner_id(conn, owner)
-        item = uow.catalog.item(conn, owner_id, sku, owner)
-        ref = uow.catalog.location(conn, warehouse, field="warehouse")
+        owner_id = uow.refs.owner_id(owner)
+        item = uow.refs.item(owner_id, sku, owner)
+        ref = uow.refs.location(warehouse, field="warehouse")
         if ref.virtual or ref.warehouse_id != ref.id:
             raise InvalidLocation("is not a warehouse (a top-level internal location)",
                                   location=warehouse, field="warehouse")

@@ -25,8 +25,7 @@ def events(uow: UnitOfWork, *, cursor: int = 0, limit: int = 100,
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_EVENTS:
         raise InvalidInput(f"limit must be an integer from 1 to {MAX_EVENTS}", field="limit")
     with uow:
-        conn = uow.repo.conn
-        owner_id = None if owner is None else uow.catalog.owner_id(conn, owner)
-        return [Event(id=int(row.id), type=row.type, owner=uow.catalog.owner_code(conn, row.owner_id),
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
+        return [Event(id=int(row.id), type=row.type, owner=uow.refs.owner_code(row.owner_id),
                       at=aware(row.at) or row.at, data=json.loads(row.data))
                 for row in uow.orders.events(cursor, limit, owner_id)]

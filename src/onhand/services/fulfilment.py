@@ -104,11 +104,11 @@ def ship_order(uow: UnitOfWork, *, reference: str, owner: str = "default",
         plan = _plan(uow, current, amounts)
         posted = []
         for line, place, units in plan:
-            item = uow.catalog.item_by_id(uow.repo.conn, int(line.item_id))
+            item = uow.refs.item_by_id(int(line.item_id))
             posted.append((line, Line(
                 item=item, owner=owner, kind="shipment", units=units,
-                source=uow.catalog.location_by_id(uow.repo.conn, place.location_id),
-                target=uow.catalog.location(uow.repo.conn, CUSTOMER), lot=place.lot,
+                source=uow.refs.location_by_id(place.location_id),
+                target=uow.refs.location(CUSTOMER), lot=place.lot,
                 reference=reference, reason=None, unit_cost=None, occurred_at=now)))
         for line_id, units in amounts.items():
             if units:
@@ -145,7 +145,7 @@ def return_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
         identity = {"return": reference, "lines": lines, "location": location, "reason": why}
         if key and claimed(uow, row.owner_id, key, identity, now):
             return order_service.load(uow, uow.orders.order_by_id(row.id))
-        target = uow.catalog.location(uow.repo.conn, location)
+        target = uow.refs.location(location)
         if target.virtual:
             raise InvalidInput("location must be an internal location: returns are restocked",
                                field="location", value=location)
@@ -154,8 +154,8 @@ def return_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
         for number, line in enumerate(checked, start=1):
             posted += _returns(uow, current, row.owner_id, owner, line, number, posted)
         movement_lines = [Line(
-            item=uow.catalog.item_by_id(uow.repo.conn, int(line.item_id)), owner=owner,
-            kind="return", units=units, source=uow.catalog.location(uow.repo.conn, CUSTOMER),
+            item=uow.refs.item_by_id(int(line.item_id)), owner=owner,
+            kind="return", units=units, source=uow.refs.location(CUSTOMER),
             target=target, lot=lot, reference=reference, reason=why, unit_cost=None,
             occurred_at=now, shipment_id=shipment_id) for line, shipment_id, lot, units in posted]
         written = write(uow, movement_lines, now)
@@ -174,7 +174,7 @@ def _returns(uow: UnitOfWork, current: list[Any], owner_id: int, owner: str,
     """Split one returned quantity over the line's shipments with units not yet returned
     (by the ledger, or by the ``earlier`` lines of the same request)."""
     try:
-        item = uow.catalog.item(uow.repo.conn, owner_id, str(line["sku"]), owner)
+        item = uow.refs.item(owner_id, str(line["sku"]), owner)
         units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
     except OnhandError as error:
         raise error.at_line(number) from None
@@ -211,7 +211,7 @@ def _amounts(uow: UnitOfWork, current: list[Any], wanted: list[Mapping[str, Any]
     amounts = defaultdict(int)
     for number, line in enumerate(wanted, start=1):
         try:
-            item = uow.catalog.item(uow.repo.conn, owner_id, str(line["sku"]), owner)
+            item = uow.refs.item(owner_id, str(line["sku"]), owner)
             units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
         except OnhandError as error:
             raise error.at_line(number) from None
@@ -243,10 +243,9 @@ def _plan(uow: UnitOfWork, lines: list[Any], amounts: dict[int, int]) -> list[tu
                  for place in uow.orders.pickable(item_id, warehouse_id)]
         picks = pick(units, stock)
         if sum(n for _, n in picks) < units:
-            item = uow.catalog.item_by_id(uow.repo.conn, item_id)
+            item = uow.refs.item_by_id(item_id)
             raise InsufficientStock(
-                sku=item.sku, location=uow.catalog.location_by_id(uow.repo.conn,
-                                                                  warehouse_id).path,
+                sku=item.sku, location=uow.refs.location_by_id(warehouse_id).path,
                 requested=from_units(units, item.decimals),
                 available=from_units(sum(n for _, n in picks), item.decimals))
         for place, n in picks:
@@ -256,6 +255,6 @@ def _plan(uow: UnitOfWork, lines: list[Any], amounts: dict[int, int]) -> list[tu
 
 
 def _as_pick(uow: UnitOfWork, line: Any, path: str, lot: str, units: int) -> Pick:
-    item = uow.catalog.item_by_id(uow.repo.conn, int(line.item_id))
+    item = uow.refs.item_by_id(int(line.item_id))
     return Pick(line=int(line.line), sku=item.sku, location=path, lot=lot or None,
                 qty=from_units(units, item.decimals))

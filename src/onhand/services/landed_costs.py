@@ -69,8 +69,7 @@ def add_landed_cost(uow: UnitOfWork, *, reference: str, amount: Decimal, basis: 
         raise InvalidInput("name the receipts or the purchase order (one of the two)",
                            field="receipts")
     with uow:
-        conn = uow.repo.conn
-        owner_id = uow.catalog.owner_id(conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         money = owner_currency(uow, owner)
         code = money.code
         minor = money.to_minor(_check_amount(amount), field="amount")

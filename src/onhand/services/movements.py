@@ -136,7 +136,7 @@ def replay(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str =
     """
     digest = fingerprint([r.identity() for r in requests])
     with uow:
-        first = uow.repo.find_key(uow.catalog.owner_id(uow.repo.conn, owner), key)
+        first = uow.repo.find_key(uow.refs.owner_id(owner), key)
         if first is None:
             return None
         if first[0] != digest:
@@ -190,19 +190,19 @@ def reverse(uow: UnitOfWork, *, movement_id: int, reason: str,
             found = uow.queries.movement_row(movement_id)
             if found is None:
                 raise UnknownMovement(movement_id)
-            owner = uow.catalog.owner_code(uow.repo.conn, found.owner_id)
+            owner = uow.refs.owner_code(found.owner_id)
     whose = owner
 
     def prepare(uow: UnitOfWork, now: datetime) -> list[Line]:
         row = uow.queries.movement_row(movement_id)
-        owner_id = uow.catalog.owner_id(uow.repo.conn, whose)
+        owner_id = uow.refs.owner_id(whose)
         if row is None or row.owner_id != owner_id:
             raise UnknownMovement(movement_id)
-        conn, catalog = uow.repo.conn, uow.catalog
+        catalog = uow.refs
         return [Line(
-            item=catalog.item_by_id(conn, row.item_id), owner=whose, kind=row.kind,
-            units=int(row.qty), source=catalog.location_by_id(conn, row.target_id),
-            target=catalog.location_by_id(conn, row.source_id), lot=row.lot,
+            item=catalog.item_by_id(row.item_id), owner=whose, kind=row.kind,
+            units=int(row.qty), source=catalog.location_by_id(row.target_id),
+            target=catalog.location_by_id(row.source_id), lot=row.lot,
             reference=row.reference, reason=why, unit_cost=row.unit_cost, occurred_at=now,
             reverses=movement_id,
         )]
@@ -221,7 +221,7 @@ def _idempotent(uow: UnitOfWork, owner: str, key: str | None, identity: Any,
     """
     key = check_text(key, "key")
     with uow:
-        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         now = utcnow()
         if key:
             first = uow.repo.claim_key(owner_id, key, fingerprint(identity), now)
@@ -250,11 +250,11 @@ def _checked(uow: UnitOfWork, request: MovementRequest, now: datetime, line: int
 
 
 def _resolve(uow: UnitOfWork, request: MovementRequest, now: datetime) -> Line:
-    conn, catalog = uow.repo.conn, uow.catalog
-    owner_id = catalog.owner_id(conn, request.owner)
+    catalog = uow.refs
+    owner_id = catalog.owner_id(request.owner)
     if not isinstance(request.sku, str):
         raise InvalidInput("sku must be text", field="sku")
-    item = catalog.item(conn, owner_id, request.sku, request.owner)
+    item = catalog.item(owner_id, request.sku, request.owner)
     signed = request.kind in ("adjustment", "count")
     qty = parse_qty(request.qty, item.decimals, signed=signed)
     path = route(request.kind, qty, location=request.location, source=request.source,
@@ -307,7 +307,7 @@ def _location(uow: UnitOfWork, path: str, request: MovementRequest) -> LocationR
     field = "location"
     if request.kind == "transfer":
         field = "source" if path == request.source else "target"
-    return uow.catalog.location(uow.repo.conn, path, field=field)
+    return uow.refs.location(path, field=field)
 
 
 def _check_return(uow: UnitOfWork, request: MovementRequest, item: ItemRef) -> int | None:

@@ -117,7 +117,7 @@ def cancel_units(uow: UnitOfWork, owner_id: int, mine: list[Any], units: int, nu
     """
     left = sum(int(r.reserved) + int(r.backordered) for r in mine)
     if units > left:
-        item = uow.catalog.item_by_id(uow.repo.conn, int(mine[0].item_id))
+        item = uow.refs.item_by_id(int(mine[0].item_id))
         raise InvalidQuantity(f"exceeds what is still open on the line "
                               f"({from_units(left, item.decimals)})",
                               value=from_units(units, item.decimals)).at_line(number)
@@ -225,7 +225,7 @@ def cancel_overdue(uow: UnitOfWork, *, limit: int = 500) -> int:
             for line in current:
                 cancel_units(uow, row.owner_id, [line],
                               int(line.reserved) + int(line.backordered), int(line.line))
-                item = uow.catalog.item_by_id(uow.repo.conn, int(line.item_id))
+                item = uow.refs.item_by_id(int(line.item_id))
                 outbox.add(row.owner_id, "order.cancelled", now, reference=row.reference,
                            sku=item.sku, reason="cancel_after passed")
             close(uow, row.id, now)
@@ -242,7 +242,7 @@ def cancel_overdue(uow: UnitOfWork, *, limit: int = 500) -> int:
 def get_order(uow: UnitOfWork, *, reference: str, owner: str = "default") -> Order:
     """Return one order or hold by its reference."""
     with uow:
-        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         row = uow.orders.order(owner_id, reference)
         if row is None:
             raise UnknownOrder(reference)
@@ -258,7 +258,7 @@ def list_orders(uow: UnitOfWork, *, owner: str | None = None, status: str | None
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST:
         raise InvalidInput(f"limit must be an integer from 1 to {MAX_LIST}", field="limit")
     with uow:
-        owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
         if isinstance(after, Order):
             after = int(find(uow, after.owner, after.reference).id)
         return [(int(r.id), load(uow, r)) for r in
@@ -270,12 +270,12 @@ def load(uow: UnitOfWork, row: Any, *, lines: Sequence[Any] | None = None,
     """Return the order stored in ``row``, with its lines and movements (read unless
     given). A hold whose time ran out reads as expired, holding nothing, before the sweeper
     has recorded it."""
-    conn, catalog = uow.repo.conn, uow.catalog
+    catalog = uow.refs
     expires_at = aware(row.expires_at)
     lapsed = row.status == HELD and expires_at is not None and expires_at <= utcnow()
     made = []
     for line in uow.orders.lines(row.id) if lines is None else lines:
-        item = catalog.item_by_id(conn, int(line.item_id))
+        item = catalog.item_by_id(int(line.item_id))
 
         def qty(units: Any, decimals: int = item.decimals) -> Any:
             return from_units(int(units), decimals)
@@ -283,18 +283,17 @@ def load(uow: UnitOfWork, row: Any, *, lines: Sequence[Any] | None = None,
         held = 0 if lapsed else int(line.reserved)
         made.append(OrderLine(
             line=int(line.line), sku=item.sku, qty=qty(line.qty),
-            warehouse=catalog.location_by_id(conn, int(line.warehouse_id)).path,
+            warehouse=catalog.location_by_id(int(line.warehouse_id)).path,
             reserved=qty(held), backordered=qty(line.backordered),
             shipped=qty(line.shipped),
             cancelled=qty(int(line.cancelled) + int(line.reserved) - held),
             returned=qty(line.returned),
             unit_price=None if line.unit_price is None else Decimal(str(line.unit_price))))
-    warehouse = None if row.warehouse_id is None else catalog.location_by_id(
-        conn, row.warehouse_id).path
+    warehouse = None if row.warehouse_id is None else catalog.location_by_id(row.warehouse_id).path
     created, updated = aware(row.created_at), expires_at if lapsed else aware(row.updated_at)
     assert created is not None and updated is not None
     return Order(
-        reference=row.reference, owner=catalog.owner_code(conn, row.owner_id),
+        reference=row.reference, owner=catalog.owner_code(row.owner_id),
         status="expired" if lapsed else row.status, policy=row.policy,
         priority=int(row.priority), warehouse=warehouse,
         any_warehouse=bool(row.any_warehouse), created_at=created, updated_at=updated,
@@ -315,7 +314,7 @@ def _lock_all(uow: UnitOfWork, rows: Sequence[Any]) -> None:
 
 def find(uow: UnitOfWork, owner: str, reference: str) -> Any:
     """Return an order's row by reference, or raise ``UnknownOrder``."""
-    row = uow.orders.order(uow.catalog.owner_id(uow.repo.conn, owner), reference)
+    row = uow.orders.order(uow.refs.owner_id(owner), reference)
     if row is None:
         raise UnknownOrder(reference)
     return row
@@ -326,14 +325,14 @@ def locked(uow: UnitOfWork, owner: str | None, reference: str, *,
     """Find an order, lock its items (and ``extra`` SKUs), and read it again under the lock."""
     if owner_id is None:
         assert owner is not None
-        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = uow.refs.owner_id(owner)
     row = uow.orders.order(owner_id, reference)
     if row is None:
         raise UnknownOrder(reference)
     ids = {int(r.item_id) for r in uow.orders.lines(row.id)}
     for sku in extra:
         if isinstance(sku, str):
-            ids.add(uow.catalog.item(uow.repo.conn, owner_id, sku, owner or "").id)
+            ids.add(uow.refs.item(owner_id, sku, owner or "").id)
     uow.orders.lock_items(ids)
     return uow.orders.order_by_id(row.id)
 
@@ -354,7 +353,7 @@ def require(row: Any, status: str, action: str) -> None:
 def _lines_of(uow: UnitOfWork, current: list[Any], owner_id: int, owner: str,
               line: Mapping[str, Any], number: int) -> list[Any]:
     try:
-        item = uow.catalog.item(uow.repo.conn, owner_id, str(line["sku"]), owner)
+        item = uow.refs.item(owner_id, str(line["sku"]), owner)
     except OnhandError as error:
         raise error.at_line(number) from None
     mine = [r for r in current if int(r.item_id) == item.id]
@@ -365,7 +364,7 @@ def _lines_of(uow: UnitOfWork, current: list[Any], owner_id: int, owner: str,
 
 def _units(uow: UnitOfWork, line: Any, qty: object, number: int) -> int:
     """Return a positive quantity of a line's item as scaled units, naming the line."""
-    item = uow.catalog.item_by_id(uow.repo.conn, int(line.item_id))
+    item = uow.refs.item_by_id(int(line.item_id))
     try:
         return to_units(parse_qty(qty, item.decimals), item.decimals)
     except OnhandError as error:

@@ -89,6 +89,6 @@ def closed_through(uow: UnitOfWork, *, owner: str = "default") -> date | None:
 
 
 def _owner(uow: UnitOfWork, code: str) -> tuple[int, ZoneInfo]:
-    owner_id = uow.catalog.owner_id(uow.repo.conn, code)
+    owner_id = uow.refs.owner_id(code)
     zone = next(o.time_zone for o in uow.queries.owners() if o.code == code)
     return owner_id, ZoneInfo(zone)

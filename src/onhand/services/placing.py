@@ -127,7 +127,7 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
     warehouses = _refuse_early(uow, reference, checked, owner, terms, policy, hold)
     with uow:
         now = utcnow()
-        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         wanted = [_wanted(uow, owner_id, owner, n, line) for n, line in enumerate(checked, 1)]
         preferred = None if terms.warehouse is None else _warehouse(uow, terms.warehouse)
         cancel_after = _deadline(terms.cancel_after, now)
@@ -185,7 +185,7 @@ def _refuse_early(reader: UnitOfWork, reference: str, checked: list[Mapping[str,
     part need not read them again.
     """
     with reader:
-        owner_id = reader.catalog.owner_id(reader.repo.conn, owner)
+        owner_id = reader.refs.owner_id(owner)
         if reader.orders.order(owner_id, reference) is not None:
             return None  # a retry: answered under the lock with the order it made
         wanted = [_wanted(reader, owner_id, owner, n, line) for n, line in enumerate(checked, 1)]
@@ -283,7 +283,7 @@ def _target(uow: UnitOfWork, owner_id: int, owner: str, line: Mapping[str, Any],
             number: int) -> tuple[ItemRef, int]:
     """Return a changed line's item and its new quantity in units (0 removes it)."""
     try:
-        item = uow.catalog.item(uow.repo.conn, owner_id, str(line["sku"]), owner)
+        item = uow.refs.item(owner_id, str(line["sku"]), owner)
         qty = line["qty"]
         if isinstance(qty, (int, Decimal)) and not isinstance(qty, bool) and qty == 0:
             return item, 0
@@ -299,7 +299,7 @@ def _add_units(uow: UnitOfWork, now: datetime, row: Any, current: list[Any],
         return
     preferred = None
     if row.warehouse_id is not None:
-        preferred = uow.catalog.location_by_id(uow.repo.conn, row.warehouse_id)
+        preferred = uow.refs.location_by_id(row.warehouse_id)
     fresh, _ = _reserve(uow, now, added, preferred, row.policy, bool(row.any_warehouse), False)
     number = max(int(r.line) for r in current)
     for want, alloc in zip(added, fresh, strict=True):
@@ -324,7 +324,7 @@ def _wanted(uow: UnitOfWork, owner_id: int, owner: str, number: int,
     try:
         if not isinstance(line["sku"], str):
             raise InvalidInput("sku must be text", field="sku")
-        item = uow.catalog.item(uow.repo.conn, owner_id, line["sku"], owner)
+        item = uow.refs.item(owner_id, line["sku"], owner)
         qty = parse_qty(line["qty"], item.decimals)
     except OnhandError as error:
         raise error.at_line(number) from None
@@ -333,7 +333,7 @@ def _wanted(uow: UnitOfWork, owner_id: int, owner: str, number: int,
 
 
 def _warehouse(uow: UnitOfWork, path: str) -> LocationRef:
-    ref = uow.catalog.location(uow.repo.conn, path, field="warehouse")
+    ref = uow.refs.location(path, field="warehouse")
     if ref.virtual or ref.warehouse_id != ref.id:
         raise InvalidLocation("is not a warehouse (a top-level internal location)",
                               location=path, field="warehouse")

@@ -88,7 +88,7 @@ def add_supplier(uow: UnitOfWork, *, code: str, name: str | None = None,
     code = check_code(code)
     name = check_text(name, "name") or code
     with uow:
-        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         uow.purchasing.add_supplier({"owner_id": owner_id, "code": code, "name": name,
                                      "created_at": utcnow()})
         uow.commit()
@@ -98,7 +98,7 @@ def add_supplier(uow: UnitOfWork, *, code: str, name: str | None = None,
 def get_supplier(uow: UnitOfWork, *, code: str, owner: str = "default") -> dict[str, str]:
     """Return one supplier as {owner, code, name}, or raise ``UnknownSupplier``."""
     with uow:
-        found = uow.purchasing.supplier(uow.catalog.owner_id(uow.repo.conn, owner),
+        found = uow.purchasing.supplier(uow.refs.owner_id(owner),
                                         check_code(code))
         if found is None:
             raise UnknownSupplier(code)
@@ -108,9 +108,8 @@ def get_supplier(uow: UnitOfWork, *, code: str, owner: str = "default") -> dict[
 def list_suppliers(uow: UnitOfWork, *, owner: str | None = None) -> list[dict[str, str]]:
     """Return suppliers as {owner, code, name}, by owner and code."""
     with uow:
-        conn = uow.repo.conn
-        owner_id = None if owner is None else uow.catalog.owner_id(conn, owner)
-        return [{"owner": uow.catalog.owner_code(conn, r.owner_id), "code": r.code,
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
+        return [{"owner": uow.refs.owner_code(r.owner_id), "code": r.code,
                  "name": r.name} for r in uow.purchasing.suppliers(owner_id)]
 
 
@@ -132,8 +131,7 @@ def create_purchase_order(uow: UnitOfWork, *, reference: str, supplier: str, war
         raise InvalidInput("expected_on must be a date", field="expected_on")
     with uow:
         now = utcnow()
-        conn = uow.repo.conn
-        owner_id = uow.catalog.owner_id(conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         found = uow.purchasing.supplier(owner_id, check_code(supplier))
         if found is None:
             raise UnknownSupplier(supplier)
@@ -219,7 +217,7 @@ def _cancellations(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
     amounts: dict[int, int] = {}
     for number, line in enumerate(checked, start=1):
         try:
-            item = uow.catalog.item(uow.repo.conn, int(row.owner_id), str(line["sku"]), owner)
+            item = uow.refs.item(int(row.owner_id), str(line["sku"]), owner)
             units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
         except OnhandError as error:
             raise error.at_line(number) from None
@@ -243,7 +241,7 @@ def get_purchase_order(uow: UnitOfWork, *, reference: str,
                        owner: str = "default") -> PurchaseOrder:
     """Return one purchase order by its reference."""
     with uow:
-        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         row = uow.purchasing.find(PO, owner_id, reference)
         if row is None:
             raise UnknownOrder(reference, what="purchase order")
@@ -260,9 +258,9 @@ def list_purchase_orders(uow: UnitOfWork, *, owner: str | None = None,
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidInput("limit must be an integer from 1 to 1000", field="limit")
     with uow:
-        owner_id = None if owner is None else uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
         if isinstance(after, PurchaseOrder):
-            last = uow.purchasing.find(PO, uow.catalog.owner_id(uow.repo.conn, after.owner),
+            last = uow.purchasing.find(PO, uow.refs.owner_id(after.owner),
                                        after.reference)
             if last is None:
                 raise UnknownOrder(after.reference, what="purchase order")
@@ -273,10 +271,10 @@ def list_purchase_orders(uow: UnitOfWork, *, owner: str | None = None,
 
 def load(uow: UnitOfWork, row: Any) -> PurchaseOrder:
     """Return the purchase order stored in ``row``, with its lines."""
-    conn, catalog = uow.repo.conn, uow.catalog
+    catalog = uow.refs
     lines = []
     for line in uow.purchasing.lines(PO, row.id):
-        item = catalog.item_by_id(conn, int(line.item_id))
+        item = catalog.item_by_id(int(line.item_id))
         d = item.decimals
         lines.append(PurchaseOrderLine(
             line=int(line.line), sku=item.sku, qty=from_units(int(line.qty), d),
@@ -289,9 +287,9 @@ def load(uow: UnitOfWork, row: Any) -> PurchaseOrder:
     created, updated = aware(row.created_at), aware(row.updated_at)
     assert created is not None and updated is not None
     return PurchaseOrder(
-        reference=row.reference, owner=catalog.owner_code(conn, row.owner_id),
+        reference=row.reference, owner=catalog.owner_code(row.owner_id),
         supplier=uow.purchasing.supplier_code(row.supplier_id),
-        warehouse=catalog.location_by_id(conn, row.warehouse_id).path, status=row.status,
+        warehouse=catalog.location_by_id(row.warehouse_id).path, status=row.status,
         tolerance=Decimal(str(row.tolerance)), expected_on=row.expected_on,
         created_at=created, updated_at=updated, lines=tuple(lines),
         movement_ids=tuple(uow.purchasing.movement_ids(PO, row.id)))
@@ -304,7 +302,7 @@ def warehouse_ref(uow: UnitOfWork, path: object, field: str = "warehouse") -> Lo
     """Return the warehouse (top-level internal location) at ``path``, or raise."""
     if not isinstance(path, str):
         raise InvalidInput(f"{field} must be a location path", field=field)
-    ref = uow.catalog.location(uow.repo.conn, path, field=field)
+    ref = uow.refs.location(path, field=field)
     if ref.virtual or ref.warehouse_id != ref.id:
         raise InvalidLocation("is not a warehouse (a top-level internal location)",
                               location=path, field=field)
@@ -314,7 +312,7 @@ def warehouse_ref(uow: UnitOfWork, path: object, field: str = "warehouse") -> Lo
 def _po_line(uow: UnitOfWork, owner_id: int, owner: str, number: int,
              line: Mapping[str, Any]) -> dict[str, Any]:
     try:
-        item = uow.catalog.item(uow.repo.conn, owner_id, str(line["sku"]), owner)
+        item = uow.refs.item(owner_id, str(line["sku"]), owner)
         units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
         cost = check_unit_cost(line.get("unit_cost"), "receipt")
     except OnhandError as error:
@@ -336,7 +334,7 @@ def _same_or_duplicate(uow: UnitOfWork, row: Any, terms: tuple[Any, ...],
 
 def locked(uow: UnitOfWork, owner: str, reference: str) -> Any:
     """Find a purchase order, lock its items, and read it again under the lock."""
-    owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+    owner_id = uow.refs.owner_id(owner)
     row = uow.purchasing.find(PO, owner_id, reference)
     if row is None:
         raise UnknownOrder(reference, what="purchase order")

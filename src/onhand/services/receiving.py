@@ -98,7 +98,7 @@ def _receive_line(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
                   ) -> list[tuple[int, Line]]:
     """Split one received quantity over the order's lines of that SKU; return the postings."""
     try:
-        item = uow.catalog.item(uow.repo.conn, int(row.owner_id), str(line["sku"]), owner)
+        item = uow.refs.item(int(row.owner_id), str(line["sku"]), owner)
         units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
         target = default if line.get("location") is None else \
             _receiving_location(uow, row, line["location"])
@@ -140,7 +140,7 @@ def _take(uow: UnitOfWork, row: Any, mine: list[Any], item: ItemRef, units: int,
                             incoming=-min(take, due))
         parts.append((int(order_line.id), Line(
             item=item, owner=owner, kind="receipt", units=take,
-            source=uow.catalog.location(uow.repo.conn, SUPPLIER), target=target, lot=lot,
+            source=uow.refs.location(SUPPLIER), target=target, lot=lot,
             reference=row.reference, reason=None,
             unit_cost=None if order_line.unit_cost is None else Decimal(str(order_line.unit_cost)),
             occurred_at=utcnow())))
@@ -177,11 +177,11 @@ def return_to_supplier(uow: UnitOfWork, *, reference: str, lines: Sequence[Mappi
 def _send_back(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
                line: Mapping[str, Any], number: int, why: str | None) -> list[tuple[int, Line]]:
     try:
-        item = uow.catalog.item(uow.repo.conn, int(row.owner_id), str(line["sku"]), owner)
+        item = uow.refs.item(int(row.owner_id), str(line["sku"]), owner)
         units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
-        source = (uow.catalog.location_by_id(uow.repo.conn, int(row.warehouse_id))
+        source = (uow.refs.location_by_id(int(row.warehouse_id))
                   if line.get("location") is None else
-                  uow.catalog.location(uow.repo.conn, str(line["location"])))
+                  uow.refs.location(str(line["location"])))
         lot = check_text(line.get("lot"), "lot") or ""
     except OnhandError as error:
         raise error.at_line(number) from None
@@ -199,7 +199,7 @@ def _send_back(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
         uow.purchasing.change_line(PO, int(order_line.id), returned=take)
         parts.append((int(order_line.id), Line(
             item=item, owner=owner, kind=SUPPLIER_RETURN, units=take, source=source,
-            target=uow.catalog.location(uow.repo.conn, SUPPLIER), lot=lot,
+            target=uow.refs.location(SUPPLIER), lot=lot,
             reference=row.reference, reason=why,
             unit_cost=None if order_line.unit_cost is None else Decimal(str(order_line.unit_cost)),
             occurred_at=utcnow(),
@@ -216,10 +216,10 @@ def _receiving_location(uow: UnitOfWork, row: Any, path: object) -> LocationRef:
     """Return where to receive: ``path`` inside the order's warehouse (default: the
     warehouse itself)."""
     if path is None:
-        return uow.catalog.location_by_id(uow.repo.conn, int(row.warehouse_id))
+        return uow.refs.location_by_id(int(row.warehouse_id))
     if not isinstance(path, str):
         raise InvalidInput("location must be a location path", field="location")
-    ref = uow.catalog.location(uow.repo.conn, path)
+    ref = uow.refs.location(path)
     if ref.warehouse_id != row.warehouse_id:
         raise InvalidLocation("is not in the purchase order's warehouse", location=path,
                               field="location")
@@ -249,7 +249,7 @@ def _everything(uow: UnitOfWork, current: list[Any]) -> list[Mapping[str, Any]]:
     for line in current:
         units = open_units(int(line.qty), int(line.received), int(line.cancelled))
         if units:
-            item = uow.catalog.item_by_id(uow.repo.conn, int(line.item_id))
+            item = uow.refs.item_by_id(int(line.item_id))
             wanted.append({"sku": item.sku, "qty": from_units(units, item.decimals)})
     if not wanted:
         raise InvalidInput("nothing is left to receive", field="lines")

@@ -187,7 +187,7 @@ def _fill(uow: UnitOfWork, now: datetime, pair: Pair, available: int, outbox: Ou
 def _announce(uow: UnitOfWork, now: datetime, pair: Pair, position: Position,
               outbox: Outbox) -> None:
     """Queue the ``stock.changed`` event of one item × warehouse."""
-    item = uow.catalog.item_by_id(uow.repo.conn, pair[0])
+    item = uow.refs.item_by_id(pair[0])
 
     def qty(units: int) -> str:
         return str(from_units(units, item.decimals))
@@ -203,15 +203,15 @@ def _note(uow: UnitOfWork, now: datetime, claim: Claim, kind: str, pair: Pair, u
           outbox: Outbox, **extra: Any) -> None:
     """Queue the event of one order line changed by the rebalancing."""
     row = uow.orders.order_by_id(claim.order_id)
-    item = uow.catalog.item_by_id(uow.repo.conn, pair[0])
+    item = uow.refs.item_by_id(pair[0])
     outbox.add(item.owner_id, kind, now, reference=row.reference, sku=item.sku,
                warehouse=_path(uow, pair[1]), qty=str(from_units(units, item.decimals)),
                **extra)
 
 
 def _owner(uow: UnitOfWork, item_id: int) -> int:
-    return uow.catalog.item_by_id(uow.repo.conn, item_id).owner_id
+    return uow.refs.item_by_id(item_id).owner_id
 
 
 def _path(uow: UnitOfWork, location_id: int) -> str:
-    return uow.catalog.location_by_id(uow.repo.conn, location_id).path
+    return uow.refs.location_by_id(location_id).path

@@ -44,9 +44,8 @@ def revalue(uow: UnitOfWork, *, reference: str, sku: str, unit_cost: Decimal,
     now = utcnow()
     when = now if occurred_at is None else check_occurred_at(occurred_at, now)
     with uow:
-        conn = uow.repo.conn
-        owner_id = uow.catalog.owner_id(conn, owner)
-        item = uow.catalog.item(conn, owner_id, sku, owner)
+        owner_id = uow.refs.owner_id(owner)
+        item = uow.refs.item(owner_id, sku, owner)
         found = uow.valuations.revaluation(owner_id, reference)
         if found is not None:
             if int(found.item_id) != item.id or Decimal(found.unit_cost) != cost:

@@ -28,11 +28,10 @@ def stock(uow: UnitOfWork, *, sku: str, owner: str = "default", location: str | 
     when = _as_of(as_of)
     lot = check_text(lot, "lot")
     with uow:
-        conn = uow.queries.conn
-        owner_id = uow.catalog.owner_id(conn, owner)
-        item = uow.catalog.item(conn, owner_id, sku, owner)
+        owner_id = uow.refs.owner_id(owner)
+        item = uow.refs.item(owner_id, sku, owner)
         if location is not None:
-            uow.catalog.location(conn, location)  # UnknownLocation before anything else
+            uow.refs.location(location)  # UnknownLocation before anything else
         # now: only the rows within the location; as of a past time: every row of the item,
         # since stock may have left a location that holds none now
         levels = uow.queries.item_levels(item.id, lot, location if when is None else None)
@@ -40,7 +39,7 @@ def stock(uow: UnitOfWork, *, sku: str, owner: str = "default", location: str | 
             levels = _rewind(levels, uow.queries.flows_after(item.id, when), lot)
         by_location: dict[str, int] = defaultdict(int)
         for _, location_id, _, qty in levels:
-            ref = uow.catalog.location_by_id(conn, location_id)
+            ref = uow.refs.location_by_id(location_id)
             if _counts(ref.path, ref.virtual, location):
                 by_location[ref.path] += qty
         level = _stock(sku, owner, location, lot, when, by_location, item.decimals)
@@ -56,16 +55,15 @@ def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = 
     """Return the stock of every item with stock at internal locations (within ``location``)."""
     when = _as_of(as_of)
     with uow:
-        conn = uow.queries.conn
-        owner_id = None if owner is None else uow.catalog.owner_id(conn, owner)
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
         if location is not None:
-            uow.catalog.location(conn, location)
+            uow.refs.location(location)
         rows = uow.queries.levels(owner_id=owner_id, under=location)
         if when is not None:
             rows = _rewind(rows, uow.queries.flows_after(None, when, owner_id), None)
         totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for item_id, location_id, _, qty in rows:
-            ref = uow.catalog.location_by_id(conn, location_id)
+            ref = uow.refs.location_by_id(location_id)
             if not ref.virtual and _counts(ref.path, ref.virtual, location):  # internal only
                 totals[item_id][ref.path] += qty
         result = []
@@ -73,8 +71,8 @@ def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = 
         for item_id, places in totals.items():
             if not any(places.values()):
                 continue
-            item = uow.catalog.item_by_id(conn, item_id)
-            owner_code = uow.catalog.owner_code(conn, item.owner_id)
+            item = uow.refs.item_by_id(item_id)
+            owner_code = uow.refs.owner_code(item.owner_id)
             level = _stock(item.sku, owner_code, location, None, when, places, item.decimals)
             if when is None:
                 level = _with_states(uow, level, positions.get(item_id, {}), item.decimals, 0)
@@ -96,11 +94,10 @@ def history(uow: UnitOfWork, *, sku: str | None = None, owner: str = "default",
     since = _as_of(since, "since")
     until = _as_of(until, "until")
     with uow:
-        conn = uow.queries.conn
-        owner_id = uow.catalog.owner_id(conn, owner)
-        item_id = None if sku is None else uow.catalog.item(conn, owner_id, sku, owner).id
+        owner_id = uow.refs.owner_id(owner)
+        item_id = None if sku is None else uow.refs.item(owner_id, sku, owner).id
         if location is not None:
-            uow.catalog.location(conn, location)
+            uow.refs.location(location)
         return uow.queries.history(item_id=item_id, owner_id=owner_id, under=location,
                                    since=since, until=until, limit=limit,
                                    after=after if not isinstance(after, Movement)
@@ -111,7 +108,7 @@ def movement(uow: UnitOfWork, *, movement_id: int, owner: str | None = "default"
     """Return one movement by id: of ``owner``'s (another owner's is unknown), or any owner's
     with ``owner=None``."""
     with uow:
-        owner_id = None if owner is None else uow.catalog.owner_id(uow.queries.conn, owner)
+        owner_id = None if owner is None else uow.refs.owner_id(owner)
         row = uow.queries.movement_row(movement_id)
         if row is None or owner_id not in (None, row.owner_id):
             raise UnknownMovement(movement_id)
@@ -136,8 +133,7 @@ def _with_states(uow: UnitOfWork, level: Stock, positions: dict[int, Position], 
     Reservations are per warehouse: a level read at a location below a warehouse shows its
     on-hand stock only.
     """
-    conn = uow.repo.conn
-    places = {uow.catalog.location_by_id(conn, w).path: p for w, p in positions.items()
+    places = {uow.refs.location_by_id(w).path: p for w, p in positions.items()
               if p.on_hand or p.reserved or p.held or p.backordered or p.incoming
               or p.in_transit or p.safety_stock}
     if level.location is not None:

@@ -66,8 +66,7 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
     checked = check_lines(lines, fields=frozenset({"sku", "qty", "location", "lot"}))
     with uow:
         now = utcnow()
-        conn = uow.repo.conn
-        owner_id = uow.catalog.owner_id(conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         origin, destination = warehouse_ref(uow, source, "source"), warehouse_ref(uow, target,
                                                                                    "target")
         if origin.id == destination.id:
@@ -87,7 +86,7 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
             "owner_id": owner_id, "reference": reference, "source_id": origin.id,
             "target_id": destination.id, "status": "in_transit", "created_at": now,
             "updated_at": now}, rows)
-        transit = uow.catalog.location(conn, TRANSIT)
+        transit = uow.refs.location(TRANSIT)
         posted = [Line(item=item, owner=owner, kind="transfer", units=units, source=place,
                        target=transit, lot=lot, reference=reference, reason=None,
                        unit_cost=None, occurred_at=now, number=n)
@@ -144,11 +143,10 @@ def _put_away(uow: UnitOfWork, row: Any, current: list[Any], arrived: dict[int, 
               place: LocationRef, owner: str, why: str | None, now: datetime
               ) -> list[tuple[int, Line]]:
     """Return the postings of a receipt: transit → ``place``, and transit → loss for the rest."""
-    conn = uow.repo.conn
-    transit, loss = uow.catalog.location(conn, TRANSIT), uow.catalog.location(conn, LOSS)
+    transit, loss = uow.refs.location(TRANSIT), uow.refs.location(LOSS)
     posted = []
     for line in current:
-        item = uow.catalog.item_by_id(conn, int(line.item_id))
+        item = uow.refs.item_by_id(int(line.item_id))
         got, lost = arrived[int(line.id)], int(line.qty) - arrived[int(line.id)]
         uow.purchasing.change_line(TRANSFERS, int(line.id), received=got, lost=lost)
         uow.orders.add_dues(item.id, int(row.target_id), int(row.owner_id),
@@ -199,9 +197,8 @@ def _picked(uow: UnitOfWork, origin: LocationRef, item: ItemRef, line: Mapping[s
         lot = check_text(line.get("lot"), "lot") or ""
     except OnhandError as error:
         raise error.at_line(number) from None
-    conn = uow.repo.conn
     if line.get("location") is not None:
-        place = uow.catalog.location(conn, str(line["location"]))
+        place = uow.refs.location(str(line["location"]))
         if place.warehouse_id != origin.id:
             raise InvalidLocation("is not in the source warehouse", location=place.path,
                                   field="location").at_line(number)
@@ -213,7 +210,7 @@ def _picked(uow: UnitOfWork, origin: LocationRef, item: ItemRef, line: Mapping[s
                                 requested=from_units(units, item.decimals),
                                 available=from_units(sum(n for _, n in picks), item.decimals)
                                 ).at_line(number)
-    return [(item, uow.catalog.location_by_id(conn, p.location_id), p.lot, n) for p, n in picks]
+    return [(item, uow.refs.location_by_id(p.location_id), p.lot, n) for p, n in picks]
 
 
 def _lines(owner_id: int, moves: list[tuple[ItemRef, LocationRef, str, int]]
@@ -254,7 +251,7 @@ def _same_or_duplicate(uow: UnitOfWork, row: Any, items: list[ItemRef],
 def get_transfer(uow: UnitOfWork, *, reference: str, owner: str = "default") -> Transfer:
     """Return one transfer by its reference."""
     with uow:
-        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         row = uow.purchasing.find(TRANSFERS, owner_id, reference)
         if row is None:
             raise UnknownOrder(reference, what="transfer")
@@ -263,10 +260,10 @@ def get_transfer(uow: UnitOfWork, *, reference: str, owner: str = "default") -> 
 
 def load(uow: UnitOfWork, row: Any) -> Transfer:
     """Return the transfer stored in ``row``, with its lines."""
-    conn, catalog = uow.repo.conn, uow.catalog
+    catalog = uow.refs
     lines = []
     for line in uow.purchasing.lines(TRANSFERS, row.id):
-        item = catalog.item_by_id(conn, int(line.item_id))
+        item = catalog.item_by_id(int(line.item_id))
         d = item.decimals
         lines.append(TransferLine(line=int(line.line), sku=item.sku, lot=line.lot or None,
                                   qty=from_units(int(line.qty), d),
@@ -275,9 +272,9 @@ def load(uow: UnitOfWork, row: Any) -> Transfer:
     created, updated = aware(row.created_at), aware(row.updated_at)
     assert created is not None and updated is not None
     return Transfer(
-        reference=row.reference, owner=catalog.owner_code(conn, row.owner_id),
-        source=catalog.location_by_id(conn, row.source_id).path,
-        target=catalog.location_by_id(conn, row.target_id).path, status=row.status,
+        reference=row.reference, owner=catalog.owner_code(row.owner_id),
+        source=catalog.location_by_id(row.source_id).path,
+        target=catalog.location_by_id(row.target_id).path, status=row.status,
         created_at=created, updated_at=updated, lines=tuple(lines),
         movement_ids=tuple(uow.purchasing.movement_ids(TRANSFERS, row.id)))
 
@@ -287,13 +284,13 @@ def _item(uow: UnitOfWork, owner_id: int, owner: str, number: int,
     try:
         if not isinstance(line["sku"], str):
             raise InvalidInput("sku must be text", field="sku")
-        return uow.catalog.item(uow.repo.conn, owner_id, line["sku"], owner)
+        return uow.refs.item(owner_id, line["sku"], owner)
     except OnhandError as error:
         raise error.at_line(number) from None
 
 
 def _locked(uow: UnitOfWork, owner: str, reference: str) -> Any:
-    owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+    owner_id = uow.refs.owner_id(owner)
     row = uow.purchasing.find(TRANSFERS, owner_id, reference)
     if row is None:
         raise UnknownOrder(reference, what="transfer")
@@ -303,8 +300,8 @@ def _locked(uow: UnitOfWork, owner: str, reference: str) -> Any:
 
 def _target(uow: UnitOfWork, row: Any, path: str | None) -> LocationRef:
     if path is None:
-        return uow.catalog.location_by_id(uow.repo.conn, int(row.target_id))
-    ref = uow.catalog.location(uow.repo.conn, path)
+        return uow.refs.location_by_id(int(row.target_id))
+    ref = uow.refs.location(path)
     if ref.warehouse_id != row.target_id:
         raise InvalidLocation("is not in the transfer's target warehouse", location=path,
                               field="location")

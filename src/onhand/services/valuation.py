@@ -140,10 +140,10 @@ def _shares(item: ItemValue, at: list[tuple[str, int]], decimals: int) -> list[I
 
 def _place_name(uow: UnitOfWork, location_id: int, by: str) -> str:
     """Return the path of a location, or of the warehouse it lies in (transit as itself)."""
-    place = uow.catalog.location_by_id(uow.repo.conn, location_id)
+    place = uow.refs.location_by_id(location_id)
     if by == "location" or place.warehouse_id is None:
         return place.path
-    return uow.catalog.location_by_id(uow.repo.conn, place.warehouse_id).path
+    return uow.refs.location_by_id(place.warehouse_id).path
 
 
 def cogs(uow: UnitOfWork, *, since: date | datetime, until: date | datetime,
@@ -221,7 +221,7 @@ def value_entries(uow: UnitOfWork, *, sku: str, owner: str = "default",
 def _zones(uow: UnitOfWork, owner: str | None, sku: str | None) -> dict[str, ZoneInfo]:
     """Return the time zone of each owner (or of ``owner``), by code."""
     if owner is not None:
-        uow.catalog.owner_id(uow.repo.conn, owner)  # an unknown owner is UnknownOwner
+        uow.refs.owner_id(owner)  # an unknown owner is UnknownOwner
     elif sku is not None:
         owner = "default"  # a SKU is an owner's: the default one's unless named
     return {o.code: ZoneInfo(o.time_zone) for o in uow.queries.owners()
@@ -246,9 +246,9 @@ def _value_pending(uow: UnitOfWork, owner: str | None, sku: str | None) -> None:
 
 def _ids(uow: UnitOfWork, owner: str, sku: str | None) -> tuple[int, int | None]:
     """Return the ids of the owner and of its SKU (or None)."""
-    conn, catalog = uow.repo.conn, uow.catalog
-    owner_id = catalog.owner_id(conn, owner)
-    return owner_id, None if sku is None else catalog.item(conn, owner_id, sku, owner).id
+    catalog = uow.refs
+    owner_id = catalog.owner_id(owner)
+    return owner_id, None if sku is None else catalog.item(owner_id, sku, owner).id
 
 
 def owner_currency(uow: UnitOfWork, owner: str) -> Currency:
@@ -320,7 +320,7 @@ def export_journal(uow: UnitOfWork, *, since: date, until: date, owner: str = "d
     if first > last:
         raise InvalidTime("must not come after until", field="since", value=str(since))
     with uow:
-        owner_id = uow.catalog.owner_id(uow.repo.conn, owner)
+        owner_id = uow.refs.owner_id(owner)
         zone = _zones(uow, owner, None)[owner]
         start, stop = day_bound(first, "since", zone, end=False), day_bound(last, "until", zone, end=True)
         done = uow.queries.journal_exports(owner_id, first, last)

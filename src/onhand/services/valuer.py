@@ -326,7 +326,7 @@ def _outbound(row: Any, key: int, qty: Any, at: Any, target: _Place) -> tuple[En
 def _place(uow: UnitOfWork, run: _Run, location_id: int) -> _Place:
     found = run.places.get(location_id)
     if found is None:
-        place = uow.catalog.location_by_id(uow.repo.conn, int(location_id))
+        place = uow.refs.location_by_id(int(location_id))
         # stock here is the owner's stock: an internal location, or in transit
         found = run.places[location_id] = _Place(place.path,
                                                  not place.virtual or place.path == TRANSIT)

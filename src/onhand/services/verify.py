@@ -38,7 +38,6 @@ def verify(uow: UnitOfWork) -> VerifyReport:
 
 def _balance_problems(uow: UnitOfWork, fold: dict[Key, int], stored: dict[Key, int],
                       ends: dict[int, int]) -> list[Problem]:
-    conn = uow.queries.conn
     problems = []
     for key in sorted(set(fold) | set(stored)):
         if fold.get(key, 0) != stored.get(key, 0):
@@ -50,7 +49,7 @@ def _balance_problems(uow: UnitOfWork, fold: dict[Key, int], stored: dict[Key, i
     sums: dict[tuple[int, str], int] = defaultdict(int)
     for (item_id, location_id, lot), qty in stored.items():
         sums[(item_id, lot)] += qty
-        if qty < 0 and not allowed[item_id] and uow.catalog.location_by_id(conn, location_id).holds_stock:
+        if qty < 0 and not allowed[item_id] and uow.refs.location_by_id(location_id).holds_stock:
             problems.append(Problem("negative", _describe(uow, (item_id, location_id, lot))
                                     + f" is {qty} but the item does not allow negative stock"))
     for (item_id, lot), total in sorted(sums.items()):
@@ -75,14 +74,13 @@ def _promise_problems(uow: UnitOfWork) -> list[Problem]:
     """Check what orders promise: the counters agree with the order lines, no warehouse has
     promised more than its sellable stock, and the outbox has no gap."""
     problems = []
-    conn = uow.queries.conn
     positions = uow.orders.all_positions(None, utcnow())
     from_lines = uow.orders.dues_from_lines()
     allowed = uow.queries.negative_allowed()
     for item_id, places in sorted(positions.items()):
         for warehouse_id, p in sorted(places.items()):
             where = f"{_describe_item(uow, item_id)} in " \
-                    f"{uow.catalog.location_by_id(conn, warehouse_id).path!r}"
+                    f"{uow.refs.location_by_id(warehouse_id).path!r}"
             counted = from_lines.get((item_id, warehouse_id), (0, 0))
             if (p.reserved, p.backordered) != counted:
                 problems.append(Problem("reservations", f"{where}: counters say reserved "
@@ -118,10 +116,10 @@ def _chain_problems(uow: UnitOfWork) -> tuple[list[Problem], dict[int, int]]:
 
 
 def _describe_item(uow: UnitOfWork, item_id: int) -> str:
-    return repr(uow.catalog.item_by_id(uow.queries.conn, item_id).sku)
+    return repr(uow.refs.item_by_id(item_id).sku)
 
 
 def _describe(uow: UnitOfWork, key: Key) -> str:
-    where = uow.catalog.location_by_id(uow.queries.conn, key[1]).path
+    where = uow.refs.location_by_id(key[1]).path
     lot = f" lot {key[2]!r}" if key[2] else ""
     return f"{_describe_item(uow, key[0])}{lot} at {where!r}"
