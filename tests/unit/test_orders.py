@@ -9,19 +9,15 @@ import pytest
 
 import onhand
 from onhand.domain.orders import (
-    Allocation,
     Claim,
-    Pickable,
-    Position,
-    allocate,
     check_lines,
     check_policy,
     check_price,
     check_priority,
     fill,
-    pick,
     shortfall,
 )
+from onhand.domain.positions import Allocation, Pickable, Position, allocate, pick
 
 WH1, WH2, WH3 = 1, 2, 3
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

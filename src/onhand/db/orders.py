@@ -1,10 +1,12 @@
-"""Orders, holds, reservations, lots and the outbox: their reads and writes."""
+"""Orders and holds, their lines and the movements that shipped them: reads and writes.
+
+Positions and reservations are in ``db/positions.py``, lots in ``db/lots.py``, the outbox in
+``db/events.py``."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -18,25 +20,19 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
-from onhand.db.repository import aware, execute_rows, fetch, sqlite_time
+from onhand.db.repository import aware, fetch, sqlite_time
 from onhand.db.tables import (
     balances,
-    event_clock,
-    events,
     item_warehouses,
-    items,
     locations,
-    lots,
     movements,
     order_lines,
     order_movements,
     orders,
 )
-from onhand.domain.orders import Claim, Pickable, Position
-from onhand.errors import InvalidInput
+from onhand.domain.orders import Claim
 
 Pair = tuple[int, int]  # item_id, warehouse_id
 
@@ -54,135 +50,6 @@ class OrderStore:
 
     # --- locks and positions -----------------------------------------------------------------
 
-    def lock_items(self, item_ids: Iterable[int], *, policies: bool = False) -> list[str]:
-        """Lock items in id order (PostgreSQL; SQLite's writer already holds the database);
-        with ``policies``, return their order policies (read with the lock)."""
-        ids = sorted(set(item_ids))
-        if not self.postgres:
-            return self.item_policies(ids) if policies and ids else []
-        if len(ids) == 1:
-            return [str(row.order_policy) for row in fetch(self.conn, _LOCK_ITEM, {"id": ids[0]})]
-        if ids:  # an expanding IN: through SQLAlchemy, not ``fetch``
-            return [row.order_policy for row in self.conn.execute(_LOCK_ITEMS, {"ids": ids})]
-        return []
-
-    def positions(self, item_id: int, now: datetime) -> dict[int, Position]:
-        """Return what each warehouse holds and owes of an item (only those with anything)."""
-        found: dict[int, Position] = {}
-        # one round trip: stock, counters and live holds as the three parts of a union
-        for part, warehouse_id, *values in fetch(self.conn, _POSITIONS_OF_ITEM, {
-                "item_id": item_id, "now": self._time(now)}):
-            position = found.setdefault(warehouse_id, Position())
-            if part == _PART_STOCK:
-                position.sellable, position.on_hand = int(values[0]), int(values[1])
-            elif part == _PART_DUES:
-                (position.reserved, position.backordered, position.safety_stock,
-                 position.incoming, position.in_transit) = (int(v) for v in values)
-            else:
-                position.held = int(values[0])
-        _note_elsewhere(found.values())
-        return found
-
-    def all_positions(self, owner_id: int | None, now: datetime
-                      ) -> dict[int, dict[int, Position]]:
-        """Return every item's positions by warehouse (of one owner, or all)."""
-        found: dict[int, dict[int, Position]] = {}
-
-        def at(item_id: int, warehouse_id: int) -> Position:
-            return found.setdefault(item_id, {}).setdefault(warehouse_id, Position())
-
-        def mine(column: Any) -> Any:
-            return column.is_not(None) if owner_id is None else column == owner_id
-
-        stock: Any = (select(balances.c.item_id, locations.c.warehouse_id,
-                        *_SELLABLE_ON_HAND)
-                 .select_from(_in_stock)
-                 .where(locations.c.warehouse_id.is_not(None), mine(balances.c.owner_id))
-                 .group_by(balances.c.item_id, locations.c.warehouse_id))
-        for row in self.conn.execute(stock):
-            position = at(row.item_id, row.warehouse_id)
-            position.sellable, position.on_hand = int(row.sellable), int(row.on_hand)
-        for row in self.conn.execute(select(item_warehouses)
-                                     .where(mine(item_warehouses.c.owner_id))):
-            _dues_into(at(row.item_id, row.warehouse_id), row)
-        held = (select(order_lines.c.item_id, order_lines.c.warehouse_id,
-                       func.sum(order_lines.c.reserved).label("held"))
-                .where(order_lines.c.hold_until.is_not(None), order_lines.c.reserved > _ZERO,
-                       order_lines.c.hold_until > now, mine(order_lines.c.owner_id))
-                .group_by(order_lines.c.item_id, order_lines.c.warehouse_id))
-        for row in self.conn.execute(held):
-            at(row.item_id, row.warehouse_id).held = int(row.held)
-        return found
-
-    def positions_for(self, pairs: Sequence[Pair], now: datetime) -> dict[Pair, Position]:
-        """Return the position of each item × warehouse in ``pairs`` (a few queries in all)."""
-        if len(pairs) <= 2:
-            return {pair: self.position(*pair, now) for pair in pairs}
-        wanted = set(pairs)
-        found = {pair: Position() for pair in pairs}
-        item_ids = sorted({item_id for item_id, _ in pairs})
-        for start in range(0, len(item_ids), 1000):  # inside every engine's parameter limit
-            chunk = item_ids[start:start + 1000]
-            for row in self.conn.execute(_STOCK_OF_ITEMS, {"ids": chunk}):
-                if (row.item_id, row.warehouse_id) in wanted:
-                    position = found[(row.item_id, row.warehouse_id)]
-                    position.sellable, position.on_hand = int(row.sellable), int(row.on_hand)
-            backordered: dict[int, int] = {}
-            for row in self.conn.execute(_DUES_OF_ITEMS, {"ids": chunk}):
-                backordered[row.item_id] = backordered.get(row.item_id, 0) + int(row.backordered)
-                if (row.item_id, row.warehouse_id) in wanted:
-                    _dues_into(found[(row.item_id, row.warehouse_id)], row)
-            for (item_id, _), position in found.items():
-                if item_id in backordered:
-                    position.backordered_elsewhere = backordered[item_id] - position.backordered
-            for row in self.conn.execute(_HELD_OF_ITEMS, {"ids": chunk, "now": now}):
-                if (row.item_id, row.warehouse_id) in wanted:
-                    found[(row.item_id, row.warehouse_id)].held = int(row.held)
-        return found
-
-    def position(self, item_id: int, warehouse_id: int, now: datetime) -> Position:
-        """Return what one warehouse holds and owes of an item."""
-        row = fetch(self.conn, _POSITION, {"item_id": item_id, "warehouse_id": warehouse_id,
-                                           "now": self._time(now)})[0]
-        return Position(sellable=int(row.sellable), on_hand=int(row.on_hand),
-                        reserved=int(row.reserved), held=int(row.held),
-                        backordered=int(row.backordered), safety_stock=int(row.safety_stock),
-                        incoming=int(row.incoming), in_transit=int(row.in_transit),
-                        backordered_elsewhere=int(row.backordered_elsewhere))
-
-    def add_dues(self, item_id: int, warehouse_id: int, owner_id: int, *, reserved: int = 0,
-                 backordered: int = 0, incoming: int = 0, in_transit: int = 0) -> None:
-        """Add to what open orders reserve and backorder in a warehouse, and to what is
-        coming there (purchase orders, transfers)."""
-        deltas = {"b_reserved": reserved, "b_backordered": backordered,
-                  "b_incoming": incoming, "b_in_transit": in_transit}
-        if not any(deltas.values()):
-            return
-        changed = self.conn.execute(_ADD_DUES, {
-            "b_item": item_id, "b_warehouse": warehouse_id, **deltas}).rowcount
-        if not changed:  # the first dues of this item here (the item is locked: no race)
-            self.conn.execute(insert(item_warehouses).values(
-                item_id=item_id, warehouse_id=warehouse_id, owner_id=owner_id,
-                reserved=reserved, backordered=backordered, safety_stock=0,
-                incoming=incoming, in_transit=in_transit))
-
-    def set_safety_stock(self, item_id: int, warehouse_id: int, owner_id: int, units: int) -> None:
-        """Set the safety stock of an item in a warehouse."""
-        dialect = postgresql if self.postgres else sqlite
-        stmt = dialect.insert(item_warehouses).values(
-            item_id=item_id, warehouse_id=warehouse_id, owner_id=owner_id, reserved=0,
-            backordered=0, safety_stock=units)
-        self.conn.execute(stmt.on_conflict_do_update(
-            index_elements=[item_warehouses.c.item_id, item_warehouses.c.warehouse_id],
-            set_={"safety_stock": units}))
-
-    def item_policies(self, item_ids: Iterable[int]) -> list[str]:
-        """Return the order policy of each item."""
-        return list(self.conn.execute(_ITEM_POLICIES, {"ids": sorted(set(item_ids))}).scalars())
-
-    def warehouses(self) -> list[tuple[int, str]]:
-        """Return every warehouse (top-level internal location) as (id, path), by path."""
-        return [(int(r.id), r.path) for r in fetch(self.conn, _WAREHOUSES, {})]
 
     # --- orders and their lines --------------------------------------------------------------
 
@@ -264,29 +131,8 @@ class OrderStore:
             order_lines.c.backordered > _ZERO, orders.c.status == "open"))
         return [_claim(r) for r in rows]
 
-    def reservations(self, item_id: int, warehouse_id: int, now: datetime) -> list[Claim]:
-        """Return the lines holding units of an item in a warehouse (open orders, live holds)."""
-        rows = self.conn.execute(_CLAIMS.where(
-            order_lines.c.item_id == item_id, order_lines.c.warehouse_id == warehouse_id,
-            order_lines.c.reserved > 0,
-            or_(orders.c.status == "open",
-                and_(orders.c.status == "held", orders.c.expires_at > now))))
-        return [_claim(r) for r in rows]
 
     # --- shipping, returns, lots -------------------------------------------------------------
-
-    def pickable(self, item_id: int, warehouse_id: int) -> list[Pickable]:
-        """Return the item's stock in the warehouse's sellable locations, with lot dates."""
-        rows = self.conn.execute(
-            select(balances.c.location_id, locations.c.path, balances.c.lot, balances.c.qty,
-                   lots.c.expires_on, lots.c.first_in)
-            .join(locations, locations.c.id == balances.c.location_id)
-            .outerjoin(lots, and_(lots.c.item_id == balances.c.item_id,
-                                  lots.c.lot == balances.c.lot))
-            .where(balances.c.item_id == item_id, locations.c.warehouse_id == warehouse_id,
-                   locations.c.sellable.is_(True), balances.c.qty > 0))
-        return [Pickable(r.location_id, r.path, r.lot, int(r.qty), _day(r.expires_on),
-                         aware(r.first_in)) for r in rows]
 
     def link_movements(self, links: Sequence[tuple[int, int]]) -> None:
         """Record which order line each (movement id, line id) shipped or returned."""
@@ -306,94 +152,11 @@ class OrderStore:
             .where(order_movements.c.order_line_id == line_id, movements.c.kind == "shipment")
             .order_by(movements.c.id)))
 
-    def record_lots(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Remember each lot's first inbound time (and expiry) the first time it is seen."""
-        if rows:
-            dialect = postgresql if self.postgres else sqlite
-            self.conn.execute(dialect.insert(lots).on_conflict_do_nothing(), list(rows))
-
-    def tracking(self, item_id: int) -> str:
-        """Return an item's tracking mode (none, lot, serial)."""
-        return str(self.conn.execute(select(items.c.tracking)
-                                     .where(items.c.id == item_id)).scalar_one())
-
-    def set_lot_expiry(self, item_id: int, owner_id: int, lot: str, expires_on: date) -> None:
-        """Record a lot's expiry; raise when the lot is known with another one."""
-        known, current = self.lot_expiry(item_id, lot)
-        if not known:
-            self.conn.execute(insert(lots).values(
-                item_id=item_id, lot=lot, owner_id=owner_id, expires_on=expires_on,
-                first_in=datetime.now(UTC)))
-        elif current is None:
-            self.conn.execute(update(lots).where(lots.c.item_id == item_id, lots.c.lot == lot)
-                              .values(expires_on=expires_on))
-        elif current != expires_on:
-            raise InvalidInput(f"lot {lot!r} already expires on {current.isoformat()}",
-                               field="expires_on")
-
-    def lot_expiry(self, item_id: int, lot: str) -> tuple[bool, date | None]:
-        """Return whether a lot is known, and its expiry."""
-        row = self.conn.execute(select(lots.c.expires_on).where(
-            lots.c.item_id == item_id, lots.c.lot == lot)).first()
-        return (False, None) if row is None else (True, _day(row.expires_on))
 
     # --- verification -------------------------------------------------------------------------
 
-    def dues_from_lines(self) -> dict[Pair, tuple[int, int]]:
-        """Return, from the order lines themselves, what open orders reserve and backorder
-        per item × warehouse (hold lines aside: they carry an expiry)."""
-        rows = self.conn.execute(
-            select(order_lines.c.item_id, order_lines.c.warehouse_id,
-                   func.sum(order_lines.c.reserved), func.sum(order_lines.c.backordered))
-            .where(order_lines.c.hold_until.is_(None))
-            .group_by(order_lines.c.item_id, order_lines.c.warehouse_id))
-        return {(int(r[0]), int(r[1])): (int(r[2]), int(r[3])) for r in rows}
-
-    def event_span(self) -> tuple[int, int, int]:
-        """Return how many events there are, the highest number, and the clock's reading."""
-        count, top = self.conn.execute(select(func.count(), func.coalesce(func.max(events.c.id),
-                                                                          0))).one()
-        clock = self.conn.execute(select(event_clock.c.last)).scalar_one()
-        return int(count), int(top), int(clock)
 
     # --- the outbox --------------------------------------------------------------------------
-
-    def append_events(self, rows: list[dict[str, Any]]) -> list[int]:
-        """Number events gap-free and append them; call last in the transaction.
-
-        The clock's one row stays locked until this transaction ends, so a later writer
-        numbers its events only after these are committed (or rolled back, freeing theirs).
-        """
-        if not rows:
-            return []
-        last = int(fetch(self.conn, _TICK, {"n": len(rows)})[0][0])
-        first = last - len(rows) + 1
-        for offset, row in enumerate(rows):
-            row["id"] = first + offset
-        execute_rows(self.conn, _INSERT_EVENT, rows)
-        return list(range(first, last + 1))
-
-    def events(self, after: int, limit: int, owner_id: int | None) -> list[Row[Any]]:
-        """Return events numbered after ``after``, in order."""
-        query = select(events).where(events.c.id > after).order_by(events.c.id).limit(limit)
-        if owner_id is not None:
-            query = query.where(events.c.owner_id == owner_id)
-        return list(self.conn.execute(query))
-
-
-def _note_elsewhere(positions: Iterable[Position]) -> None:
-    """Set each position's ``backordered_elsewhere`` from all of one item's positions."""
-    positions = list(positions)
-    total = sum(p.backordered for p in positions)
-    for position in positions:
-        position.backordered_elsewhere = total - position.backordered
-
-
-def _dues_into(position: Position, row: Any) -> None:
-    """Copy an ``item_warehouses`` row's counters into a position."""
-    position.reserved, position.backordered = int(row.reserved), int(row.backordered)
-    position.safety_stock, position.incoming = int(row.safety_stock), int(row.incoming)
-    position.in_transit = int(row.in_transit)
 
 
 def _claim(row: Any) -> Claim:
@@ -404,20 +167,7 @@ def _claim(row: Any) -> Claim:
                  warehouse_id=int(row.warehouse_id))
 
 
-def _day(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-# Statements built once (see repository.fetch).
-_LOCK_ITEMS = (select(items.c.id, items.c.order_policy)
-               .where(items.c.id.in_(bindparam("ids", expanding=True)))
-               .order_by(items.c.id).with_for_update(key_share=True))
-_LOCK_ITEM = (select(items.c.id, items.c.order_policy).where(items.c.id == bindparam("id"))
-              .with_for_update(key_share=True))
 _ITEM: Any = bindparam("item_id")
-_WH: Any = bindparam("warehouse_id")
 _NOW = bindparam("now", type_=orders.c.expires_at.type)
 _in_stock = (balances.join(locations, locations.c.id == balances.c.location_id))
 _SELLABLE_ON_HAND = (
@@ -446,46 +196,6 @@ _POSITIONS_OF_ITEM = union_all(
 )
 
 
-_IDS: Any = bindparam("ids", expanding=True)
-_STOCK_OF_ITEMS: Any = (
-    select(balances.c.item_id, locations.c.warehouse_id,
-           *_SELLABLE_ON_HAND)
-    .select_from(_in_stock)
-    .where(balances.c.item_id.in_(_IDS), locations.c.warehouse_id.is_not(None))
-    .group_by(balances.c.item_id, locations.c.warehouse_id)
-)
-_DUES_OF_ITEMS = select(item_warehouses).where(item_warehouses.c.item_id.in_(_IDS))
-_HELD_OF_ITEMS = (
-    select(order_lines.c.item_id, order_lines.c.warehouse_id,
-           func.sum(order_lines.c.reserved).label("held"))
-    .where(order_lines.c.item_id.in_(_IDS), order_lines.c.hold_until.is_not(None),
-           order_lines.c.reserved > _ZERO,
-           order_lines.c.hold_until > bindparam("now", type_=order_lines.c.hold_until.type))
-    .group_by(order_lines.c.item_id, order_lines.c.warehouse_id)
-)
-
-
-def _scalar(column: Any, *where: Any) -> Any:
-    return func.coalesce(select(column).where(*where).scalar_subquery(), 0)
-
-
-_here = and_(balances.c.item_id == _ITEM, locations.c.id == balances.c.location_id,
-             locations.c.warehouse_id == _WH)
-_dues = and_(item_warehouses.c.item_id == _ITEM, item_warehouses.c.warehouse_id == _WH)
-_POSITION = select(
-    _scalar(func.sum(balances.c.qty), _here, locations.c.sellable.is_(True))
-    .label("sellable"),
-    _scalar(func.sum(balances.c.qty), _here).label("on_hand"),
-    _scalar(item_warehouses.c.reserved, _dues).label("reserved"),
-    _scalar(item_warehouses.c.backordered, _dues).label("backordered"),
-    _scalar(item_warehouses.c.safety_stock, _dues).label("safety_stock"),
-    _scalar(item_warehouses.c.incoming, _dues).label("incoming"),
-    _scalar(item_warehouses.c.in_transit, _dues).label("in_transit"),
-    _scalar(func.sum(order_lines.c.reserved), order_lines.c.item_id == _ITEM,
-            order_lines.c.warehouse_id == _WH, _live_holds).label("held"),
-    _scalar(func.sum(item_warehouses.c.backordered), item_warehouses.c.item_id == _ITEM,
-            item_warehouses.c.warehouse_id != _WH).label("backordered_elsewhere"),
-)
 _ORDER = select(orders).where(orders.c.owner_id == bindparam("owner_id"),
                               orders.c.reference == bindparam("reference"))
 _LINES = (select(order_lines).where(order_lines.c.order_id == bindparam("order_id"))
@@ -493,25 +203,10 @@ _LINES = (select(order_lines).where(order_lines.c.order_id == bindparam("order_i
 _INSERT_LINE = insert(order_lines)
 _INSERT_ORDER = insert(orders).returning(orders.c.id)
 _ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("order_id"))
-_ITEM_POLICIES = select(items.c.order_policy).where(items.c.id.in_(bindparam("ids",
-                                                                            expanding=True)))
-_WAREHOUSES = (select(locations.c.id, locations.c.path)
-               .where(locations.c.kind == "internal", locations.c.parent_id.is_(None))
-               .order_by(locations.c.path))
 _MOVEMENT_IDS = (select(order_movements.c.movement_id)
                  .join(order_lines, order_lines.c.id == order_movements.c.order_line_id)
                  .where(order_lines.c.order_id == bindparam("order_id"))
                  .order_by(order_movements.c.movement_id))
-_ADD_DUES = (update(item_warehouses)
-             .where(item_warehouses.c.item_id == bindparam("b_item"),
-                    item_warehouses.c.warehouse_id == bindparam("b_warehouse"))
-             .values(reserved=item_warehouses.c.reserved + bindparam("b_reserved"),
-                     backordered=item_warehouses.c.backordered + bindparam("b_backordered"),
-                     incoming=item_warehouses.c.incoming + bindparam("b_incoming"),
-                     in_transit=item_warehouses.c.in_transit + bindparam("b_in_transit")))
-_INSERT_EVENT = insert(events)
-_TICK = (update(event_clock).where(event_clock.c.id == 1)
-         .values(last=event_clock.c.last + bindparam("n")).returning(event_clock.c.last))
 _CLAIMS = (
     select(order_lines.c.id, order_lines.c.order_id, order_lines.c.reserved,
            order_lines.c.backordered, order_lines.c.priority, order_lines.c.created_at,
@@ -519,7 +214,3 @@ _CLAIMS = (
     .join(orders, orders.c.id == order_lines.c.order_id)
 )
 
-
-def dump(data: dict[str, Any]) -> str:
-    """Return an event's data as stored (compact JSON)."""
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)

@@ -16,8 +16,11 @@ from onhand.config import Settings
 from onhand.db.access import AccessStore
 from onhand.db.catalog import Catalog, Refs
 from onhand.db.engine import WRITE, writer_lock
+from onhand.db.events import EventStore
 from onhand.db.jobs import JobStore
+from onhand.db.lots import LotStore
 from onhand.db.orders import OrderStore
+from onhand.db.positions import PositionStore
 from onhand.db.purchasing import PurchasingStore
 from onhand.db.queries import Queries
 from onhand.db.repository import Repository
@@ -83,6 +86,9 @@ class UnitOfWork:
         self.queries = Queries(conn, self.catalog)
         self.access = AccessStore(conn)
         self.orders = OrderStore(conn)
+        self.positions = PositionStore(conn)
+        self.lots = LotStore(conn)
+        self.events = EventStore(conn)
         self.purchasing = PurchasingStore(conn)
         self.valuations = ValuationStore(conn)
         self.jobs = JobStore(conn)

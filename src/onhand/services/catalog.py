@@ -206,8 +206,8 @@ def set_safety_stock(uow: UnitOfWork, *, sku: str, warehouse: str, qty: object,
             raise InvalidLocation("is not a warehouse (a top-level internal location)",
                                   location=warehouse, field="warehouse")
         units = 0 if qty == 0 else to_units(parse_qty(qty, item.decimals), item.decimals)
-        uow.orders.lock_items([item.id])
-        uow.orders.set_safety_stock(item.id, ref.id, owner_id, units)
+        uow.positions.lock_items([item.id])
+        uow.positions.set_safety_stock(item.id, ref.id, owner_id, units)
         settle(uow, utcnow(), {(item.id, ref.id)})
         uow.commit()
 

@@ -28,4 +28,4 @@ def events(uow: UnitOfWork, *, cursor: int = 0, limit: int = 100,
         owner_id = None if owner is None else uow.refs.owner_id(owner)
         return [Event(id=int(row.id), type=row.type, owner=uow.refs.owner_code(row.owner_id),
                       at=aware(row.at) or row.at, data=json.loads(row.data))
-                for row in uow.orders.events(cursor, limit, owner_id)]
+                for row in uow.events.events(cursor, limit, owner_id)]

@@ -15,15 +15,8 @@ from typing import Any
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import CUSTOMER
 from onhand.domain.movements import check_text
-from onhand.domain.orders import (
-    OPEN,
-    Order,
-    ReturnOrder,
-    ShipOrder,
-    check_lines,
-    no_line_for,
-    pick,
-)
+from onhand.domain.orders import OPEN, Order, ReturnOrder, ShipOrder, check_lines, no_line_for
+from onhand.domain.positions import pick
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.errors import (
@@ -114,7 +107,7 @@ def ship_order(uow: UnitOfWork, *, reference: str, owner: str = "default",
             if units:
                 line = next(r for r in current if int(r.id) == line_id)
                 uow.orders.change_line(line_id, reserved=-units, shipped=units)
-                uow.orders.add_dues(int(line.item_id), int(line.warehouse_id), row.owner_id,
+                uow.positions.add_dues(int(line.item_id), int(line.warehouse_id), row.owner_id,
                                     reserved=-units)
         written = write(uow, [m for _, m in posted], now)
         uow.orders.link_movements([(m.id, int(line.id))
@@ -240,7 +233,7 @@ def _plan(uow: UnitOfWork, lines: list[Any], amounts: dict[int, int]) -> list[tu
             continue
         item_id, warehouse_id = int(line.item_id), int(line.warehouse_id)
         stock = [replace(place, qty=place.qty - taken[(item_id, place.location_id, place.lot)])
-                 for place in uow.orders.pickable(item_id, warehouse_id)]
+                 for place in uow.positions.pickable(item_id, warehouse_id)]
         picks = pick(units, stock)
         if sum(n for _, n in picks) < units:
             item = uow.refs.item_by_id(item_id)

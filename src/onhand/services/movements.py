@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.db.catalog import ItemRef, LocationRef
-from onhand.db.orders import Pair
+from onhand.db.positions import Pair
 from onhand.db.repository import BalanceDelta, BalanceKey, ItemState
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import LOSS, warehouse_of
@@ -36,7 +36,7 @@ from onhand.domain.movements import (
     fingerprint,
     route,
 )
-from onhand.domain.orders import Position
+from onhand.domain.positions import Position
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.stock import Step, first_dip
 from onhand.domain.times import check_occurred_at, utcnow
@@ -378,7 +378,7 @@ def _check_open_periods(lines: list[Line], states: dict[int, ItemState], numbere
 
 def _remember_lots(uow: UnitOfWork, lines: list[Line]) -> None:
     """Note when each lot first came in (picking takes the oldest first)."""
-    uow.orders.record_lots([
+    uow.lots.record_lots([
         {"item_id": line.item.id, "lot": line.lot, "owner_id": line.item.owner_id,
          "expires_on": None, "first_in": line.occurred_at}
         for line in lines if line.lot and line.target.warehouse_id is not None])

@@ -73,7 +73,7 @@ def confirm_hold(uow: UnitOfWork, *, reference: str, owner: str = "default") -> 
         uow.orders.set_order(row.id, status=OPEN, expires_at=None, updated_at=now)
         uow.orders.set_hold_until(row.id, None)
         for line in uow.orders.lines(row.id):
-            uow.orders.add_dues(line.item_id, line.warehouse_id, row.owner_id,
+            uow.positions.add_dues(line.item_id, line.warehouse_id, row.owner_id,
                                 reserved=int(line.reserved))
         outbox = Outbox()
         outbox.add(row.owner_id, "hold.confirmed", now, reference=reference)
@@ -130,7 +130,7 @@ def cancel_units(uow: UnitOfWork, owner_id: int, mine: list[Any], units: int, nu
             change = {part: -take, "qty" if shrink else "cancelled": -take if shrink else take}
             uow.orders.change_line(int(line.id), **change)
             if line.hold_until is None:
-                uow.orders.add_dues(int(line.item_id), int(line.warehouse_id), owner_id,
+                uow.positions.add_dues(int(line.item_id), int(line.warehouse_id), owner_id,
                                     **{part: -take})
 
 
@@ -308,7 +308,7 @@ def load(uow: UnitOfWork, row: Any, *, lines: Sequence[Any] | None = None,
 
 def _lock_all(uow: UnitOfWork, rows: Sequence[Any]) -> None:
     """Lock the items of every order in ``rows`` at once, before any of them is settled."""
-    uow.orders.lock_items({int(line.item_id) for row in rows
+    uow.positions.lock_items({int(line.item_id) for row in rows
                            for line in uow.orders.lines(int(row.id))})
 
 
@@ -333,7 +333,7 @@ def locked(uow: UnitOfWork, owner: str | None, reference: str, *,
     for sku in extra:
         if isinstance(sku, str):
             ids.add(uow.refs.item(owner_id, sku, owner or "").id)
-    uow.orders.lock_items(ids)
+    uow.positions.lock_items(ids)
     return uow.orders.order_by_id(row.id)
 
 

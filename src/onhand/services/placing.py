@@ -23,14 +23,13 @@ from onhand.domain.orders import (
     CreateOrder,
     Order,
     PlaceHold,
-    Position,
     UpdateOrder,
-    allocate,
     check_lines,
     check_policy,
     check_price,
     check_priority,
 )
+from onhand.domain.positions import Position, allocate
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.errors import (
@@ -137,7 +136,7 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
         found = uow.orders.order(owner_id, reference)
         if found is not None:
             return _same_or_duplicate(uow, found, digest, reference)
-        policies = uow.orders.lock_items((w.item.id for w in wanted), policies=True)
+        policies = uow.positions.lock_items((w.item.id for w in wanted), policies=True)
         if policy is None:
             policy = _policy_of(policies)
         now = utcnow()  # read under the locks: the positions below are as of this moment
@@ -158,7 +157,7 @@ def _place(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str, Any]
         for row in rows:
             position = known[(row["item_id"], row["warehouse_id"])]
             if hold is None:
-                uow.orders.add_dues(row["item_id"], row["warehouse_id"], owner_id,
+                uow.positions.add_dues(row["item_id"], row["warehouse_id"], owner_id,
                                     reserved=row["reserved"], backordered=row["backordered"])
                 position.reserved += row["reserved"]
                 position.backordered += row["backordered"]
@@ -194,7 +193,7 @@ def _refuse_early(reader: UnitOfWork, reference: str, checked: list[Mapping[str,
         if policy != "reject" and hold is None:
             return None
         preferred = None if terms.warehouse is None else _warehouse(reader, terms.warehouse)
-        warehouses = reader.orders.warehouses()
+        warehouses = reader.positions.warehouses()
         _reserve(reader, utcnow(), wanted, preferred, policy, terms.any_warehouse,
                  hold is not None, warehouses)
         return warehouses
@@ -210,7 +209,7 @@ def _reserve(uow: UnitOfWork, now: datetime, wanted: list[Wanted],
     read (the caller adds what it reserves). ``warehouses``: as read already, else read here.
     """
     if warehouses is None:
-        warehouses = uow.orders.warehouses()
+        warehouses = uow.positions.warehouses()
     if not warehouses:
         raise InvalidLocation("no warehouse exists to reserve in; add a location first",
                               location="", field="warehouse")
@@ -220,7 +219,7 @@ def _reserve(uow: UnitOfWork, now: datetime, wanted: list[Wanted],
     rows = []
     for want in wanted:
         if want.item.id not in free:
-            positions = uow.orders.positions(want.item.id, now)
+            positions = uow.positions.positions(want.item.id, now)
             for warehouse_id, _ in warehouses:
                 known[(want.item.id, warehouse_id)] = positions.get(warehouse_id, Position())
             free[want.item.id] = {w: known[(want.item.id, w)].available for w, _ in warehouses}
@@ -314,7 +313,7 @@ def _add_units(uow: UnitOfWork, now: datetime, row: Any, current: list[Any],
                          priority=row.priority, created_at=now, shipped=0, cancelled=0,
                          returned=0)
             uow.orders.insert_lines([alloc])
-        uow.orders.add_dues(want.item.id, alloc["warehouse_id"], row.owner_id,
+        uow.positions.add_dues(want.item.id, alloc["warehouse_id"], row.owner_id,
                             reserved=alloc["reserved"], backordered=alloc["backordered"])
 
 
@@ -350,7 +349,7 @@ def _deadline(value: object, now: datetime) -> datetime | None:
 
 def _item_policy(uow: UnitOfWork, wanted: list[Wanted]) -> str:
     """The policy of an order that names none: backorder only if every item allows it."""
-    return _policy_of(uow.orders.item_policies({w.item.id for w in wanted}))
+    return _policy_of(uow.positions.item_policies({w.item.id for w in wanted}))
 
 
 def _policy_of(policies: Sequence[str]) -> str:

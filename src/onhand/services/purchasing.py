@@ -168,7 +168,7 @@ def confirm_purchase_order(uow: UnitOfWork, *, reference: str,
 def _confirm(uow: UnitOfWork, doc_id: int, now: datetime) -> None:
     row = uow.purchasing.get(PO, doc_id)
     for line in uow.purchasing.lines(PO, doc_id):  # a draft's lines may be cut down already
-        uow.orders.add_dues(int(line.item_id), int(row.warehouse_id), int(row.owner_id),
+        uow.positions.add_dues(int(line.item_id), int(row.warehouse_id), int(row.owner_id),
                             incoming=open_units(int(line.qty), int(line.received),
                                                 int(line.cancelled)))
     uow.purchasing.set(PO, doc_id, status="confirmed", updated_at=now)
@@ -193,7 +193,7 @@ def cancel_purchase_order(uow: UnitOfWork, *, reference: str, owner: str = "defa
             if units:
                 uow.purchasing.change_line(PO, int(order_line.id), cancelled=units)
                 if row.status == "confirmed":
-                    uow.orders.add_dues(int(order_line.item_id), int(row.warehouse_id),
+                    uow.positions.add_dues(int(order_line.item_id), int(row.warehouse_id),
                                         int(row.owner_id), incoming=-units)
         if checked is None:
             received = any(int(r.received) for r in current)
@@ -338,7 +338,7 @@ def locked(uow: UnitOfWork, owner: str, reference: str) -> Any:
     row = uow.purchasing.find(PO, owner_id, reference)
     if row is None:
         raise UnknownOrder(reference, what="purchase order")
-    uow.orders.lock_items(int(r.item_id) for r in uow.purchasing.lines(PO, row.id))
+    uow.positions.lock_items(int(r.item_id) for r in uow.purchasing.lines(PO, row.id))
     return uow.purchasing.get(PO, row.id)
 
 

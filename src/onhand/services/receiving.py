@@ -136,7 +136,7 @@ def _take(uow: UnitOfWork, row: Any, mine: list[Any], item: ItemRef, units: int,
                                f"purchase order's line a unit cost", field="unit_cost")
         due = open_units(int(order_line.qty), int(order_line.received), int(order_line.cancelled))
         uow.purchasing.change_line(PO, int(order_line.id), received=take)
-        uow.orders.add_dues(item.id, int(row.warehouse_id), int(row.owner_id),
+        uow.positions.add_dues(item.id, int(row.warehouse_id), int(row.owner_id),
                             incoming=-min(take, due))
         parts.append((int(order_line.id), Line(
             item=item, owner=owner, kind="receipt", units=take,
@@ -229,7 +229,7 @@ def _receiving_location(uow: UnitOfWork, row: Any, path: object) -> LocationRef:
 def _lot(uow: UnitOfWork, item: ItemRef, line: Mapping[str, Any]) -> str:
     """Return the received lot (required for tracked items), recording its expiry."""
     lot = check_text(line.get("lot"), "lot") or ""
-    tracking = uow.orders.tracking(item.id)
+    tracking = uow.lots.tracking(item.id)
     if tracking != "none" and not lot:
         raise InvalidInput(f"lot is required: {item.sku!r} is tracked by {tracking}",
                            field="lot")
@@ -239,7 +239,7 @@ def _lot(uow: UnitOfWork, item: ItemRef, line: Mapping[str, Any]) -> str:
             raise InvalidInput("expires_on must be a date", field="expires_on")
         if not lot:
             raise InvalidInput("expires_on needs a lot", field="expires_on")
-        uow.orders.set_lot_expiry(item.id, item.owner_id, lot, expires)
+        uow.lots.set_lot_expiry(item.id, item.owner_id, lot, expires)
     return lot
 
 

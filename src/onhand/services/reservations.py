@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from onhand.db.orders import Pair, dump
+from onhand.db.events import dump
+from onhand.db.positions import Pair
 from onhand.db.uow import UnitOfWork
-from onhand.domain.orders import Claim, Position, fill, shortfall
+from onhand.domain.orders import Claim, fill, shortfall
+from onhand.domain.positions import Position
 from onhand.domain.quantities import from_units
 from onhand.domain.times import utcnow
 from onhand.errors import OnhandError
@@ -53,7 +55,7 @@ def settle(uow: UnitOfWork, now: datetime, touched: Iterable[Pair], *,
     pending = sorted(set(touched))
     if known is None:
         now = max(now, utcnow())  # read after the item locks: a hold may have lapsed meanwhile
-        known = uow.orders.positions_for(pending, now)
+        known = uow.positions.positions_for(pending, now)
     known = dict(known)
     strict = strict or {}
     outbox = outbox or Outbox()
@@ -68,7 +70,7 @@ def settle(uow: UnitOfWork, now: datetime, touched: Iterable[Pair], *,
             known.pop(other, None)
             done.discard(other)
         pending.extend(moved)
-    uow.orders.append_events([
+    uow.events.append_events([
         {"owner_id": row["owner_id"], "type": row["type"], "at": row["at"],
          "data": dump(row["data"])} for row in outbox.rows])
 
@@ -78,19 +80,18 @@ def _settle_one(uow: UnitOfWork, now: datetime, pair: Pair, refusal: Refusal | N
     """Settle one item × warehouse (``position``: read already, or None); return other
     warehouses it reallocated to."""
     item_id, warehouse_id = pair
-    store = uow.orders
     if position is None:
-        position = store.position(item_id, warehouse_id, now)
+        position = uow.positions.position(item_id, warehouse_id, now)
     moved: list[Pair] = []
     if position.overcommitted:
         if refusal is not None:
             raise refusal(position)
         moved = _take_back(uow, now, pair, position.overcommitted, outbox)
-        position = store.position(item_id, warehouse_id, now)
+        position = uow.positions.position(item_id, warehouse_id, now)
     if (position.backordered or position.backordered_elsewhere) and position.available > 0:
         moved += _fill(uow, now, pair, position.available, outbox,
                        elsewhere=position.backordered_elsewhere > 0)
-        position = store.position(item_id, warehouse_id, now)
+        position = uow.positions.position(item_id, warehouse_id, now)
     _announce(uow, now, pair, position, outbox)
     return moved
 
@@ -99,17 +100,16 @@ def _take_back(uow: UnitOfWork, now: datetime, pair: Pair, missing: int,
                outbox: Outbox) -> list[Pair]:
     """Take ``missing`` reserved units back from the newest reservations."""
     item_id, warehouse_id = pair
-    store = uow.orders
     moved = []
     elsewhere = None
-    for claim, units in shortfall(missing, store.reservations(item_id, warehouse_id, now)):
+    for claim, units in shortfall(missing, uow.positions.reservations(item_id, warehouse_id, now)):
         if claim.hold:
-            store.change_line(claim.line_id, reserved=-units, cancelled=units)
+            uow.orders.change_line(claim.line_id, reserved=-units, cancelled=units)
             _note(uow, now, claim, "hold.shortened", pair, units, outbox)
             continue
         if claim.any_warehouse:
             if elsewhere is None:
-                elsewhere = {w: p.available for w, p in store.positions(item_id, now).items()
+                elsewhere = {w: p.available for w, p in uow.positions.positions(item_id, now).items()
                              if w != warehouse_id}
             target = next((w for w, free in sorted(elsewhere.items()) if free >= units), None)
             if target is not None:
@@ -117,8 +117,8 @@ def _take_back(uow: UnitOfWork, now: datetime, pair: Pair, missing: int,
                 elsewhere[target] -= units
                 moved.append((item_id, target))
                 continue
-        store.change_line(claim.line_id, reserved=-units, backordered=units)
-        store.add_dues(item_id, warehouse_id, _owner(uow, item_id), reserved=-units,
+        uow.orders.change_line(claim.line_id, reserved=-units, backordered=units)
+        uow.positions.add_dues(item_id, warehouse_id, _owner(uow, item_id), reserved=-units,
                        backordered=units)
         _note(uow, now, claim, "order.backordered", pair, units, outbox)
     return moved
@@ -137,27 +137,27 @@ def _move(uow: UnitOfWork, claim: Claim, pair: Pair, target: int, units: int, *,
     """Move ``units`` of a line, reserved or (``backordered``) backordered where it is, to
     another warehouse, reserved there: onto the order's line of the item there, or a new one."""
     item_id, warehouse_id = pair
-    store, owner_id = uow.orders, _owner(uow, item_id)
-    lines = store.lines(claim.order_id)
+    owner_id = _owner(uow, item_id)
+    lines = uow.orders.lines(claim.order_id)
     line = next(r for r in lines if int(r.id) == claim.line_id)
     if backordered:
-        store.change_line(claim.line_id, qty=-units, backordered=-units)
-        store.add_dues(item_id, warehouse_id, owner_id, backordered=-units)
+        uow.orders.change_line(claim.line_id, qty=-units, backordered=-units)
+        uow.positions.add_dues(item_id, warehouse_id, owner_id, backordered=-units)
     else:
-        store.change_line(claim.line_id, qty=-units, reserved=-units)
-        store.add_dues(item_id, warehouse_id, owner_id, reserved=-units)
+        uow.orders.change_line(claim.line_id, qty=-units, reserved=-units)
+        uow.positions.add_dues(item_id, warehouse_id, owner_id, reserved=-units)
     there = next((r for r in lines if int(r.item_id) == item_id
                   and int(r.warehouse_id) == target), None)
     if there is not None:
-        store.change_line(int(there.id), qty=units, reserved=units)
+        uow.orders.change_line(int(there.id), qty=units, reserved=units)
     else:
-        store.insert_lines([{
+        uow.orders.insert_lines([{
             "order_id": claim.order_id, "owner_id": owner_id,
             "line": max(int(r.line) for r in lines) + 1, "item_id": item_id,
             "warehouse_id": target, "qty": units, "unit_price": line.unit_price,
             "reserved": units, "backordered": 0, "shipped": 0, "cancelled": 0, "returned": 0,
             "hold_until": None, "priority": claim.priority, "created_at": claim.created_at}])
-    store.add_dues(item_id, target, owner_id, reserved=units)
+    uow.positions.add_dues(item_id, target, owner_id, reserved=units)
 
 
 def _fill(uow: UnitOfWork, now: datetime, pair: Pair, available: int, outbox: Outbox, *,
@@ -166,13 +166,12 @@ def _fill(uow: UnitOfWork, now: datetime, pair: Pair, available: int, outbox: Ou
     and (``elsewhere``) those of orders that allow any warehouse, moved here. Return the
     warehouses backorders were moved from."""
     item_id, warehouse_id = pair
-    store = uow.orders
     moved = []
-    for claim, units in fill(available, store.backorders(item_id, warehouse_id,
+    for claim, units in fill(available, uow.orders.backorders(item_id, warehouse_id,
                                                          elsewhere=elsewhere)):
         if claim.warehouse_id == warehouse_id:
-            store.change_line(claim.line_id, reserved=units, backordered=-units)
-            store.add_dues(item_id, warehouse_id, _owner(uow, item_id), reserved=units,
+            uow.orders.change_line(claim.line_id, reserved=units, backordered=-units)
+            uow.positions.add_dues(item_id, warehouse_id, _owner(uow, item_id), reserved=units,
                            backordered=-units)
             _note(uow, now, claim, "order.allocated", pair, units, outbox)
         else:

@@ -9,7 +9,7 @@ from datetime import datetime
 from onhand.db.queries import Level
 from onhand.db.uow import UnitOfWork
 from onhand.domain.movements import Movement, check_text
-from onhand.domain.orders import Position
+from onhand.domain.positions import Position
 from onhand.domain.quantities import from_units
 from onhand.domain.stock import Stock, WarehouseStock
 from onhand.domain.times import check_occurred_at, utcnow
@@ -45,7 +45,7 @@ def stock(uow: UnitOfWork, *, sku: str, owner: str = "default", location: str | 
         level = _stock(sku, owner, location, lot, when, by_location, item.decimals)
         if when is not None or lot is not None:
             return level  # reservations are per item and warehouse, and kept for now only
-        positions = uow.orders.positions(item.id, utcnow())
+        positions = uow.positions.positions(item.id, utcnow())
         transit = 0 if location is not None else uow.queries.transit_units(item.id)
         return _with_states(uow, level, positions, item.decimals, transit)
 
@@ -67,7 +67,7 @@ def levels(uow: UnitOfWork, *, owner: str | None = None, location: str | None = 
             if not ref.virtual and _counts(ref.path, ref.virtual, location):  # internal only
                 totals[item_id][ref.path] += qty
         result = []
-        positions = {} if when is not None else uow.orders.all_positions(owner_id, utcnow())
+        positions = {} if when is not None else uow.positions.all_positions(owner_id, utcnow())
         for item_id, places in totals.items():
             if not any(places.values()):
                 continue

@@ -17,7 +17,8 @@ from onhand.db.repository import aware
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import LOSS, TRANSIT
 from onhand.domain.movements import check_reference, check_text
-from onhand.domain.orders import check_lines, no_line_for, pick
+from onhand.domain.orders import check_lines, no_line_for
+from onhand.domain.positions import pick
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.domain.transfers import DispatchTransfer, ReceiveTransfer, Transfer, TransferLine
@@ -76,7 +77,7 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
         found = uow.purchasing.find(TRANSFERS, owner_id, reference)
         if found is not None:
             return _same_or_duplicate(uow, found, items, checked, (origin, destination))
-        uow.orders.lock_items(item.id for item in items)
+        uow.positions.lock_items(item.id for item in items)
         numbered = [(n, move)
                     for n, (item, line) in enumerate(zip(items, checked, strict=True), 1)
                     for move in _picked(uow, origin, item, line, n)]
@@ -92,7 +93,7 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
                        unit_cost=None, occurred_at=now, number=n)
                   for n, (item, place, lot, units) in numbered]
         for item, _, _, units in moves:
-            uow.orders.add_dues(item.id, destination.id, owner_id, in_transit=units)
+            uow.positions.add_dues(item.id, destination.id, owner_id, in_transit=units)
         written = write(uow, posted, now, numbered=True)  # an error names the transfer's line
         _link(uow, doc_id, moves, written)
         transfer = load(uow, uow.purchasing.get(TRANSFERS, doc_id))
@@ -149,7 +150,7 @@ def _put_away(uow: UnitOfWork, row: Any, current: list[Any], arrived: dict[int, 
         item = uow.refs.item_by_id(int(line.item_id))
         got, lost = arrived[int(line.id)], int(line.qty) - arrived[int(line.id)]
         uow.purchasing.change_line(TRANSFERS, int(line.id), received=got, lost=lost)
-        uow.orders.add_dues(item.id, int(row.target_id), int(row.owner_id),
+        uow.positions.add_dues(item.id, int(row.target_id), int(row.owner_id),
                             in_transit=-int(line.qty))
         for units, kind, to, note in ((got, "transfer", place, None),
                                       (lost, "adjustment", loss, why)):
@@ -203,7 +204,7 @@ def _picked(uow: UnitOfWork, origin: LocationRef, item: ItemRef, line: Mapping[s
             raise InvalidLocation("is not in the source warehouse", location=place.path,
                                   field="location").at_line(number)
         return [(item, place, lot, units)]
-    stock = [p for p in uow.orders.pickable(item.id, origin.id) if not lot or p.lot == lot]
+    stock = [p for p in uow.positions.pickable(item.id, origin.id) if not lot or p.lot == lot]
     picks = pick(units, stock)
     if sum(n for _, n in picks) < units:
         raise InsufficientStock(sku=item.sku, location=origin.path,
@@ -294,7 +295,7 @@ def _locked(uow: UnitOfWork, owner: str, reference: str) -> Any:
     row = uow.purchasing.find(TRANSFERS, owner_id, reference)
     if row is None:
         raise UnknownOrder(reference, what="transfer")
-    uow.orders.lock_items(int(r.item_id) for r in uow.purchasing.lines(TRANSFERS, row.id))
+    uow.positions.lock_items(int(r.item_id) for r in uow.purchasing.lines(TRANSFERS, row.id))
     return uow.purchasing.get(TRANSFERS, row.id)
 
 

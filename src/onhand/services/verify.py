@@ -74,8 +74,8 @@ def _promise_problems(uow: UnitOfWork) -> list[Problem]:
     """Check what orders promise: the counters agree with the order lines, no warehouse has
     promised more than its sellable stock, and the outbox has no gap."""
     problems = []
-    positions = uow.orders.all_positions(None, utcnow())
-    from_lines = uow.orders.dues_from_lines()
+    positions = uow.positions.all_positions(None, utcnow())
+    from_lines = uow.positions.dues_from_lines()
     allowed = uow.queries.negative_allowed()
     for item_id, places in sorted(positions.items()):
         for warehouse_id, p in sorted(places.items()):
@@ -89,7 +89,7 @@ def _promise_problems(uow: UnitOfWork) -> list[Problem]:
             if p.overcommitted and not allowed[item_id]:
                 problems.append(Problem("oversold", f"{where}: {p.reserved + p.held} reserved "
                                         f"but only {p.sellable} sellable on hand"))
-    count, top, clock = uow.orders.event_span()
+    count, top, clock = uow.events.event_span()
     if count != top or top != clock:
         problems.append(Problem("events", f"{count} events numbered up to {top}, clock at "
                                 f"{clock}: the outbox has a gap"))
