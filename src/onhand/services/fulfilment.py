@@ -28,7 +28,7 @@ from onhand.errors import (
 )
 from onhand.services import orders as order_service
 from onhand.services.executor import handles
-from onhand.services.movements import Line, claimed, write
+from onhand.services.ledger import Line, claimed, write
 
 Returned = tuple[Any, int, str, int]  # order line row, shipment id, lot, units
 
