@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from onhand.api.access_schemas import AuditOut
 from onhand.api.deps import Call, call_for, decode_cursor, encode_cursor
-from onhand.api.schemas import AuditOut, Page
+from onhand.api.schemas import Page
 from onhand.domain.access import Permission
 from onhand.domain.times import parse_time
 from onhand.services import audit

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from onhand.api.access_schemas import LoginIn, SessionOut
 from onhand.api.deps import Api, get_api
-from onhand.api.schemas import LoginIn, SessionOut
 from onhand.domain.access import AuditEntry
 from onhand.domain.times import utcnow
 from onhand.errors import NotAuthenticated

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
+from onhand.api.access_schemas import TokenCreated, TokenIn, TokenOut
 from onhand.api.deps import Call, Limit, call_for, page_of, submit, writer_for
-from onhand.api.schemas import Page, TokenCreated, TokenIn, TokenOut
+from onhand.api.schemas import Page
 from onhand.domain.access import CreateToken, Permission, RevokeToken
 from onhand.services import access
 

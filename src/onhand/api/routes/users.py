@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from onhand.api.access_schemas import UserIn, UserOut
 from onhand.api.deps import Call, Limit, call_for, page_of, submit, writer_for
-from onhand.api.schemas import Page, UserIn, UserOut
+from onhand.api.schemas import Page
 from onhand.domain.access import AddUser, DisableUser, EnableUser, Permission
 from onhand.services import access
 
