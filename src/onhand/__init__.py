@@ -55,6 +55,7 @@ from onhand.errors import (
     UnknownOwner,
     UnknownSupplier,
     UnknownToken,
+    UnknownTransfer,
     UnknownUser,
 )
 from onhand.inventory import Inventory, open
@@ -121,6 +122,7 @@ __all__ = [
     "UnknownOwner",
     "UnknownSupplier",
     "UnknownToken",
+    "UnknownTransfer",
     "UnknownUser",
     "ValueEntry",
     "VerifyReport",

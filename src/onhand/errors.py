@@ -4,8 +4,8 @@
 
     OnhandError
     ├── NotFound                UnknownOwner, UnknownItem, UnknownLocation, UnknownMovement,
-    │                           UnknownUser, UnknownToken, UnknownOrder,
-    │                           UnknownSupplier
+    │                           UnknownUser, UnknownToken, UnknownSupplier,
+    │                           UnknownOrder (and its kind UnknownTransfer)
     ├── InvalidInput            InvalidQuantity, InvalidTime, InvalidLocation, BatchTooLarge,
     │                           PayloadTooLarge, IdempotencyConflict
     ├── Conflict                InsufficientStock, DuplicateItem, DuplicateLocation,
@@ -109,10 +109,19 @@ class UnknownMovement(NotFound):
 
 
 class UnknownOrder(NotFound):
-    """No order (or hold, purchase order, transfer) of this owner has this reference."""
+    """No order (or hold, or purchase order) of this owner has this reference; a missing
+    transfer is its kind ``UnknownTransfer``."""
 
     def __init__(self, reference: str, *, field: str = "reference", what: str = "order") -> None:
         super().__init__(f"unknown {what} {reference!r}", field=field, reference=reference)
+
+
+class UnknownTransfer(UnknownOrder):
+    """No transfer of this owner has this reference. A kind of ``UnknownOrder``, as missing
+    transfers were reported before, so a caller catching that still catches this."""
+
+    def __init__(self, reference: str, *, field: str = "reference") -> None:
+        super().__init__(reference, field=field, what="transfer")
 
 
 class UnknownSupplier(NotFound):

@@ -44,6 +44,7 @@ from onhand.errors import (
     UnknownOwner,
     UnknownSupplier,
     UnknownToken,
+    UnknownTransfer,
     UnknownUser,
 )
 
@@ -75,6 +76,7 @@ LEAVES: dict[type[OnhandError], tuple[tuple[Any, ...], dict[str, Any], dict[str,
     DuplicateUser: (("alice",), {}, {"username": "alice", "field": "username"}),
     Throttled: (("too many requests",), {"retry_after": 3}, {"retry_after": 3}),
     UnknownOrder: (("SO-1",), {}, {"reference": "SO-1", "field": "reference"}),
+    UnknownTransfer: (("TR-1",), {}, {"reference": "TR-1", "field": "reference"}),
     UnknownSupplier: (("ACME-SUP",), {}, {"supplier": "ACME-SUP", "field": "supplier"}),
     DuplicateOrder: (("SO-1",), {}, {"reference": "SO-1", "field": "reference"}),
     OrderClosed: (("SO-1", "cancelled", "ship"), {},
@@ -185,3 +187,9 @@ def test_a_refused_constraint_is_a_conflict_only_when_a_concurrent_writer_can_ca
     assert type(error) is expected
     assert str(driver_error).splitlines()[0] in str(error)
     assert ("retry" in str(error)) is (expected is onhand.Conflict)
+
+
+def test_a_missing_transfer_is_a_kind_of_unknown_order_as_it_was_before() -> None:
+    error = UnknownTransfer("TR-1")
+    assert isinstance(error, UnknownOrder)
+    assert str(error) == "unknown transfer 'TR-1'"

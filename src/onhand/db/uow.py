@@ -24,6 +24,7 @@ from onhand.db.positions import PositionStore
 from onhand.db.purchasing import PurchasingStore
 from onhand.db.queries import Queries
 from onhand.db.repository import Repository
+from onhand.db.transfers import TransferStore
 from onhand.db.valuations import ValuationStore
 from onhand.errors import Conflict, InvalidInput, OnhandError, StorageError
 
@@ -90,6 +91,7 @@ class UnitOfWork:
         self.lots = LotStore(conn)
         self.events = EventStore(conn)
         self.purchasing = PurchasingStore(conn)
+        self.transfers = TransferStore(conn)
         self.valuations = ValuationStore(conn)
         self.jobs = JobStore(conn)
         self.refs = Refs(self.catalog, conn)

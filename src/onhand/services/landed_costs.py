@@ -39,7 +39,6 @@ from onhand.errors import (
 )
 from onhand.services.executor import handles
 from onhand.services.periods import lock_open
-from onhand.services.purchasing import PO
 from onhand.services.valuation import owner_currency
 
 
@@ -119,10 +118,10 @@ def _receipts(uow: UnitOfWork, owner_id: int, ids: list[int], purchase_order: st
     """Return the receipts a landed cost spreads over, each checked: the owner's, from a
     supplier, not reversed."""
     if purchase_order is not None:
-        document = uow.purchasing.find(PO, owner_id, check_reference(purchase_order))
+        document = uow.purchasing.find(owner_id, check_reference(purchase_order))
         if document is None:
             raise UnknownOrder(purchase_order, what="purchase order", field="purchase_order")
-        ids = uow.purchasing.movement_ids(PO, int(document.id))
+        ids = list(uow.purchasing.movement_ids(document.id))
     for movement_id in ids:
         if isinstance(movement_id, bool) or not isinstance(movement_id, int):
             raise InvalidInput("receipts must be movement ids (integers)", field="receipts",

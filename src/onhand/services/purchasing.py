@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.db.catalog import LocationRef
-from onhand.db.repository import aware
+from onhand.db.purchasing import OrderedLine, StoredOrder, StoredOrderLine
 from onhand.db.uow import UnitOfWork
 from onhand.domain.movements import check_reference, check_text, check_unit_cost
 from onhand.domain.orders import check_lines
@@ -23,7 +23,6 @@ from onhand.domain.purchasing import (
     ConfirmPurchaseOrder,
     CreatePurchaseOrder,
     PurchaseOrder,
-    PurchaseOrderLine,
     check_code,
     check_tolerance,
     open_units,
@@ -41,9 +40,6 @@ from onhand.errors import (
     UnknownSupplier,
 )
 from onhand.services.executor import handles
-
-PO = "purchase_orders"
-
 
 # --- commands ---------------------------------------------------------------------------------
 
@@ -89,8 +85,7 @@ def add_supplier(uow: UnitOfWork, *, code: str, name: str | None = None,
     name = check_text(name, "name") or code
     with uow:
         owner_id = uow.refs.owner_id(owner)
-        uow.purchasing.add_supplier({"owner_id": owner_id, "code": code, "name": name,
-                                     "created_at": utcnow()})
+        uow.purchasing.add_supplier(owner_id, code, name, utcnow())
         uow.commit()
     return code
 
@@ -136,18 +131,19 @@ def create_purchase_order(uow: UnitOfWork, *, reference: str, supplier: str, war
         if found is None:
             raise UnknownSupplier(supplier)
         where = warehouse_ref(uow, warehouse)
-        rows = [_po_line(uow, owner_id, owner, n, line) for n, line in enumerate(checked, 1)]
-        existing = uow.purchasing.find(PO, owner_id, reference)
+        ordered = [_po_line(uow, owner_id, owner, n, line)
+                   for n, line in enumerate(checked, 1)]
+        existing = uow.purchasing.find(owner_id, reference)
         if existing is not None:
             terms = (found.id, where.id, percent, expected_on)
-            return _same_or_duplicate(uow, existing, terms, rows, reference)
-        doc_id = uow.purchasing.insert(PO, {
-            "owner_id": owner_id, "reference": reference, "supplier_id": found.id,
-            "warehouse_id": where.id, "status": "draft", "expected_on": expected_on,
-            "tolerance": percent, "created_at": now, "updated_at": now}, rows)
+            return _same_or_duplicate(uow, existing, terms, ordered)
+        doc_id = uow.purchasing.insert(
+            owner_id=owner_id, reference=reference, supplier_id=found.id,
+            warehouse_id=where.id, tolerance=percent, expected_on=expected_on, lines=ordered,
+            now=now)
         if confirm:
             _confirm(uow, doc_id, now)
-        order = load(uow, uow.purchasing.get(PO, doc_id))
+        order = uow.purchasing.order(doc_id)
         uow.commit()
         return order
 
@@ -160,18 +156,17 @@ def confirm_purchase_order(uow: UnitOfWork, *, reference: str,
         if row.status != "draft":
             raise OrderClosed(reference, row.status, "confirm", what="purchase order")
         _confirm(uow, row.id, utcnow())
-        order = load(uow, uow.purchasing.get(PO, row.id))
+        order = uow.purchasing.order(row.id)
         uow.commit()
         return order
 
 
 def _confirm(uow: UnitOfWork, doc_id: int, now: datetime) -> None:
-    row = uow.purchasing.get(PO, doc_id)
-    for line in uow.purchasing.lines(PO, doc_id):  # a draft's lines may be cut down already
-        uow.positions.add_dues(int(line.item_id), int(row.warehouse_id), int(row.owner_id),
-                            incoming=open_units(int(line.qty), int(line.received),
-                                                int(line.cancelled)))
-    uow.purchasing.set(PO, doc_id, status="confirmed", updated_at=now)
+    row = uow.purchasing.stored(doc_id)
+    for line in uow.purchasing.lines(doc_id):  # a draft's lines may be cut down already
+        uow.positions.add_dues(line.item_id, row.warehouse_id, row.owner_id,
+                               incoming=open_units(line.qty, line.received, line.cancelled))
+    uow.purchasing.mark(doc_id, now, "confirmed")
 
 
 def cancel_purchase_order(uow: UnitOfWork, *, reference: str, owner: str = "default",
@@ -186,50 +181,49 @@ def cancel_purchase_order(uow: UnitOfWork, *, reference: str, owner: str = "defa
         row = locked(uow, owner, reference)
         if row.status not in ("draft", "confirmed"):
             raise OrderClosed(reference, row.status, "cancel", what="purchase order")
-        current = uow.purchasing.lines(PO, row.id)
+        current = uow.purchasing.lines(row.id)
         amounts = _cancellations(uow, row, current, owner, checked)
         for order_line in current:
-            units = amounts.get(int(order_line.id), 0)
+            units = amounts.get(order_line.id, 0)
             if units:
-                uow.purchasing.change_line(PO, int(order_line.id), cancelled=units)
+                uow.purchasing.change_line(order_line.id, cancelled=units)
                 if row.status == "confirmed":
-                    uow.positions.add_dues(int(order_line.item_id), int(row.warehouse_id),
-                                        int(row.owner_id), incoming=-units)
+                    uow.positions.add_dues(order_line.item_id, row.warehouse_id, row.owner_id,
+                                           incoming=-units)
         if checked is None:
-            received = any(int(r.received) for r in current)
-            uow.purchasing.set(PO, row.id, status="closed" if received else "cancelled",
-                               updated_at=now)
+            received = any(r.received for r in current)
+            uow.purchasing.mark(row.id, now, "closed" if received else "cancelled")
         else:
             close_if_done(uow, row.id, now)
-        order = load(uow, uow.purchasing.get(PO, row.id))
+        order = uow.purchasing.order(row.id)
         uow.commit()
         return order
 
 
-def _cancellations(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
-                   checked: list[Mapping[str, Any]] | None) -> dict[int, int]:
+def _cancellations(uow: UnitOfWork, row: StoredOrder, current: list[StoredOrderLine],
+                   owner: str, checked: list[Mapping[str, Any]] | None) -> dict[int, int]:
     """Return the units to cancel per line: all that is open, or what ``checked`` says."""
-    def still(r: Any) -> int:
-        return open_units(int(r.qty), int(r.received), int(r.cancelled))
+    def still(r: StoredOrderLine) -> int:
+        return open_units(r.qty, r.received, r.cancelled)
 
     if checked is None:
-        return {int(r.id): still(r) for r in current}
+        return {r.id: still(r) for r in current}
     amounts: dict[int, int] = {}
     for number, line in enumerate(checked, start=1):
         try:
-            item = uow.refs.item(int(row.owner_id), str(line["sku"]), owner)
+            item = uow.refs.item(row.owner_id, str(line["sku"]), owner)
             units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
         except OnhandError as error:
             raise error.at_line(number) from None
-        mine = [r for r in current if int(r.item_id) == item.id]
-        left = sum(still(r) - amounts.get(int(r.id), 0) for r in mine)
+        mine = [r for r in current if r.item_id == item.id]
+        left = sum(still(r) - amounts.get(r.id, 0) for r in mine)
         if units > left:
             raise InvalidQuantity(f"exceeds what is still to come "
                                   f"({from_units(left, item.decimals)})",
                                   value=line["qty"]).at_line(number)
         for r in mine:
-            take = min(units, still(r) - amounts.get(int(r.id), 0))
-            amounts[int(r.id)] = amounts.get(int(r.id), 0) + take
+            take = min(units, still(r) - amounts.get(r.id, 0))
+            amounts[r.id] = amounts.get(r.id, 0) + take
             units -= take
     return amounts
 
@@ -241,11 +235,7 @@ def get_purchase_order(uow: UnitOfWork, *, reference: str,
                        owner: str = "default") -> PurchaseOrder:
     """Return one purchase order by its reference."""
     with uow:
-        owner_id = uow.refs.owner_id(owner)
-        row = uow.purchasing.find(PO, owner_id, reference)
-        if row is None:
-            raise UnknownOrder(reference, what="purchase order")
-        return load(uow, row)
+        return uow.purchasing.get(uow.refs.owner_id(owner), reference)
 
 
 def list_purchase_orders(uow: UnitOfWork, *, owner: str | None = None,
@@ -260,39 +250,11 @@ def list_purchase_orders(uow: UnitOfWork, *, owner: str | None = None,
     with uow:
         owner_id = None if owner is None else uow.refs.owner_id(owner)
         if isinstance(after, PurchaseOrder):
-            last = uow.purchasing.find(PO, uow.refs.owner_id(after.owner),
-                                       after.reference)
+            last = uow.purchasing.find(uow.refs.owner_id(after.owner), after.reference)
             if last is None:
                 raise UnknownOrder(after.reference, what="purchase order")
-            after = int(last.id)
-        return [(int(r.id), load(uow, r))
-                for r in uow.purchasing.documents(PO, owner_id, status, after, limit)]
-
-
-def load(uow: UnitOfWork, row: Any) -> PurchaseOrder:
-    """Return the purchase order stored in ``row``, with its lines."""
-    catalog = uow.refs
-    lines = []
-    for line in uow.purchasing.lines(PO, row.id):
-        item = catalog.item_by_id(int(line.item_id))
-        d = item.decimals
-        lines.append(PurchaseOrderLine(
-            line=int(line.line), sku=item.sku, qty=from_units(int(line.qty), d),
-            unit_cost=line.unit_cost, received=from_units(int(line.received), d),
-            cancelled=from_units(int(line.cancelled), d),
-            returned=from_units(int(line.returned), d),
-            incoming=from_units(open_units(int(line.qty), int(line.received),
-                                           int(line.cancelled))
-                                if row.status == "confirmed" else 0, d)))
-    created, updated = aware(row.created_at), aware(row.updated_at)
-    assert created is not None and updated is not None
-    return PurchaseOrder(
-        reference=row.reference, owner=catalog.owner_code(row.owner_id),
-        supplier=uow.purchasing.supplier_code(row.supplier_id),
-        warehouse=catalog.location_by_id(row.warehouse_id).path, status=row.status,
-        tolerance=Decimal(str(row.tolerance)), expected_on=row.expected_on,
-        created_at=created, updated_at=updated, lines=tuple(lines),
-        movement_ids=tuple(uow.purchasing.movement_ids(PO, row.id)))
+            after = last.id
+        return uow.purchasing.orders(owner_id, status, after, limit)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -310,45 +272,43 @@ def warehouse_ref(uow: UnitOfWork, path: object, field: str = "warehouse") -> Lo
 
 
 def _po_line(uow: UnitOfWork, owner_id: int, owner: str, number: int,
-             line: Mapping[str, Any]) -> dict[str, Any]:
+             line: Mapping[str, Any]) -> OrderedLine:
     try:
         item = uow.refs.item(owner_id, str(line["sku"]), owner)
         units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
         cost = check_unit_cost(line.get("unit_cost"), "receipt")
     except OnhandError as error:
         raise error.at_line(number) from None
-    return {"owner_id": owner_id, "line": number, "item_id": item.id, "qty": units,
-            "unit_cost": cost, "received": 0, "cancelled": 0, "returned": 0}
+    return OrderedLine(item.id, units, cost)
 
 
-def _same_or_duplicate(uow: UnitOfWork, row: Any, terms: tuple[Any, ...],
-                       rows: list[dict[str, Any]], reference: str) -> PurchaseOrder:
+def _same_or_duplicate(uow: UnitOfWork, row: StoredOrder,
+                       terms: tuple[int, int, Decimal, date | None],
+                       ordered: list[OrderedLine]) -> PurchaseOrder:
     """Answer a retried create with the order it made; refuse another order (other supplier,
     warehouse, tolerance, expected date, lines or costs) under the same reference."""
-    stored = [(int(r.item_id), int(r.qty), r.unit_cost) for r in uow.purchasing.lines(PO, row.id)]
-    known = (row.supplier_id, row.warehouse_id, Decimal(str(row.tolerance)), row.expected_on)
-    if known != terms or stored != [(r["item_id"], r["qty"], r["unit_cost"]) for r in rows]:
-        raise DuplicateOrder(reference)
-    return load(uow, row)
+    stored = [OrderedLine(r.item_id, r.qty, r.unit_cost) for r in uow.purchasing.lines(row.id)]
+    known = (row.supplier_id, row.warehouse_id, row.tolerance, row.expected_on)
+    if known != terms or stored != ordered:
+        raise DuplicateOrder(row.reference)
+    return uow.purchasing.order(row.id)
 
 
-def locked(uow: UnitOfWork, owner: str, reference: str) -> Any:
+def locked(uow: UnitOfWork, owner: str, reference: str) -> StoredOrder:
     """Find a purchase order, lock its items, and read it again under the lock."""
-    owner_id = uow.refs.owner_id(owner)
-    row = uow.purchasing.find(PO, owner_id, reference)
+    row = uow.purchasing.find(uow.refs.owner_id(owner), reference)
     if row is None:
         raise UnknownOrder(reference, what="purchase order")
-    uow.positions.lock_items(int(r.item_id) for r in uow.purchasing.lines(PO, row.id))
-    return uow.purchasing.get(PO, row.id)
+    uow.positions.lock_items(r.item_id for r in uow.purchasing.lines(row.id))
+    return uow.purchasing.stored(row.id)
 
 
 def close_if_done(uow: UnitOfWork, doc_id: int, now: datetime) -> None:
     """Note that an order changed; end it with nothing left to come: closed, or cancelled if
     nothing came."""
-    lines = uow.purchasing.lines(PO, doc_id)
-    if all(open_units(int(r.qty), int(r.received), int(r.cancelled)) == 0 for r in lines):
-        received = any(int(r.received) for r in lines)
-        uow.purchasing.set(PO, doc_id, status="closed" if received else "cancelled",
-                           updated_at=now)
+    lines = uow.purchasing.lines(doc_id)
+    if all(open_units(r.qty, r.received, r.cancelled) == 0 for r in lines):
+        received = any(r.received for r in lines)
+        uow.purchasing.mark(doc_id, now, "closed" if received else "cancelled")
     else:
-        uow.purchasing.set(PO, doc_id, updated_at=now)
+        uow.purchasing.mark(doc_id, now)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from onhand.db.catalog import ItemRef, LocationRef
+from onhand.db.purchasing import StoredOrder, StoredOrderLine
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import SUPPLIER
 from onhand.domain.movements import check_text
@@ -28,8 +28,8 @@ from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
 from onhand.errors import InvalidInput, InvalidLocation, InvalidQuantity, OnhandError, OrderClosed
 from onhand.services.executor import handles
-from onhand.services.movements import SUPPLIER_RETURN, Line, claimed, write
-from onhand.services.purchasing import PO, close_if_done, load, locked
+from onhand.services.ledger import SUPPLIER_RETURN, Line, claimed, write
+from onhand.services.purchasing import close_if_done, locked
 
 RECEIVE_FIELDS = frozenset({"sku", "qty", "location", "lot", "expires_on"})
 
@@ -65,51 +65,50 @@ def receive_purchase_order(uow: UnitOfWork, *, reference: str,
         now = utcnow()
         row = locked(uow, owner, reference)
         identity = {"receive": reference, "lines": lines, "location": location}
-        if key and claimed(uow, int(row.owner_id), key, identity, now):
-            return load(uow, uow.purchasing.get(PO, row.id))
+        if key and claimed(uow, row.owner_id, key, identity, now):
+            return uow.purchasing.order(row.id)
         if row.status != "confirmed":
             raise OrderClosed(reference, row.status, "receive", what="purchase order")
         default = _receiving_location(uow, row, location)
-        current = uow.purchasing.lines(PO, row.id)
+        current = uow.purchasing.lines(row.id)
         wanted = checked if checked is not None else _everything(uow, current)
         posted = [part for number, line in enumerate(wanted, start=1)
                   for part in _receive_line(uow, row, current, owner, default, line, number)]
         _post(uow, row, posted, now, key)
         close_if_done(uow, row.id, now)
-        order = load(uow, uow.purchasing.get(PO, row.id))
+        order = uow.purchasing.order(row.id)
         uow.commit()
         return order
 
 
-def _post(uow: UnitOfWork, row: Any, posted: list[tuple[int, Line]], now: datetime,
+def _post(uow: UnitOfWork, row: StoredOrder, posted: list[tuple[int, Line]], now: datetime,
           key: str | None) -> None:
     """Post the movements, link each to its order line, note the change, and keep the key's
     result."""
     written = write(uow, [line for _, line in posted], now)
-    uow.purchasing.link(PO, [(m.id, line_id) for (line_id, _), m in
-                             zip(posted, written, strict=True)])
-    uow.purchasing.set(PO, int(row.id), updated_at=now)
+    uow.purchasing.link([(m.id, line_id) for (line_id, _), m in
+                         zip(posted, written, strict=True)])
+    uow.purchasing.mark(row.id, now)
     if key:
-        uow.repo.record_key(int(row.owner_id), key, [m.id for m in written])
+        uow.repo.record_key(row.owner_id, key, [m.id for m in written])
 
 
-def _receive_line(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
-                  default: LocationRef, line: Mapping[str, Any], number: int
+def _receive_line(uow: UnitOfWork, row: StoredOrder, current: list[StoredOrderLine],
+                  owner: str, default: LocationRef, line: Mapping[str, Any], number: int
                   ) -> list[tuple[int, Line]]:
     """Split one received quantity over the order's lines of that SKU; return the postings."""
     try:
-        item = uow.refs.item(int(row.owner_id), str(line["sku"]), owner)
+        item = uow.refs.item(row.owner_id, str(line["sku"]), owner)
         units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
         target = default if line.get("location") is None else \
             _receiving_location(uow, row, line["location"])
         lot = _lot(uow, item, line)
     except OnhandError as error:
         raise error.at_line(number) from None
-    mine = [r for r in current if int(r.item_id) == item.id]
+    mine = [r for r in current if r.item_id == item.id]
     if not mine:
         raise no_line_for(item.sku, number)
-    tolerance = Decimal(str(row.tolerance))
-    room = sum(receivable(int(r.qty), int(r.received), int(r.cancelled), tolerance) for r in mine)
+    room = sum(receivable(r.qty, r.received, r.cancelled, row.tolerance) for r in mine)
     if units > room:
         raise InvalidQuantity(f"exceeds what the order still takes, tolerance included "
                               f"({from_units(room, item.decimals)})",
@@ -117,33 +116,29 @@ def _receive_line(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
     return _take(uow, row, mine, item, units, target, lot, owner)
 
 
-def _take(uow: UnitOfWork, row: Any, mine: list[Any], item: ItemRef, units: int,
-          target: LocationRef, lot: str, owner: str) -> list[tuple[int, Line]]:
+def _take(uow: UnitOfWork, row: StoredOrder, mine: list[StoredOrderLine], item: ItemRef,
+          units: int, target: LocationRef, lot: str, owner: str) -> list[tuple[int, Line]]:
     """Receive ``units`` on the first lines with room; lower incoming by what was due."""
-    tolerance = Decimal(str(row.tolerance))
     parts = []
     for index, order_line in enumerate(mine):
         last = index == len(mine) - 1
-        room = receivable(int(order_line.qty), int(order_line.received),
-                          int(order_line.cancelled), tolerance)
-        take = units if last else min(units, open_units(
-            int(order_line.qty), int(order_line.received), int(order_line.cancelled)) or room)
+        room = receivable(order_line.qty, order_line.received, order_line.cancelled,
+                          row.tolerance)
+        due = open_units(order_line.qty, order_line.received, order_line.cancelled)
+        take = units if last else min(units, due or room)
         take = min(take, room)
         if take <= 0:
             continue
         if order_line.unit_cost is None and item.cost_required:
             raise InvalidInput(f"unit_cost is required: {item.sku} is a valued item; give the "
                                f"purchase order's line a unit cost", field="unit_cost")
-        due = open_units(int(order_line.qty), int(order_line.received), int(order_line.cancelled))
-        uow.purchasing.change_line(PO, int(order_line.id), received=take)
-        uow.positions.add_dues(item.id, int(row.warehouse_id), int(row.owner_id),
-                            incoming=-min(take, due))
-        parts.append((int(order_line.id), Line(
+        uow.purchasing.change_line(order_line.id, received=take)
+        uow.positions.add_dues(item.id, row.warehouse_id, row.owner_id, incoming=-min(take, due))
+        parts.append((order_line.id, Line(
             item=item, owner=owner, kind="receipt", units=take,
             source=uow.refs.location(SUPPLIER), target=target, lot=lot,
             reference=row.reference, reason=None,
-            unit_cost=None if order_line.unit_cost is None else Decimal(str(order_line.unit_cost)),
-            occurred_at=utcnow())))
+            unit_cost=order_line.unit_cost, occurred_at=utcnow())))
         units -= take
     return parts
 
@@ -163,48 +158,47 @@ def return_to_supplier(uow: UnitOfWork, *, reference: str, lines: Sequence[Mappi
         now = utcnow()
         row = locked(uow, owner, reference)
         identity = {"return": reference, "lines": lines, "reason": why}
-        if key and claimed(uow, int(row.owner_id), key, identity, now):
-            return load(uow, uow.purchasing.get(PO, row.id))
-        current = uow.purchasing.lines(PO, row.id)
+        if key and claimed(uow, row.owner_id, key, identity, now):
+            return uow.purchasing.order(row.id)
+        current = uow.purchasing.lines(row.id)
         posted = [part for number, line in enumerate(checked, start=1)
                   for part in _send_back(uow, row, current, owner, line, number, why)]
         _post(uow, row, posted, now, key)
-        order = load(uow, uow.purchasing.get(PO, row.id))
+        order = uow.purchasing.order(row.id)
         uow.commit()
         return order
 
 
-def _send_back(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
+def _send_back(uow: UnitOfWork, row: StoredOrder, current: list[StoredOrderLine], owner: str,
                line: Mapping[str, Any], number: int, why: str | None) -> list[tuple[int, Line]]:
     try:
-        item = uow.refs.item(int(row.owner_id), str(line["sku"]), owner)
+        item = uow.refs.item(row.owner_id, str(line["sku"]), owner)
         units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
-        source = (uow.refs.location_by_id(int(row.warehouse_id))
+        source = (uow.refs.location_by_id(row.warehouse_id)
                   if line.get("location") is None else
                   uow.refs.location(str(line["location"])))
         lot = check_text(line.get("lot"), "lot") or ""
     except OnhandError as error:
         raise error.at_line(number) from None
-    mine = [r for r in current if int(r.item_id) == item.id]
-    left = sum(int(r.received) - int(r.returned) for r in mine)
+    mine = [r for r in current if r.item_id == item.id]
+    left = sum(r.received - r.returned for r in mine)
     if units > left:
         raise InvalidQuantity(f"exceeds what was received and not returned "
                               f"({from_units(left, item.decimals)})",
                               value=line["qty"]).at_line(number)
     parts = []
     for order_line in mine:
-        take = min(units, int(order_line.received) - int(order_line.returned))
+        take = min(units, order_line.received - order_line.returned)
         if take <= 0:
             continue
-        uow.purchasing.change_line(PO, int(order_line.id), returned=take)
-        parts.append((int(order_line.id), Line(
+        uow.purchasing.change_line(order_line.id, returned=take)
+        parts.append((order_line.id, Line(
             item=item, owner=owner, kind=SUPPLIER_RETURN, units=take, source=source,
             target=uow.refs.location(SUPPLIER), lot=lot,
             reference=row.reference, reason=why,
-            unit_cost=None if order_line.unit_cost is None else Decimal(str(order_line.unit_cost)),
-            occurred_at=utcnow(),
+            unit_cost=order_line.unit_cost, occurred_at=utcnow(),
             # the receipt it returns: valuation takes the units from that receipt's layer
-            shipment_id=uow.purchasing.line_receipt(int(order_line.id)))))
+            shipment_id=uow.purchasing.line_receipt(order_line.id))))
         units -= take
     return parts
 
@@ -212,11 +206,11 @@ def _send_back(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _receiving_location(uow: UnitOfWork, row: Any, path: object) -> LocationRef:
+def _receiving_location(uow: UnitOfWork, row: StoredOrder, path: object) -> LocationRef:
     """Return where to receive: ``path`` inside the order's warehouse (default: the
     warehouse itself)."""
     if path is None:
-        return uow.refs.location_by_id(int(row.warehouse_id))
+        return uow.refs.location_by_id(row.warehouse_id)
     if not isinstance(path, str):
         raise InvalidInput("location must be a location path", field="location")
     ref = uow.refs.location(path)
@@ -243,13 +237,13 @@ def _lot(uow: UnitOfWork, item: ItemRef, line: Mapping[str, Any]) -> str:
     return lot
 
 
-def _everything(uow: UnitOfWork, current: list[Any]) -> list[Mapping[str, Any]]:
+def _everything(uow: UnitOfWork, current: list[StoredOrderLine]) -> list[Mapping[str, Any]]:
     """Return receive lines for every unit still to come."""
     wanted: list[Mapping[str, Any]] = []
     for line in current:
-        units = open_units(int(line.qty), int(line.received), int(line.cancelled))
+        units = open_units(line.qty, line.received, line.cancelled)
         if units:
-            item = uow.refs.item_by_id(int(line.item_id))
+            item = uow.refs.item_by_id(line.item_id)
             wanted.append({"sku": item.sku, "qty": from_units(units, item.decimals)})
     if not wanted:
         raise InvalidInput("nothing is left to receive", field="lines")

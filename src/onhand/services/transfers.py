@@ -13,15 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from onhand.db.catalog import ItemRef, LocationRef
-from onhand.db.repository import aware
+from onhand.db.transfers import SentLine, StoredTransfer, StoredTransferLine
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import LOSS, TRANSIT
-from onhand.domain.movements import check_reference, check_text
+from onhand.domain.movements import Movement, check_reference, check_text
 from onhand.domain.orders import check_lines, no_line_for
 from onhand.domain.positions import pick
 from onhand.domain.quantities import from_units, parse_qty, to_units
 from onhand.domain.times import utcnow
-from onhand.domain.transfers import DispatchTransfer, ReceiveTransfer, Transfer, TransferLine
+from onhand.domain.transfers import DispatchTransfer, ReceiveTransfer, Transfer
 from onhand.errors import (
     DuplicateOrder,
     InsufficientStock,
@@ -30,13 +30,11 @@ from onhand.errors import (
     InvalidQuantity,
     OnhandError,
     OrderClosed,
-    UnknownOrder,
+    UnknownTransfer,
 )
 from onhand.services.executor import handles
-from onhand.services.movements import Line, claimed, write
+from onhand.services.ledger import Line, claimed, write
 from onhand.services.purchasing import warehouse_ref
-
-TRANSFERS = "transfers"
 
 
 @handles(DispatchTransfer)
@@ -74,7 +72,7 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
             raise InvalidLocation("is both source and target of the transfer",
                                   location=target, field="target")
         items = [_item(uow, owner_id, owner, n, line) for n, line in enumerate(checked, 1)]
-        found = uow.purchasing.find(TRANSFERS, owner_id, reference)
+        found = uow.transfers.find(owner_id, reference)
         if found is not None:
             return _same_or_duplicate(uow, found, items, checked, (origin, destination))
         uow.positions.lock_items(item.id for item in items)
@@ -82,11 +80,9 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
                     for n, (item, line) in enumerate(zip(items, checked, strict=True), 1)
                     for move in _picked(uow, origin, item, line, n)]
         moves = [move for _, move in numbered]
-        rows = _lines(owner_id, moves)
-        doc_id = uow.purchasing.insert(TRANSFERS, {
-            "owner_id": owner_id, "reference": reference, "source_id": origin.id,
-            "target_id": destination.id, "status": "in_transit", "created_at": now,
-            "updated_at": now}, rows)
+        doc_id = uow.transfers.insert(owner_id=owner_id, reference=reference,
+                                      source_id=origin.id, target_id=destination.id,
+                                      lines=_lines(moves), now=now)
         transit = uow.refs.location(TRANSIT)
         posted = [Line(item=item, owner=owner, kind="transfer", units=units, source=place,
                        target=transit, lot=lot, reference=reference, reason=None,
@@ -96,7 +92,7 @@ def dispatch_transfer(uow: UnitOfWork, *, reference: str, source: str, target: s
             uow.positions.add_dues(item.id, destination.id, owner_id, in_transit=units)
         written = write(uow, posted, now, numbered=True)  # an error names the transfer's line
         _link(uow, doc_id, moves, written)
-        transfer = load(uow, uow.purchasing.get(TRANSFERS, doc_id))
+        transfer = uow.transfers.transfer(doc_id)
         uow.commit()
         return transfer
 
@@ -117,75 +113,74 @@ def receive_transfer(uow: UnitOfWork, *, reference: str, owner: str = "default",
     with uow:
         now = utcnow()
         row = _locked(uow, owner, reference)
-        if key and claimed(uow, int(row.owner_id), key, {"receive": reference, "lines": lines,
-                                                         "location": location}, now):
-            return load(uow, uow.purchasing.get(TRANSFERS, row.id))
+        if key and claimed(uow, row.owner_id, key, {"receive": reference, "lines": lines,
+                                                    "location": location}, now):
+            return uow.transfers.transfer(row.id)
         if row.status != "in_transit":
             raise OrderClosed(reference, row.status, "receive", what="transfer")
         place = _target(uow, row, location)
-        current = uow.purchasing.lines(TRANSFERS, row.id)
+        current = uow.transfers.lines(row.id)
         arrived = _arrived(uow, row, current, owner, checked)
-        if any(int(r.qty) > arrived[int(r.id)] for r in current) and not why:
+        if any(r.qty > arrived[r.id] for r in current) and not why:
             raise InvalidInput("a short receipt needs a reason for what was lost",
                                field="reason")
         posted = _put_away(uow, row, current, arrived, place, owner, why, now)
         written = write(uow, [line for _, line in posted], now)
-        uow.purchasing.link(TRANSFERS, [(m.id, line_id) for (line_id, _), m in
-                                        zip(posted, written, strict=True)])
-        uow.purchasing.set(TRANSFERS, row.id, status="received", updated_at=now)
+        uow.transfers.link([(m.id, line_id) for (line_id, _), m in
+                            zip(posted, written, strict=True)])
+        uow.transfers.mark(row.id, now, "received")
         if key:
-            uow.repo.record_key(int(row.owner_id), key, [m.id for m in written])
-        transfer = load(uow, uow.purchasing.get(TRANSFERS, row.id))
+            uow.repo.record_key(row.owner_id, key, [m.id for m in written])
+        transfer = uow.transfers.transfer(row.id)
         uow.commit()
         return transfer
 
 
-def _put_away(uow: UnitOfWork, row: Any, current: list[Any], arrived: dict[int, int],
-              place: LocationRef, owner: str, why: str | None, now: datetime
-              ) -> list[tuple[int, Line]]:
+def _put_away(uow: UnitOfWork, row: StoredTransfer, current: list[StoredTransferLine],
+              arrived: dict[int, int], place: LocationRef, owner: str, why: str | None,
+              now: datetime) -> list[tuple[int, Line]]:
     """Return the postings of a receipt: transit → ``place``, and transit → loss for the rest."""
     transit, loss = uow.refs.location(TRANSIT), uow.refs.location(LOSS)
     posted = []
     for line in current:
-        item = uow.refs.item_by_id(int(line.item_id))
-        got, lost = arrived[int(line.id)], int(line.qty) - arrived[int(line.id)]
-        uow.purchasing.change_line(TRANSFERS, int(line.id), received=got, lost=lost)
-        uow.positions.add_dues(item.id, int(row.target_id), int(row.owner_id),
-                            in_transit=-int(line.qty))
+        item = uow.refs.item_by_id(line.item_id)
+        got, lost = arrived[line.id], line.qty - arrived[line.id]
+        uow.transfers.change_line(line.id, received=got, lost=lost)
+        uow.positions.add_dues(item.id, row.target_id, row.owner_id, in_transit=-line.qty)
         for units, kind, to, note in ((got, "transfer", place, None),
                                       (lost, "adjustment", loss, why)):
             if units:
-                posted.append((int(line.id), Line(
+                posted.append((line.id, Line(
                     item=item, owner=owner, kind=kind, units=units, source=transit, target=to,
                     lot=line.lot, reference=row.reference, reason=note, unit_cost=None,
                     occurred_at=now)))
     return posted
 
 
-def _arrived(uow: UnitOfWork, row: Any, current: list[Any], owner: str,
-             checked: list[Mapping[str, Any]] | None) -> dict[int, int]:
+def _arrived(uow: UnitOfWork, row: StoredTransfer, current: list[StoredTransferLine],
+             owner: str, checked: list[Mapping[str, Any]] | None) -> dict[int, int]:
     """Return the units that arrived per line: all, or what ``checked`` says."""
     if checked is None:
-        return {int(r.id): int(r.qty) for r in current}
-    arrived = {int(r.id): 0 for r in current}
+        return {r.id: r.qty for r in current}
+    arrived = {r.id: 0 for r in current}
     for number, line in enumerate(checked, start=1):
-        item = _item(uow, int(row.owner_id), owner, number, line)
+        item = _item(uow, row.owner_id, owner, number, line)
         try:
             units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
             lot = check_text(line.get("lot"), "lot")
         except OnhandError as error:
             raise error.at_line(number) from None
-        if not any(int(r.item_id) == item.id for r in current):
+        if not any(r.item_id == item.id for r in current):
             raise no_line_for(item.sku, number, "transfer")
-        mine = [r for r in current if int(r.item_id) == item.id and lot in (None, r.lot)]
-        room = sum(int(r.qty) - arrived[int(r.id)] for r in mine)
+        mine = [r for r in current if r.item_id == item.id and lot in (None, r.lot)]
+        room = sum(r.qty - arrived[r.id] for r in mine)
         if units > room:
             raise InvalidQuantity(f"exceeds what was dispatched "
                                   f"({from_units(room, item.decimals)})",
                                   value=line["qty"]).at_line(number)
         for r in mine:
-            take = min(units, int(r.qty) - arrived[int(r.id)])
-            arrived[int(r.id)] += take
+            take = min(units, r.qty - arrived[r.id])
+            arrived[r.id] += take
             units -= take
     return arrived
 
@@ -214,26 +209,22 @@ def _picked(uow: UnitOfWork, origin: LocationRef, item: ItemRef, line: Mapping[s
     return [(item, uow.refs.location_by_id(p.location_id), p.lot, n) for p, n in picks]
 
 
-def _lines(owner_id: int, moves: list[tuple[ItemRef, LocationRef, str, int]]
-           ) -> list[dict[str, Any]]:
-    """Return the transfer's line rows: one per item and lot."""
+def _lines(moves: list[tuple[ItemRef, LocationRef, str, int]]) -> list[SentLine]:
+    """Return the transfer's lines: one per item and lot."""
     totals: dict[tuple[int, str], int] = {}
     for item, _, lot, units in moves:
         totals[(item.id, lot)] = totals.get((item.id, lot), 0) + units
-    return [{"owner_id": owner_id, "line": n, "item_id": item_id, "lot": lot, "qty": units,
-             "received": 0, "lost": 0}
-            for n, ((item_id, lot), units) in enumerate(totals.items(), start=1)]
+    return [SentLine(item_id, lot, units) for (item_id, lot), units in totals.items()]
 
 
 def _link(uow: UnitOfWork, doc_id: int, moves: list[tuple[ItemRef, LocationRef, str, int]],
-          written: list[Any]) -> None:
-    by_key = {(int(r.item_id), r.lot): int(r.id)
-              for r in uow.purchasing.lines(TRANSFERS, doc_id)}
-    uow.purchasing.link(TRANSFERS, [(m.id, by_key[(item.id, lot)])
-                                    for (item, _, lot, _), m in zip(moves, written, strict=True)])
+          written: list[Movement]) -> None:
+    by_key = {(r.item_id, r.lot): r.id for r in uow.transfers.lines(doc_id)}
+    uow.transfers.link([(m.id, by_key[(item.id, lot)])
+                        for (item, _, lot, _), m in zip(moves, written, strict=True)])
 
 
-def _same_or_duplicate(uow: UnitOfWork, row: Any, items: list[ItemRef],
+def _same_or_duplicate(uow: UnitOfWork, row: StoredTransfer, items: list[ItemRef],
                        checked: list[Mapping[str, Any]],
                        ends: tuple[LocationRef, LocationRef]) -> Transfer:
     """Answer a retried dispatch with the transfer it made; refuse a different one."""
@@ -242,42 +233,17 @@ def _same_or_duplicate(uow: UnitOfWork, row: Any, items: list[ItemRef],
         units = to_units(parse_qty(line["qty"], item.decimals), item.decimals)
         asked[item.id] = asked.get(item.id, 0) + units
     sent: dict[int, int] = {}
-    for r in uow.purchasing.lines(TRANSFERS, row.id):
-        sent[int(r.item_id)] = sent.get(int(r.item_id), 0) + int(r.qty)
+    for r in uow.transfers.lines(row.id):
+        sent[r.item_id] = sent.get(r.item_id, 0) + r.qty
     if asked != sent or (row.source_id, row.target_id) != (ends[0].id, ends[1].id):
         raise DuplicateOrder(row.reference)
-    return load(uow, row)
+    return uow.transfers.transfer(row.id)
 
 
 def get_transfer(uow: UnitOfWork, *, reference: str, owner: str = "default") -> Transfer:
     """Return one transfer by its reference."""
     with uow:
-        owner_id = uow.refs.owner_id(owner)
-        row = uow.purchasing.find(TRANSFERS, owner_id, reference)
-        if row is None:
-            raise UnknownOrder(reference, what="transfer")
-        return load(uow, row)
-
-
-def load(uow: UnitOfWork, row: Any) -> Transfer:
-    """Return the transfer stored in ``row``, with its lines."""
-    catalog = uow.refs
-    lines = []
-    for line in uow.purchasing.lines(TRANSFERS, row.id):
-        item = catalog.item_by_id(int(line.item_id))
-        d = item.decimals
-        lines.append(TransferLine(line=int(line.line), sku=item.sku, lot=line.lot or None,
-                                  qty=from_units(int(line.qty), d),
-                                  received=from_units(int(line.received), d),
-                                  lost=from_units(int(line.lost), d)))
-    created, updated = aware(row.created_at), aware(row.updated_at)
-    assert created is not None and updated is not None
-    return Transfer(
-        reference=row.reference, owner=catalog.owner_code(row.owner_id),
-        source=catalog.location_by_id(row.source_id).path,
-        target=catalog.location_by_id(row.target_id).path, status=row.status,
-        created_at=created, updated_at=updated, lines=tuple(lines),
-        movement_ids=tuple(uow.purchasing.movement_ids(TRANSFERS, row.id)))
+        return uow.transfers.get(uow.refs.owner_id(owner), reference)
 
 
 def _item(uow: UnitOfWork, owner_id: int, owner: str, number: int,
@@ -290,18 +256,18 @@ def _item(uow: UnitOfWork, owner_id: int, owner: str, number: int,
         raise error.at_line(number) from None
 
 
-def _locked(uow: UnitOfWork, owner: str, reference: str) -> Any:
-    owner_id = uow.refs.owner_id(owner)
-    row = uow.purchasing.find(TRANSFERS, owner_id, reference)
+def _locked(uow: UnitOfWork, owner: str, reference: str) -> StoredTransfer:
+    """Find a transfer, lock its items, and read it again under the lock."""
+    row = uow.transfers.find(uow.refs.owner_id(owner), reference)
     if row is None:
-        raise UnknownOrder(reference, what="transfer")
-    uow.positions.lock_items(int(r.item_id) for r in uow.purchasing.lines(TRANSFERS, row.id))
-    return uow.purchasing.get(TRANSFERS, row.id)
+        raise UnknownTransfer(reference)
+    uow.positions.lock_items(r.item_id for r in uow.transfers.lines(row.id))
+    return uow.transfers.stored(row.id)
 
 
-def _target(uow: UnitOfWork, row: Any, path: str | None) -> LocationRef:
+def _target(uow: UnitOfWork, row: StoredTransfer, path: str | None) -> LocationRef:
     if path is None:
-        return uow.refs.location_by_id(int(row.target_id))
+        return uow.refs.location_by_id(row.target_id)
     ref = uow.refs.location(path)
     if ref.warehouse_id != row.target_id:
         raise InvalidLocation("is not in the transfer's target warehouse", location=path,
