@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
-from onhand.db.repository import aware, execute_rows, fetch, fetch_raw
+from onhand.db.statements import aware, execute_rows, fetch, fetch_raw
 from onhand.db.tables import api_requests, audit_log, owners, tokens, users
 from onhand.domain.access import AuditEntry, TokenInfo, User, parse_role
 from onhand.errors import DuplicateUser, StorageError

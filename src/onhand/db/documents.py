@@ -13,7 +13,7 @@ from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.schema import Column, Table
 
-from onhand.db.repository import aware
+from onhand.db.statements import aware
 from onhand.db.tables import document_movements, items
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
-from onhand.db.repository import execute_rows, fetch, sqlite_time
+from onhand.db.statements import execute_rows, fetch, sqlite_time
 from onhand.db.tables import (
     event_clock,
     events,

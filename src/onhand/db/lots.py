@@ -14,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from onhand.db.repository import sqlite_time
+from onhand.db.statements import sqlite_time
 from onhand.db.tables import (
     items,
     lots,

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
-from onhand.db.repository import aware, fetch, sqlite_time
+from onhand.db.statements import aware, fetch, sqlite_time
 from onhand.db.tables import (
     balances,
     item_warehouses,

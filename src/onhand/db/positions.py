@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from onhand.db.repository import aware, fetch, sqlite_time
+from onhand.db.statements import aware, fetch, sqlite_time
 from onhand.db.tables import (
     balances,
     item_warehouses,

@@ -18,8 +18,10 @@ from onhand.db.catalog import Catalog, Refs
 from onhand.db.engine import WRITE, writer_lock
 from onhand.db.events import EventStore
 from onhand.db.jobs import JobStore
+from onhand.db.ledger import LedgerStore
 from onhand.db.lots import LotStore
 from onhand.db.orders import OrderStore
+from onhand.db.periods import PeriodStore
 from onhand.db.positions import PositionStore
 from onhand.db.purchasing import PurchasingStore
 from onhand.db.queries import Queries
@@ -84,6 +86,8 @@ class UnitOfWork:
             raise
         self.posted = []
         self.repo = Repository(conn)
+        self.ledger = LedgerStore(conn)
+        self.periods = PeriodStore(conn)
         self.queries = Queries(conn, self.catalog)
         self.access = AccessStore(conn)
         self.orders = OrderStore(conn)

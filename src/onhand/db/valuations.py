@@ -14,8 +14,8 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
-from onhand.db.repository import aware as aware_time
-from onhand.db.repository import execute_rows, fetch
+from onhand.db.statements import aware as aware_time
+from onhand.db.statements import execute_rows, fetch
 from onhand.db.tables import (
     balances,
     item_valuations,

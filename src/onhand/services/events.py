@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from onhand.db.repository import aware
+from onhand.db.statements import aware
 from onhand.db.uow import UnitOfWork
 from onhand.domain.orders import Event
 from onhand.errors import InvalidInput

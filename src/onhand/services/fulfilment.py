@@ -114,7 +114,7 @@ def ship_order(uow: UnitOfWork, *, reference: str, owner: str = "default",
                                    for (line, _), m in zip(posted, written, strict=True)])
         order_service.close(uow, row.id, now)
         if key:
-            uow.repo.record_key(row.owner_id, key, [m.id for m in written])
+            uow.ledger.record_key(row.owner_id, key, [m.id for m in written])
         order = order_service.load(uow, uow.orders.order_by_id(row.id))
         uow.commit()
         return order
@@ -156,7 +156,7 @@ def return_order(uow: UnitOfWork, *, reference: str, lines: Sequence[Mapping[str
                                    for p, m in zip(posted, written, strict=True)])
         uow.orders.set_order(row.id, updated_at=now)
         if key:
-            uow.repo.record_key(row.owner_id, key, [m.id for m in written])
+            uow.ledger.record_key(row.owner_id, key, [m.id for m in written])
         order = order_service.load(uow, uow.orders.order_by_id(row.id))
         uow.commit()
         return order

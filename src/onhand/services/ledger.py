@@ -18,8 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.db.catalog import ItemRef, LocationRef
+from onhand.db.ledger import BalanceDelta, BalanceKey, ItemState
 from onhand.db.positions import Pair
-from onhand.db.repository import BalanceDelta, BalanceKey, ItemState
 from onhand.db.uow import UnitOfWork
 from onhand.domain.locations import warehouse_of
 from onhand.domain.movements import (
@@ -73,7 +73,7 @@ def claimed(uow: UnitOfWork, owner_id: int, key: str, identity: Any, now: dateti
     """Take ``key`` for this transaction; return True when it was already used for the same
     request (the caller answers with what it did then), raise on a different request."""
     digest = fingerprint(identity)
-    first = uow.repo.claim_key(owner_id, key, digest, now)
+    first = uow.ledger.claim_key(owner_id, key, digest, now)
     if first is None:
         return False
     if first[0] != digest:
@@ -88,16 +88,16 @@ def write(uow: UnitOfWork, lines: list[Line], now: datetime, *, numbered: bool =
 
     For use cases that post as part of a larger change (shipping an order).
     """
-    states, ids = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
+    states, ids = uow.ledger.lock_items({line.item.id for line in lines}, len(lines))
     # under the item locks: no concurrent reversal, return or period close can slip in between
     check_open_periods(lines, states, numbered)
     _check_reversals(uow, lines)
     check_returns(uow, lines, numbered)
     _check_no_dip(uow, lines, states, numbered)
     written, rows = _chain(lines, ids, states, now)
-    uow.repo.insert_movements(rows)
+    uow.ledger.insert_movements(rows)
     uow.posted.extend(m.id for m in written)
-    uow.repo.apply_deltas(_deltas(lines))
+    uow.ledger.apply_deltas(_deltas(lines))
     _remember_lots(uow, lines)
     touched, strict = _reservations_at_stake(lines, states, numbered)
     settle(uow, now, touched, strict=strict, outbox=outbox)
@@ -159,7 +159,7 @@ def _check_reversals(uow: UnitOfWork, lines: list[Line]) -> None:
     for line in lines:
         if line.reverses is None:
             continue
-        done = uow.repo.reversed_by(line.reverses)
+        done = uow.ledger.reversed_by(line.reverses)
         if done is not None:
             raise AlreadyReversed(line.reverses, done)
         if line.kind == "shipment" and uow.queries.returned_units(line.reverses):
@@ -179,7 +179,7 @@ def check_returns(uow: UnitOfWork, lines: list[Line], numbered: bool) -> None:
             taken[shipment_id] = uow.queries.returned_units(shipment_id)
         left = uow.queries.shipped_units(shipment_id) - taken[shipment_id]
         taken[shipment_id] += line.units
-        if uow.repo.reversed_by(shipment_id) is not None:
+        if uow.ledger.reversed_by(shipment_id) is not None:
             error = InvalidInput(f"shipment {shipment_id} was reversed; nothing to return",
                                  field="shipment_id")
         elif line.units > left:
@@ -212,14 +212,14 @@ def shortages(uow: UnitOfWork, lines: list[Line], states: dict[int, ItemState]
             key = (line.item.id, location.id, line.lot)
             if key in outbound:
                 steps[key].append(Step(line.occurred_at, LATER + n, sign * line.units, n))
-    current = uow.repo.balances(outbound)
+    current = uow.ledger.balances(outbound)
     for key in sorted(outbound):
         qty, last = current.get(key, (0, None))
         changes = steps[key]
         since = min(s.at for s in changes if s.delta < 0)
         if (last is None or since >= last) and len(changes) == 1 and qty + changes[0].delta >= 0:
             continue  # the common case: one line, not backdated, enough stock
-        stored = [] if last is None or since >= last else uow.repo.steps_since(key, since)
+        stored = [] if last is None or since >= last else uow.ledger.steps_since(key, since)
         start = qty - sum(s.delta for s in stored)
         while (dip := first_dip(start, stored + changes)) is not None:
             line = lines[dip.line]

@@ -41,11 +41,7 @@ from onhand.errors import (
     UnknownMovement,
 )
 from onhand.services.executor import handles
-from onhand.services.ledger import SUPPLIER_RETURN as SUPPLIER_RETURN  # purchasing imports it here
-from onhand.services.ledger import Line as Line  # TODO(#12): receiving, transfers import it here
-from onhand.services.ledger import check_open_periods, check_returns, shortages
-from onhand.services.ledger import claimed as claimed  # documents import it here
-from onhand.services.ledger import write as write
+from onhand.services.ledger import Line, check_open_periods, check_returns, shortages, write
 
 
 def post(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str = "default",
@@ -101,7 +97,7 @@ def replay(uow: UnitOfWork, requests: Sequence[MovementRequest], *, owner: str =
     """
     digest = fingerprint([r.identity() for r in requests])
     with uow:
-        first = uow.repo.find_key(uow.refs.owner_id(owner), key)
+        first = uow.ledger.find_key(uow.refs.owner_id(owner), key)
         if first is None:
             return None
         if first[0] != digest:
@@ -126,7 +122,7 @@ def check(uow: UnitOfWork, requests: Sequence[MovementRequest]) -> list[OnhandEr
             except OnhandError as error:
                 errors.append(error)
         if lines:  # the stock of the good lines, as if the bad ones were left out
-            states, _ = uow.repo.lock_items({line.item.id for line in lines}, len(lines))
+            states, _ = uow.ledger.lock_items({line.item.id for line in lines}, len(lines))
             for line in lines:
                 try:
                     check_open_periods([line], states, numbered=True)
@@ -189,14 +185,14 @@ def _idempotent(uow: UnitOfWork, owner: str, key: str | None, identity: Any,
         owner_id = uow.refs.owner_id(owner)
         now = utcnow()
         if key:
-            first = uow.repo.claim_key(owner_id, key, fingerprint(identity), now)
+            first = uow.ledger.claim_key(owner_id, key, fingerprint(identity), now)
             if first is not None:
                 if first[0] != fingerprint(identity):
                     raise IdempotencyConflict(key)
                 return uow.queries.movements(first[1])
         written = _write(uow, prepare(uow, now), now, numbered)
         if key:
-            uow.repo.record_key(owner_id, key, [m.id for m in written])
+            uow.ledger.record_key(owner_id, key, [m.id for m in written])
         uow.commit()
         return written
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from onhand.db.repository import aware
+from onhand.db.statements import aware
 from onhand.db.uow import UnitOfWork
 from onhand.domain.movements import check_text
 from onhand.domain.orders import (

@@ -39,13 +39,13 @@ def close_period(uow: UnitOfWork, *, until: date, owner: str = "default") -> dat
         if before > utcnow():
             raise InvalidInput(f"until {day} has not ended yet in {zone.key}", field="until",
                                value=str(day))
-        current, _ = uow.repo.lock_period(owner_id)
+        current, _ = uow.periods.lock_period(owner_id)
         if current is not None and day < current:
             raise InvalidInput(f"the books are closed through {current}: reopen the period "
                                "to move the bound back", field="until", value=str(day))
         if current != day:
             catch_up(uow, owner_id=owner_id)  # the closed days' values, final
-            uow.repo.close_period(owner_id, day, before)
+            uow.periods.close_period(owner_id, day, before)
             uow.commit()
     return day
 
@@ -62,12 +62,12 @@ def _reopen(uow: UnitOfWork, *, owner: str, through: date | None) -> Reopened:
     day = None if through is None else check_day(through, "through")
     with uow:
         owner_id, zone = _owner(uow, owner)
-        current, _ = uow.repo.lock_period(owner_id)
+        current, _ = uow.periods.lock_period(owner_id)
         if current is None or (day is not None and day >= current):
             raise InvalidInput(f"through must be before the day the books are closed through "
                                f"({current or 'none: nothing is closed'})", field="through",
                                value=None if day is None else str(day))
-        uow.repo.close_period(owner_id, day,
+        uow.periods.close_period(owner_id, day,
                               None if day is None else day_bound(day, "through", zone, end=True))
         uow.commit()
     return Reopened(through=day, was=current)
@@ -76,7 +76,7 @@ def _reopen(uow: UnitOfWork, *, owner: str, through: date | None) -> Reopened:
 def lock_open(uow: UnitOfWork, owner: str, item_ids: set[int], when: datetime) -> None:
     """Lock the items as a posting does (a close waits for us, we for a close) and refuse
     ``when`` if it falls in a period ``owner`` has closed (``PeriodClosed``)."""
-    states, _ = uow.repo.lock_items(item_ids, 0)
+    states, _ = uow.ledger.lock_items(item_ids, 0)
     closed = next((s.closed_before for s in states.values() if s.closed_before), None)
     if closed is not None and when < closed:
         raise PeriodClosed(owner, when.isoformat(), closed.isoformat())
@@ -85,7 +85,7 @@ def lock_open(uow: UnitOfWork, owner: str, item_ids: set[int], when: datetime) -
 def closed_through(uow: UnitOfWork, *, owner: str = "default") -> date | None:
     """Return the day ``owner``'s books are closed through (None: none closed)."""
     with uow:
-        return uow.repo.period(_owner(uow, owner)[0])[0]
+        return uow.periods.period(_owner(uow, owner)[0])[0]
 
 
 def _owner(uow: UnitOfWork, code: str) -> tuple[int, ZoneInfo]:

@@ -90,7 +90,7 @@ def _post(uow: UnitOfWork, row: StoredOrder, posted: list[tuple[int, Line]], now
                          zip(posted, written, strict=True)])
     uow.purchasing.mark(row.id, now)
     if key:
-        uow.repo.record_key(row.owner_id, key, [m.id for m in written])
+        uow.ledger.record_key(row.owner_id, key, [m.id for m in written])
 
 
 def _receive_line(uow: UnitOfWork, row: StoredOrder, current: list[StoredOrderLine],

@@ -130,7 +130,7 @@ def receive_transfer(uow: UnitOfWork, *, reference: str, owner: str = "default",
                             zip(posted, written, strict=True)])
         uow.transfers.mark(row.id, now, "received")
         if key:
-            uow.repo.record_key(row.owner_id, key, [m.id for m in written])
+            uow.ledger.record_key(row.owner_id, key, [m.id for m in written])
         transfer = uow.transfers.transfer(row.id)
         uow.commit()
         return transfer

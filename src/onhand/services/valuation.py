@@ -333,7 +333,7 @@ def export_journal(uow: UnitOfWork, *, since: date, until: date, owner: str = "d
         amounts = {category: currency.amount(_JOURNAL_SIGN[category] * total)
                    for category, total in totals.items()}
         found = journals.journal(owner, currency.code, first, last, amounts, codes)
-        uow.repo.record_journal_export(owner_id, first, last, fmt, utcnow())
+        uow.periods.record_journal_export(owner_id, first, last, fmt, utcnow())
         files = journals.export(found, fmt, number=len(done) + 1, tax_rate=tax_rate)
         uow.commit()
         return files
