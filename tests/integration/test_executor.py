@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 import onhand
-from onhand.domain.access import AuditEntry
+from onhand.domain.access import AddUser, AuditEntry
 from onhand.domain.commands import Command
+from onhand.domain.imports import ImportMovements
 from onhand.domain.jobs import Schedule, Sweep, ValueMovements
 from onhand.domain.movements import Reverse
 from onhand.services import audit, executor, jobs
@@ -77,6 +78,48 @@ def test_a_command_with_no_handler_is_refused_before_anything_runs(inv: onhand.I
     with pytest.raises(TypeError, match="Nothing has no handler"):
         inv.execute(Nothing())
     assert trail(inv) == before
+
+
+def test_a_retry_with_its_key_is_answered_without_a_second_audit_entry(
+        inv: onhand.Inventory) -> None:
+    mug(inv)
+    first = inv.receive(sku="MUG-BLUE", qty=5, location="WH1/A-01", key="k1")
+    again = inv.receive(sku="MUG-BLUE", qty=5, location="WH1/A-01", key="k1")
+    assert again.id == first.id and inv.stock(sku="MUG-BLUE").on_hand == 5
+    assert [e.movement_ids for e in trail(inv, action="movements.post")] == [(first.id,)]
+
+
+def test_an_order_created_again_under_its_reference_is_audited_once(
+        inv: onhand.Inventory) -> None:
+    stocked(inv)
+    for _ in range(2):
+        inv.create_order("SO-1", [{"sku": "MUG-BLUE", "qty": 2}])
+    assert [e.target for e in trail(inv, action="orders.create")] == ["SO-1"]
+
+
+def test_an_actor_that_does_not_fit_the_trail_is_refused_when_opening(database_url: str) -> None:
+    with pytest.raises(onhand.InvalidInput) as caught:
+        onhand.open(database_url, actor="x" * 101)
+    assert caught.value.field == "actor"
+
+
+def test_a_new_users_password_is_hashed_before_the_write_and_kept_nowhere_in_the_trail(
+        inv: onhand.Inventory) -> None:
+    command = AddUser(username="alice", password="correct horse battery", role="viewer")
+    ready = executor.prepared(command)
+    assert ready.password is None and ready.password_hash is not None
+    assert ready.password_hash.startswith("$argon2id$")
+    inv.execute(command)
+    (entry,) = trail(inv, action="users.add")
+    assert "correct horse" not in repr(entry) and "argon2" not in repr(entry)
+
+
+def test_an_import_file_is_parsed_before_its_transaction_opens() -> None:
+    text = "kind,sku,qty,location\nreceipt,MUG-BLUE,3,WH1/A-01\nreceipt,MUG-BLUE,x,WH1/A-01\n"
+    ready = executor.prepared(ImportMovements(text=text))
+    assert ready.parsed is not None
+    assert (ready.parsed.rows, len(ready.parsed.good), [r.line for r in ready.parsed.rejected]) \
+        == (2, 1, [3])
 
 
 def test_a_second_handler_for_a_command_is_refused() -> None:

@@ -208,6 +208,7 @@ async def submit(call: Call, command: Command[R], *, render: Callable[[R], Reply
     without writing; ``keep`` turns the reply into what may be kept for replays (a token's
     secret is shown once, never stored).
     """
+    command = executor.prepared(command)  # before the write opens (its group's, on SQLite)
     request = call.request
     by = Actor(call.principal.actor,
                address=request.client.host if request.client else None,

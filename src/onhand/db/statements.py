@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -70,8 +71,9 @@ def _on_driver(conn: Connection, sql: str, params: Any, *, many: bool, rows: boo
     ``exec_driver_sql`` would but without building a result object per call (a third of a
     posting's statement cost). A driver error goes through SQLAlchemy's own handling: it is
     wrapped in the same ``DBAPIError`` subclass, and a lost connection is invalidated."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = None
     try:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         if many and len(params) == 1:
             cursor.execute(sql, params[0])
         elif many:
@@ -82,10 +84,16 @@ def _on_driver(conn: Connection, sql: str, params: Any, *, many: bool, rows: boo
             return None
         kind = _row_type(tuple(column[0] for column in cursor.description))
         return [kind(*row) for row in cursor.fetchall()]
-    except Exception as error:
+    except conn.dialect.loaded_dbapi.Error as error:  # wrapped, a lost connection invalidated
+        conn._handle_dbapi_exception(error, sql, params, cursor, None)  # raises
+    except Exception:  # not the driver's (a value it cannot bind): as it is
+        raise
+    except BaseException as error:  # an interrupt mid-statement: the connection is discarded
         conn._handle_dbapi_exception(error, sql, params, cursor, None)  # raises
     finally:
-        cursor.close()
+        if cursor is not None:
+            with suppress(Exception):  # the connection may be gone (invalidated above)
+                cursor.close()
 
 
 @cache

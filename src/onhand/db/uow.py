@@ -54,6 +54,8 @@ class UnitOfWork:
         self._turn = writer_lock(engine) if write else None
         self._waiting = False
         self.posted: list[int] = []  # ids of the movements this transaction appended
+        # the command running answered a retry with its first result and wrote nothing
+        self.replayed = False
 
     def __enter__(self) -> UnitOfWork:
         self._depth += 1

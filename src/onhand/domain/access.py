@@ -210,6 +210,7 @@ class AddFirstAdmin(Command[User | None]):
     action = "users.add"
     username: str
     password: str = field(repr=False)
+    password_hash: str | None = field(default=None, repr=False)  # hashed before the write
 
     def target(self, result: Any) -> str | None:
         return self.username
@@ -227,6 +228,7 @@ class SetPassword(Command[None]):
     action = "users.password"
     username: str
     password: str = field(repr=False)
+    password_hash: str | None = field(default=None, repr=False)  # hashed before the write
     owner: str | None = None
 
     def target(self, result: Any) -> str | None:

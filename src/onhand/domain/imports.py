@@ -108,6 +108,16 @@ def _imported(report: ImportReport) -> dict[str, Any] | None:
     return effect
 
 
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A CSV file read and parsed before its import's transaction opens: how many data rows,
+    ``(CSV line, parsed row)`` for the good ones, a rejection for each bad one."""
+
+    rows: int
+    good: tuple[tuple[int, Any], ...]
+    rejected: tuple[Rejection, ...]
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ImportMovements(Command[ImportReport]):
     """Post the movements of a CSV file (``MOVEMENT_COLUMNS``) as one all-or-nothing batch;
@@ -121,6 +131,7 @@ class ImportMovements(Command[ImportReport]):
     dry_run: bool = False
     max_lines: int = 100_000
     progress: Progress | None = field(default=None, repr=False, compare=False)
+    parsed: Parsed | None = field(default=None, repr=False, compare=False)  # by the executor
 
     def target(self, result: Any) -> str | None:
         return f"{result.rows} rows"
@@ -139,6 +150,7 @@ class ImportItems(Command[ImportReport]):
     owner: str = "default"
     dry_run: bool = False
     progress: Progress | None = field(default=None, repr=False, compare=False)
+    parsed: Parsed | None = field(default=None, repr=False, compare=False)  # by the executor
 
     def target(self, result: Any) -> str | None:
         return f"{result.rows} rows"

@@ -25,7 +25,7 @@ from onhand.domain.commands import Command
 from onhand.domain.jobs import Schedule
 from onhand.domain.movements import Movement
 from onhand.domain.times import utcnow
-from onhand.errors import IdempotencyConflict, RequestInFlight
+from onhand.errors import IdempotencyConflict, InvalidInput, RequestInFlight
 from onhand.services import audit
 
 R = TypeVar("R")
@@ -40,18 +40,24 @@ FEATURES = ("access", "catalog", "demo", "fulfilment", "imports", "jobs", "lande
             "orders", "periods", "placing", "purchasing", "receiving", "revaluations",
             "shopify", "transfers", "valuation", "valuer")
 HANDLERS: dict[type[Command[Any]], Handler] = {}
+# work a command needs done before its transaction opens (hashing a password, parsing a file)
+PREPARERS: dict[type[Command[Any]], Callable[[Any], Any]] = {}
 _loaded = False
 
 
-def handles(kind: type[C]) -> Callable[[Callable[[UnitOfWork, C], R]],
-                                       Callable[[UnitOfWork, C], R]]:
-    """Register the decorated function as the one handler of the command class ``kind``."""
+def handles(kind: type[C], *, prepare: Callable[[C], C] | None = None
+            ) -> Callable[[Callable[[UnitOfWork, C], R]], Callable[[UnitOfWork, C], R]]:
+    """Register the decorated function as the one handler of the command class ``kind``;
+    ``prepare`` returns the command with what it needs done before its transaction opens
+    (slow, pure work that must not hold the database's write lock)."""
 
     def register(handler: Callable[[UnitOfWork, C], R]) -> Callable[[UnitOfWork, C], R]:
         if kind in HANDLERS:
             raise TypeError(f"{kind.__name__} already has a handler: "
                             f"{HANDLERS[kind].__module__}.{HANDLERS[kind].__name__}")
         HANDLERS[kind] = handler
+        if prepare is not None:
+            PREPARERS[kind] = prepare
         return handler
 
     return register
@@ -67,14 +73,27 @@ def handlers() -> dict[type[Command[Any]], Handler]:
     return HANDLERS
 
 
+def prepared(command: Command[R]) -> Command[R]:
+    """Return ``command`` with the work done that must precede its transaction (none for
+    most commands): call it before a unit of work opens."""
+    handlers()
+    prepare = PREPARERS.get(type(command))
+    return command if prepare is None else prepare(command)
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who runs a command, as the audit trail records it, and from where."""
 
-    name: str  # token:7, user:alice, cli:root, lib:root, system:valuer
+    name: str  # token:7, user:alice, cli:root, lib:root, system:valuer (at most 100 characters)
     address: str | None = None
     request_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)  # the request: method, path, status…
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not 1 <= len(self.name) <= 100 \
+                or not self.name.isprintable():
+            raise InvalidInput("actor must be 1 to 100 printable characters", field="actor")
 
     @classmethod
     def local(cls, face: str) -> Actor:
@@ -123,7 +142,7 @@ class Executor:
 
     def run(self, command: Command[R], *, by: Actor | None = None) -> R:
         """Run ``command`` in a transaction of its own, as ``by`` (default: this actor)."""
-        return run(self._make_uow(True), command, by=by or self.actor)
+        return run(self._make_uow(True), prepared(command), by=by or self.actor)
 
     def run_due(self, schedule: Schedule, *, holder: str) -> bool:
         """Run a scheduled job if it is due here (see :func:`run_due`)."""
@@ -208,8 +227,9 @@ def _run_job(uow: UnitOfWork, command: Command[R], by: Actor) -> R:
 def _apply(uow: UnitOfWork, command: Command[R], by: Actor, **request: Any) -> R:
     """Call the command's handler and record it in the audit trail (in the same transaction)."""
     start = len(uow.posted)  # a group commit runs several commands in one transaction
+    uow.replayed = False
     result: R = _handler(command)(uow, command)
-    effect = command.effect(result)
+    effect = None if uow.replayed else command.effect(result)  # a retry answered: no entry
     if effect is not None:
         detail = {**by.detail, **request} if by.detail else {}
         _audit(uow, command, by, result, {**detail, **effect}, tuple(uow.posted[start:]))

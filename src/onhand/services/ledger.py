@@ -78,6 +78,7 @@ def claimed(uow: UnitOfWork, owner_id: int, key: str, identity: Any, now: dateti
         return False
     if first[0] != digest:
         raise IdempotencyConflict(key)
+    uow.replayed = True
     return True
 
 

@@ -189,6 +189,7 @@ def _idempotent(uow: UnitOfWork, owner: str, key: str | None, identity: Any,
             if first is not None:
                 if first[0] != fingerprint(identity):
                     raise IdempotencyConflict(key)
+                uow.replayed = True
                 return uow.queries.movements(first[1])
         written = _write(uow, prepare(uow, now), now, numbered)
         if key:

@@ -360,6 +360,7 @@ def _same_or_duplicate(uow: UnitOfWork, row: Any, digest: str, reference: str) -
     """Answer a retried creation with the order it created; refuse a different one."""
     if row.fingerprint != digest:
         raise DuplicateOrder(reference)
+    uow.replayed = True
     return load(uow, row)
 
 

@@ -291,6 +291,7 @@ def _same_or_duplicate(uow: UnitOfWork, row: StoredOrder,
     known = (row.supplier_id, row.warehouse_id, row.tolerance, row.expected_on)
     if known != terms or stored != ordered:
         raise DuplicateOrder(row.reference)
+    uow.replayed = True
     return uow.purchasing.order(row.id)
 
 

@@ -237,6 +237,7 @@ def _same_or_duplicate(uow: UnitOfWork, row: StoredTransfer, items: list[ItemRef
         sent[r.item_id] = sent.get(r.item_id, 0) + r.qty
     if asked != sent or (row.source_id, row.target_id) != (ends[0].id, ends[1].id):
         raise DuplicateOrder(row.reference)
+    uow.replayed = True
     return uow.transfers.transfer(row.id)
 
 
