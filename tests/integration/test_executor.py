@@ -131,9 +131,9 @@ def test_a_second_handler_for_a_command_is_refused() -> None:
 
 
 def test_a_job_is_claimed_by_one_server_per_period(servers: list[onhand.Inventory]) -> None:
-    plan = [Schedule(ValueMovements(), HOUR)]
-    ran = [jobs.tick(inv.executor, plan, f"server-{n}") for n, inv in enumerate(servers)]
-    assert ran == [["valuer"], [], []]
+    schedule = Schedule(ValueMovements(), HOUR)
+    ran = [inv.executor.run_due(schedule, holder=f"server-{n}") for n, inv in enumerate(servers)]
+    assert ran == [True, False, False]
     (state,) = jobs.states(servers[0].unit_of_work(write=False))
     assert (state.name, state.runs, state.holder, state.last_error) == ("valuer", 1, "server-0",
                                                                         None)
@@ -141,22 +141,22 @@ def test_a_job_is_claimed_by_one_server_per_period(servers: list[onhand.Inventor
 
 
 def test_a_job_runs_again_once_its_period_is_over(servers: list[onhand.Inventory]) -> None:
-    plan = [Schedule(ValueMovements(), timedelta(milliseconds=200))]
-    assert jobs.tick(servers[0].executor, plan, "a") == ["valuer"]
-    assert jobs.tick(servers[1].executor, plan, "b") == []
+    schedule = Schedule(ValueMovements(), timedelta(milliseconds=200))
+    assert servers[0].executor.run_due(schedule, holder="a")
+    assert not servers[1].executor.run_due(schedule, holder="b")
     time.sleep(0.25)
-    assert jobs.tick(servers[1].executor, plan, "b") == ["valuer"]
+    assert servers[1].executor.run_due(schedule, holder="b")
     assert [s.runs for s in jobs.states(servers[0].unit_of_work(write=False))] == [2]
 
 
 def test_servers_racing_for_a_due_job_run_it_once(servers: list[onhand.Inventory]) -> None:
-    plan = [Schedule(Sweep(), HOUR)]
+    schedule = Schedule(Sweep(), HOUR)
     start = threading.Barrier(len(servers) * 2)
-    ran: list[list[str]] = []
+    ran: list[bool] = []
 
     def race(inv: onhand.Inventory, name: str) -> None:
         start.wait()
-        ran.append(jobs.tick(inv.executor, plan, name))
+        ran.append(inv.executor.run_due(schedule, holder=name))
 
     threads = [threading.Thread(target=race, args=(inv, f"s{n}-{m}"))
                for n, inv in enumerate(servers) for m in range(2)]
@@ -164,8 +164,14 @@ def test_servers_racing_for_a_due_job_run_it_once(servers: list[onhand.Inventory
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(len(r) for r in ran) == [0, 0, 0, 0, 0, 1]
+    assert sorted(ran) == [False] * 5 + [True]
     assert [s.runs for s in jobs.states(servers[0].unit_of_work(write=False))] == [1]
+
+
+def test_an_idle_server_claims_no_job_and_writes_nothing(inv: onhand.Inventory) -> None:
+    assert jobs.tick(inv.executor, jobs.schedules(5), "me") == []
+    assert jobs.states(inv.unit_of_work(write=False)) == []
+    assert [e for e in trail(inv) if e.actor.startswith("system:")] == []
 
 
 def test_a_job_run_is_audited_once_as_the_system_and_an_idle_run_not_at_all(
@@ -178,7 +184,7 @@ def test_a_job_run_is_audited_once_as_the_system_and_an_idle_run_not_at_all(
     assert jobs.tick(inv.executor, plan, "me") == ["valuer"]
     runs = trail(inv, action="jobs.valuer")
     assert [(e.actor, e.detail) for e in runs] == [("system:valuer", {"valued": 3})]
-    assert jobs.tick(inv.executor, plan, "me") == ["valuer"]  # nothing left to value
+    assert jobs.tick(inv.executor, plan, "me") == []  # nothing left to value: not even claimed
     assert len(trail(inv, action="jobs.valuer")) == 1
 
 
@@ -188,6 +194,7 @@ def test_a_failing_job_records_its_error_and_the_other_jobs_still_run(
         raise RuntimeError("the valuer broke")
 
     monkeypatch.setattr(jobs.valuer, "catch_up_all", broken)
+    monkeypatch.setattr(jobs, "has_work", lambda uow, command: True)
     plan = [Schedule(ValueMovements(), HOUR), Schedule(Sweep(), HOUR)]
     assert jobs.tick(inv.executor, plan, "me") == ["sweep"]
     states = {s.name: s for s in jobs.states(inv.unit_of_work(write=False))}

@@ -144,9 +144,10 @@ class Executor:
         """Run ``command`` in a transaction of its own, as ``by`` (default: this actor)."""
         return run(self._make_uow(True), prepared(command), by=by or self.actor)
 
-    def run_due(self, schedule: Schedule, *, holder: str) -> bool:
+    def run_due(self, schedule: Schedule, *, holder: str,
+                has_work: Callable[[UnitOfWork, Command[Any]], bool] | None = None) -> bool:
         """Run a scheduled job if it is due here (see :func:`run_due`)."""
-        return run_due(self._make_uow, schedule, holder=holder)
+        return run_due(self._make_uow, schedule, holder=holder, has_work=has_work)
 
     def unit(self, *, write: bool = True) -> UnitOfWork:
         """Return a new unit of work, for plain reads (a write is a command)."""
@@ -190,11 +191,14 @@ def answer(uow: UnitOfWork, command: Command[Any], *, by: Actor, reply: Reply) -
     return Answer(reply.status, body)
 
 
-def run_due(make_uow: Callable[[bool], UnitOfWork], schedule: Schedule, *,
-            holder: str) -> bool:
+def run_due(make_uow: Callable[[bool], UnitOfWork], schedule: Schedule, *, holder: str,
+            has_work: Callable[[UnitOfWork, Command[Any]], bool] | None = None) -> bool:
     """Run a scheduled job if its period is due and no other server is running it (the jobs
-    table's claim); return whether this caller ran it. A failure is recorded on the job's
-    row, then raised."""
+    table's claim); return whether this caller ran it. ``has_work`` reads first whether
+    the job has anything to do (an idle job is not claimed: nothing is written). A failure
+    is recorded on the job's row, then raised."""
+    if has_work is not None and not has_work(make_uow(False), schedule.command):
+        return False
     with make_uow(True) as unit:
         claimed = unit.jobs.claim(schedule.name, utcnow(), schedule.every,
                                   max(schedule.every, JOB_LEASE), holder)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from onhand.db.uow import UnitOfWork
 from onhand.domain.jobs import JobState, Schedule, Sweep, ValueMovements
+from onhand.domain.times import utcnow
 from onhand.services import orders, valuer
 from onhand.services.executor import Executor, handles
 
@@ -40,15 +41,27 @@ def schedules(seconds: int) -> list[Schedule]:
     return [Schedule(Sweep(), every), Schedule(ValueMovements(), every)]
 
 
+def has_work(uow: UnitOfWork, command: object) -> bool:
+    """Tell from a plain read whether a job has anything to do now: an idle server claims
+    nothing and writes nothing (its jobs' rows are written only when they run)."""
+    with uow:
+        if isinstance(command, Sweep):
+            now = utcnow()
+            return bool(uow.orders.expired_holds(now, 1) or uow.orders.overdue(now, 1))
+        if isinstance(command, ValueMovements):
+            return bool(uow.valuations.pending(None, None))
+        return True
+
+
 def tick(executor: Executor, plan: list[Schedule], holder: str) -> list[str]:
     """Run every job of ``plan`` that is due and claimed by no other server; return the names
     of those this server ran. A failing job is logged; the others still run."""
     ran = []
     for schedule in plan:
         try:
-            if executor.run_due(schedule, holder=holder):
+            if executor.run_due(schedule, holder=holder, has_work=has_work):
                 ran.append(schedule.name)
-        except Exception:  # the database gone, a bug: the job's row records it, next tick retries
+        except Exception:  # the database gone, a bug: the job's row records it
             log.exception("the job %s failed; it runs again when next due", schedule.name)
     return ran
 
