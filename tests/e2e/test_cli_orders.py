@@ -61,8 +61,9 @@ def test_an_order_is_created_shipped_and_partly_returned(cli: Cli,
     assert "SHOP-1001 (default): completed" in returned.stdout
     assert inv.order("SHOP-1001").lines[0].returned == 1
     assert inv.stock(sku="MUG-BLUE").on_hand == 10 - 3 + 1
+    # the retried ship was answered from its key: nothing written, nothing audited again
     assert actions(inv) == [("orders.create", "SHOP-1001"), ("orders.ship", "SHOP-1001"),
-                            ("orders.ship", "SHOP-1001"), ("orders.return", "SHOP-1001")]
+                            ("orders.return", "SHOP-1001")]
     entry = audit.entries(inv.unit_of_work(write=False), action="orders.create", limit=1)[0]
     assert entry.actor.startswith("cli:") and entry.detail == {"status": "open"}
 
