@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -15,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
-from onhand.db.statements import execute_rows, fetch, sqlite_time
+from onhand.db.statements import execute_rows, fetch
 from onhand.db.tables import (
     event_clock,
     events,
@@ -27,11 +26,6 @@ class EventStore:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.postgres = conn.dialect.name == "postgresql"
-
-    def _time(self, value: datetime) -> Any:
-        """Return a time as the driver takes it for a compiled-once statement."""
-        return value if self.postgres else sqlite_time(value)
 
     def event_span(self) -> tuple[int, int, int]:
         """Return how many events there are, the highest number, and the clock's reading."""

@@ -14,7 +14,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from onhand.db.statements import sqlite_time
 from onhand.db.tables import (
     items,
     lots,
@@ -28,10 +27,6 @@ class LotStore:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
-
-    def _time(self, value: datetime) -> Any:
-        """Return a time as the driver takes it for a compiled-once statement."""
-        return value if self.postgres else sqlite_time(value)
 
     def record_lots(self, rows: Sequence[dict[str, Any]]) -> None:
         """Remember each lot's first inbound time (and expiry) the first time it is seen."""

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
-from onhand.db.statements import aware, fetch, sqlite_time
+from onhand.db.statements import aware, fetch
 from onhand.db.tables import (
     balances,
     item_warehouses,
@@ -42,11 +42,6 @@ class OrderStore:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.postgres = conn.dialect.name == "postgresql"
-
-    def _time(self, value: datetime) -> Any:
-        """Return a time as the driver takes it for a compiled-once statement."""
-        return value if self.postgres else sqlite_time(value)
 
     # --- locks and positions -----------------------------------------------------------------
 
