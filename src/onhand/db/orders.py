@@ -12,29 +12,22 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
-    func,
     insert,
     literal_column,
     or_,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.engine import Connection, Row
 
 from onhand.db.statements import aware, fetch
 from onhand.db.tables import (
-    balances,
-    item_warehouses,
-    locations,
     movements,
     order_lines,
     order_movements,
     orders,
 )
 from onhand.domain.orders import Claim
-
-Pair = tuple[int, int]  # item_id, warehouse_id
 
 
 class OrderStore:
@@ -162,33 +155,7 @@ def _claim(row: Any) -> Claim:
                  warehouse_id=int(row.warehouse_id))
 
 
-_ITEM: Any = bindparam("item_id")
-_NOW = bindparam("now", type_=orders.c.expires_at.type)
-_in_stock = (balances.join(locations, locations.c.id == balances.c.location_id))
-_SELLABLE_ON_HAND = (
-    func.coalesce(func.sum(balances.c.qty).filter(locations.c.sellable.is_(True)), 0)
-    .label("sellable"),
-    func.sum(balances.c.qty).label("on_hand"),
-)
 _ZERO: Any = literal_column("0")  # a literal, so the partial indexes match
-_live_holds = and_(order_lines.c.hold_until.is_not(None), order_lines.c.reserved > _ZERO,
-                   order_lines.c.hold_until > _NOW)
-_PART_STOCK, _PART_DUES, _PART_HELD = 1, 2, 3  # the parts of _POSITIONS_OF_ITEM
-_POSITIONS_OF_ITEM = union_all(
-    select(literal_column(str(_PART_STOCK)), locations.c.warehouse_id, *_SELLABLE_ON_HAND,
-           _ZERO, _ZERO, _ZERO)
-    .select_from(_in_stock)
-    .where(balances.c.item_id == _ITEM, locations.c.warehouse_id.is_not(None))
-    .group_by(locations.c.warehouse_id),
-    select(literal_column(str(_PART_DUES)), item_warehouses.c.warehouse_id,
-           item_warehouses.c.reserved, item_warehouses.c.backordered,
-           item_warehouses.c.safety_stock, item_warehouses.c.incoming,
-           item_warehouses.c.in_transit)
-    .where(item_warehouses.c.item_id == _ITEM),
-    select(literal_column(str(_PART_HELD)), order_lines.c.warehouse_id,
-           func.sum(order_lines.c.reserved), _ZERO, _ZERO, _ZERO, _ZERO)
-    .where(order_lines.c.item_id == _ITEM, _live_holds).group_by(order_lines.c.warehouse_id),
-)
 
 
 _ORDER = select(orders).where(orders.c.owner_id == bindparam("owner_id"),

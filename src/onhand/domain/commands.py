@@ -40,3 +40,19 @@ class Command(Generic[R]):
     def effect(self, result: Any) -> dict[str, Any] | None:
         """Return what the audit entry keeps of the result; None: nothing changed, no entry."""
         return {}
+
+
+class OnDocument:
+    """What a write of one document (an order, a hold, a purchase order, a transfer) audits:
+    its reference, and the status it left the document in. Mixed into its commands."""
+
+    __slots__ = ()
+    reference: str
+
+    def target(self, result: Any) -> str | None:
+        """Name the document by its reference."""
+        return self.reference
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        """Keep the status the write left the document in."""
+        return {"status": result.status}

@@ -118,8 +118,21 @@ class Parsed:
     rejected: tuple[Rejection, ...]
 
 
+class _OnFile:
+    """What an import audits: how many rows its file had, and what it wrote (nothing
+    written, nothing audited)."""
+
+    __slots__ = ()
+
+    def target(self, result: Any) -> str | None:
+        return f"{result.rows} rows"
+
+    def effect(self, result: Any) -> dict[str, Any] | None:
+        return _imported(result)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ImportMovements(Command[ImportReport]):
+class ImportMovements(_OnFile, Command[ImportReport]):
     """Post the movements of a CSV file (``MOVEMENT_COLUMNS``) as one all-or-nothing batch;
     every bad row is reported by its CSV line. With ``key``, importing the same file again
     returns the first result and writes nothing; a ``dry_run`` writes nothing."""
@@ -133,15 +146,9 @@ class ImportMovements(Command[ImportReport]):
     progress: Progress | None = field(default=None, repr=False, compare=False)
     parsed: Parsed | None = field(default=None, repr=False, compare=False)  # by the executor
 
-    def target(self, result: Any) -> str | None:
-        return f"{result.rows} rows"
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return _imported(result)
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ImportItems(Command[ImportReport]):
+class ImportItems(_OnFile, Command[ImportReport]):
     """Create the items of a CSV file (``ITEM_COLUMNS``) in one all-or-nothing transaction;
     every bad row is reported by its CSV line; a ``dry_run`` writes nothing."""
 
@@ -152,15 +159,9 @@ class ImportItems(Command[ImportReport]):
     progress: Progress | None = field(default=None, repr=False, compare=False)
     parsed: Parsed | None = field(default=None, repr=False, compare=False)  # by the executor
 
-    def target(self, result: Any) -> str | None:
-        return f"{result.rows} rows"
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return _imported(result)
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ImportShopify(Command[ImportReport]):
+class ImportShopify(_OnFile, Command[ImportReport]):
     """Make balances agree with the "On hand" column of a Shopify inventory export, in one
     batch. ``locations`` renames Shopify location names to paths (pairs ``(name, path)``);
     ``create`` adds unknown SKUs and top-level locations in the same transaction; a
@@ -176,12 +177,6 @@ class ImportShopify(Command[ImportReport]):
     key: str | None = None
     max_lines: int = 100_000
     progress: Progress | None = field(default=None, repr=False, compare=False)
-
-    def target(self, result: Any) -> str | None:
-        return f"{result.rows} rows"
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return _imported(result)
 
 
 @dataclass(frozen=True, slots=True)

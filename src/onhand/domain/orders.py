@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from onhand.domain.commands import Command
+from onhand.domain.commands import Command, OnDocument
 from onhand.domain.quantities import Quantity
 from onhand.errors import InvalidInput
 
@@ -217,22 +217,8 @@ def check_price(value: object, line: int) -> Decimal | None:
 Lines = Sequence[Mapping[str, Any]]  # requested lines: {"sku", "qty"} (and "unit_price")
 
 
-class _OnOrder:
-    """What a write of one order or hold audits: its reference, and the status it left the
-    order in."""
-
-    __slots__ = ()
-    reference: str
-
-    def target(self, result: Any) -> str | None:
-        return self.reference
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return {"status": result.status}
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
-class CreateOrder(_OnOrder, Command[Order]):
+class CreateOrder(OnDocument, Command[Order]):
     """Create a sales order and reserve its lines at once, all or nothing.
 
     ``policy`` (None: the items' own) ``reject`` refuses an order stock cannot cover;
@@ -253,7 +239,7 @@ class CreateOrder(_OnOrder, Command[Order]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class UpdateOrder(_OnOrder, Command[Order]):
+class UpdateOrder(OnDocument, Command[Order]):
     """Set the ordered quantity of SKUs before they ship (0 removes a line)."""
 
     action = "orders.update"
@@ -263,7 +249,7 @@ class UpdateOrder(_OnOrder, Command[Order]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ShipOrder(_OnOrder, Command[Order]):
+class ShipOrder(OnDocument, Command[Order]):
     """Ship an order's reserved units (all, or ``lines`` quantities); with ``key``, a retry
     ships nothing more."""
 
@@ -275,7 +261,7 @@ class ShipOrder(_OnOrder, Command[Order]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class CancelOrder(_OnOrder, Command[Order]):
+class CancelOrder(OnDocument, Command[Order]):
     """Cancel what is left of an order, or ``lines`` quantities; reservations are freed."""
 
     action = "orders.cancel"
@@ -286,7 +272,7 @@ class CancelOrder(_OnOrder, Command[Order]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ReturnOrder(_OnOrder, Command[Order]):
+class ReturnOrder(OnDocument, Command[Order]):
     """Take back shipped units (an RMA) into ``location`` (sellable or not), with a reason."""
 
     action = "orders.return"
@@ -299,7 +285,7 @@ class ReturnOrder(_OnOrder, Command[Order]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class PlaceHold(_OnOrder, Command[Order]):
+class PlaceHold(OnDocument, Command[Order]):
     """Reserve a cart's lines for ``ttl`` (all or nothing); once it ends they are not."""
 
     action = "holds.place"
@@ -311,7 +297,7 @@ class PlaceHold(_OnOrder, Command[Order]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ConfirmHold(_OnOrder, Command[Order]):
+class ConfirmHold(OnDocument, Command[Order]):
     """Turn a live hold into an order; its units stay reserved."""
 
     action = "holds.confirm"
@@ -320,7 +306,7 @@ class ConfirmHold(_OnOrder, Command[Order]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ReleaseHold(_OnOrder, Command[Order]):
+class ReleaseHold(OnDocument, Command[Order]):
     """Give a hold's units back at once."""
 
     action = "holds.release"

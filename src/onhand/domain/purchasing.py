@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from onhand.domain.commands import Command
+from onhand.domain.commands import Command, OnDocument
 from onhand.domain.quantities import Quantity
 from onhand.errors import InvalidInput
 
@@ -125,7 +125,7 @@ class AddSupplier(Command[dict[str, str]]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class CreatePurchaseOrder(Command[PurchaseOrder]):
+class CreatePurchaseOrder(OnDocument, Command[PurchaseOrder]):
     """Create a purchase order into a warehouse: a draft, or confirmed at once (``confirm``).
 
     ``lines``: ``[{"sku", "qty", "unit_cost"}]``. ``tolerance``: how far, in percent,
@@ -143,30 +143,18 @@ class CreatePurchaseOrder(Command[PurchaseOrder]):
     tolerance: object = None
     confirm: bool = False
 
-    def target(self, result: Any) -> str | None:
-        return self.reference
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return {"status": result.status}
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ConfirmPurchaseOrder(Command[PurchaseOrder]):
+class ConfirmPurchaseOrder(OnDocument, Command[PurchaseOrder]):
     """Confirm a draft purchase order: its lines become ``incoming`` in its warehouse."""
 
     action = "purchase_orders.confirm"
     reference: str
     owner: str = "default"
 
-    def target(self, result: Any) -> str | None:
-        return self.reference
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return {"status": result.status}
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ReceivePurchaseOrder(Command[PurchaseOrder]):
+class ReceivePurchaseOrder(OnDocument, Command[PurchaseOrder]):
     """Receive a confirmed order, fully (no ``lines``) or by ``lines`` (``[{"sku", "qty",
     "location", "lot", "expires_on"}]``), into ``location``; ``key``: a retry with it is
     applied once."""
@@ -178,15 +166,9 @@ class ReceivePurchaseOrder(Command[PurchaseOrder]):
     owner: str = "default"
     key: str | None = None
 
-    def target(self, result: Any) -> str | None:
-        return self.reference
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return {"status": result.status}
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class CancelPurchaseOrder(Command[PurchaseOrder]):
+class CancelPurchaseOrder(OnDocument, Command[PurchaseOrder]):
     """Cancel what is still to come on a purchase order (or ``lines`` quantities of it)."""
 
     action = "purchase_orders.cancel"
@@ -194,15 +176,9 @@ class CancelPurchaseOrder(Command[PurchaseOrder]):
     lines: Sequence[Mapping[str, Any]] | None = None
     owner: str = "default"
 
-    def target(self, result: Any) -> str | None:
-        return self.reference
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return {"status": result.status}
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ReturnToSupplier(Command[PurchaseOrder]):
+class ReturnToSupplier(OnDocument, Command[PurchaseOrder]):
     """Send received units of a purchase order back to its supplier, at the cost they came
     in at; ``lines``: ``[{"sku", "qty", "location", "lot"}]``."""
 
@@ -212,9 +188,3 @@ class ReturnToSupplier(Command[PurchaseOrder]):
     reason: str
     owner: str = "default"
     key: str | None = None
-
-    def target(self, result: Any) -> str | None:
-        return self.reference
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return {"status": result.status}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from onhand.domain.commands import Command
+from onhand.domain.commands import Command, OnDocument
 from onhand.domain.quantities import Quantity
 
 
@@ -60,7 +60,7 @@ class Transfer:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class DispatchTransfer(Command[Transfer]):
+class DispatchTransfer(OnDocument, Command[Transfer]):
     """Send stock from warehouse ``source`` to warehouse ``destination`` (into transit).
 
     ``lines``: ``[{"sku", "qty", "location", "lot"}]``; without a location, the units are
@@ -76,15 +76,9 @@ class DispatchTransfer(Command[Transfer]):
     lines: Sequence[Mapping[str, Any]]
     owner: str = "default"
 
-    def target(self, result: Any) -> str | None:
-        return self.reference
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return {"status": result.status}
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ReceiveTransfer(Command[Transfer]):
+class ReceiveTransfer(OnDocument, Command[Transfer]):
     """Receive a dispatched transfer at ``location`` (default: the target warehouse).
 
     Without ``lines`` everything arrived; with them (``[{"sku", "qty", "lot"}]``) the rest is
@@ -99,9 +93,3 @@ class ReceiveTransfer(Command[Transfer]):
     reason: str | None = None
     owner: str = "default"
     key: str | None = None
-
-    def target(self, result: Any) -> str | None:
-        return self.reference
-
-    def effect(self, result: Any) -> dict[str, Any] | None:
-        return {"status": result.status}
